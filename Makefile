@@ -1,0 +1,52 @@
+# Two commands on a fresh machine:
+#   make demo   set up, build a synthetic book of business and show it (no API key, no network)
+#   make test   set up and run the whole test suite (SQLite and PostgreSQL)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= sqlite:///./var/demo.db
+DEMO_ACCOUNTS ?= 500
+
+.PHONY: install demo test lint format lock clean
+
+install: $(STAMP)
+
+# Everything pinned in requirements.lock (regenerate with `make lock`); the project itself is editable.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: install
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower init
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower seed --accounts $(DEMO_ACCOUNTS) --replace
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower summary
+	@echo
+	@echo "The demo book lives in var/demo.db. To explore it:  export DATABASE_URL=$(DEMO_DB)"
+
+# The suite needs the local PostgreSQL server; start it if this machine has one that is down.
+test: install
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { command -v pg_ctlcluster >/dev/null && \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; } || true
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock:
+	rm -rf /tmp/watchtower-lock && $(PYTHON) -m venv /tmp/watchtower-lock
+	/tmp/watchtower-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/watchtower-lock/bin/pip freeze --exclude-editable | grep -v '^watchtower' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

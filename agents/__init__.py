@@ -1,0 +1,1 @@
+"""LangGraph graphs: the watchtowers, the weekly cycle, the copilot and the briefing writer."""

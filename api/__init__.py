@@ -1,0 +1,1 @@
+"""The FastAPI application: JSON API, auth and the web UI."""

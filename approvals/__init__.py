@@ -1,0 +1,1 @@
+"""Approval policy, queue, decisions, audit and the resume of paused runs."""

@@ -1,0 +1,1 @@
+"""The watchtower command line."""

@@ -1,0 +1,141 @@
+"""Per-invocation state shared by the commands: settings, engine and the error policy."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from core.db import make_engine
+from core.settings import Settings
+from sources.errors import ImportFailed, UnknownEntity
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+logger = logging.getLogger("watchtower")
+
+
+class CliError(Exception):
+    """An error meant for the person at the terminal: a message and a hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    debug: bool = False
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    def today(self) -> date:
+        """'Today' is decided here, at the edge; everything below takes an explicit as-of date."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        raise CliError("internal: command ran without the root callback")
+    return obj
+
+
+def _fail(message: str, hint: str | None = None) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    if hint:
+        err_console.print(f"[dim]hint:[/] {hint}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def _report_import(exc: ImportFailed) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    for error in exc.errors:
+        err_console.print(f"  {error}", highlight=False, soft_wrap=True, markup=False)
+    if exc.truncated:
+        err_console.print("  ... more errors not shown (raise --max-errors to see them)", highlight=False)
+    err_console.print(
+        "[dim]hint:[/] fix the rows above and import the file again; nothing was written", highlight=False
+    )
+    return typer.Exit(code=1)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn expected failures into one clear line plus a hint; tracebacks only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        # Typer hands over its (vendored) click context; recognise it by what it can do, not its class.
+        ctx = next((a for a in [*args, *kwargs.values()] if hasattr(a, "find_root")), None)
+        root = ctx.find_root().obj if ctx is not None else None
+        debug = isinstance(root, AppContext) and root.debug
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ImportFailed as exc:
+            if debug:
+                raise
+            raise _report_import(exc) from None
+        except (CliError, UnknownEntity) as exc:
+            if debug:
+                raise
+            raise _fail(str(exc), getattr(exc, "hint", None)) from None
+        except ValidationError as exc:
+            if debug:
+                raise
+            raise _fail(
+                f"invalid settings: {exc.errors(include_url=False)[0]['msg']}", "check your environment variables"
+            ) from None
+        except OperationalError as exc:
+            if debug:
+                raise
+            raise _fail(
+                f"database unavailable: {str(exc.orig).strip().splitlines()[0]}",
+                "check DATABASE_URL and that the database is running, then run 'watchtower init'",
+            ) from None
+        except SQLAlchemyError as exc:
+            if debug:
+                raise
+            raise _fail(f"database error: {str(exc).splitlines()[0]}", "run with --debug for details") from None
+        except OSError as exc:
+            if debug:
+                raise
+            raise _fail(
+                f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), "check the path and permissions"
+            ) from None
+
+    return wrapper
+
+
+def parse_date(value: str | None, *, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"{option} must be a date like 2026-03-31, got '{value}'") from None
+
+
+def settings_with(overrides: dict[str, Any]) -> Settings:
+    """Per-run arguments beat the environment: only pass the ones the user actually gave."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

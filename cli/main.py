@@ -1,0 +1,68 @@
+"""The `watchtower` command line: one entry point, one module per group of commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from cli import data, seed, summary
+from cli.context import AppContext, app_context, console, handle_errors, settings_with
+from core.schema import upgrade
+
+app = typer.Typer(
+    name="watchtower",
+    help="Watchtower: renewal and expansion playbooks run by agents, settled by people.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides DATABASE_URL for this run.", show_default=False)
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_with({"database_url": database_url})
+    except ValidationError as exc:
+        if debug:
+            raise
+        first = exc.errors(include_url=False)[0]
+        console.print(f"[bold red]error:[/] invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise typer.Exit(1) from None
+    ctx.obj = AppContext(settings=settings, debug=debug)
+
+
+@app.command("init")
+@handle_errors
+def init_command(ctx: typer.Context) -> None:
+    """Create the database schema, or upgrade it to this version. Safe to run again."""
+    app_ctx = app_context(ctx)
+    before, after = upgrade(app_ctx.engine)
+    if before == after:
+        console.print(f"[green]schema is up to date[/] (revision {after})")
+    else:
+        console.print(f"[green]schema ready[/]: {before or 'empty'} -> {after}")
+
+
+app.command("import")(data.import_command)
+app.command("export")(data.export_command)
+app.command("formats")(data.formats_command)
+app.command("seed")(seed.seed_command)
+app.command("summary")(summary.summary_command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

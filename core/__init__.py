@@ -1,0 +1,1 @@
+"""Domain models, settings and storage shared by every stage of the flow."""

@@ -1,0 +1,65 @@
+"""Engine and session construction for SQLite (embedded default) and PostgreSQL.
+
+Engines are built on request, never at import, so a process can hold several
+(tests run SQLite and Postgres side by side).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SAWarning
+from sqlmodel import Session, create_engine
+
+from core.settings import Settings
+
+# Money columns are Numeric(14, 2). SQLite stores them as REAL and SQLAlchemy
+# rounds back to two decimals, which is exact for amounts below 10^12; the
+# generic warning about that conversion is therefore noise here.
+warnings.filterwarnings("ignore", message=r".*does \*not\* support Decimal objects natively.*", category=SAWarning)
+
+
+def _prepare_sqlite_path(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """Build an engine with the pragmas each backend needs for correctness."""
+    if database_url.startswith("sqlite"):
+        _prepare_sqlite_path(database_url)
+        engine = create_engine(database_url, echo=echo, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # Foreign keys are off by default in SQLite; references must hold on both backends.
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, echo=echo, pool_pre_ping=True)
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    return make_engine(settings.database_url)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,73 @@
+"""One settings object for the whole process.
+
+Precedence is: explicit per-run argument (passed by the caller through
+``Settings(**overrides)``), then the environment, then a ``.env`` file, then the
+defaults below. Nothing here runs at import time; callers build ``Settings()``
+when they need it so tests and the CLI can point at different databases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/watchtower.db"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set from the environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("database_url", "DATABASE_URL", "WATCHTOWER_DATABASE_URL"),
+        description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
+    )
+    data_dir: Path = Field(
+        default=Path("./var"),
+        validation_alias=AliasChoices("data_dir", "WATCHTOWER_DATA_DIR"),
+        description="Folder for the embedded database, vector store, reports and exports.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        validation_alias=AliasChoices("timezone", "WATCHTOWER_TIMEZONE"),
+        description="IANA time zone used to turn 'today' into an as-of date.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("llm_base_url", "WATCHTOWER_LLM_BASE_URL", "OPENAI_BASE_URL"),
+    )
+    llm_model: str | None = Field(default=None, validation_alias=AliasChoices("llm_model", "WATCHTOWER_LLM_MODEL"))
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")
+    )
+    llm_timeout_seconds: float = Field(
+        default=60.0, validation_alias=AliasChoices("llm_timeout_seconds", "WATCHTOWER_LLM_TIMEOUT")
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from exc
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when a model endpoint is set; otherwise every LLM step takes its deterministic path."""
+        return bool(self.llm_model and (self.llm_base_url or self.openai_api_key))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Eval suites: specs, datasets, graders and the runner."""

@@ -1,0 +1,1 @@
+"""Embeddings, the Chroma store and account-filtered retrieval."""

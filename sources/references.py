@@ -1,0 +1,166 @@
+"""Resolve external-id references to database ids, checking they exist and belong together.
+
+A survey that names a contact of another account is refused here: one
+account's rows never point into another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from sources.entities import ENTITIES, EntitySpec
+from sources.errors import RowError
+from sources.readers import ParsedFile
+from sources.validation import ErrorCollector, ValidRow
+
+CHUNK = 2000
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def lookup_ids(conn: Connection, entity: str, external_ids: Iterable[str]) -> dict[str, tuple[int, int | None]]:
+    """external_id -> (id, account_id) for rows that exist; account_id is None for accounts."""
+    table = ENTITIES[entity].table.__table__
+    wanted = sorted(set(external_ids))
+    found: dict[str, tuple[int, int | None]] = {}
+    account_col = table.c.get("account_id")
+    cols = [table.c.external_id, table.c.id] + ([account_col] if account_col is not None else [])
+    for part in chunks(wanted):
+        for row in conn.execute(select(*cols).where(table.c.external_id.in_(part))):
+            found[row[0]] = (row[1], row[2] if account_col is not None else None)
+    return found
+
+
+@dataclass
+class Resolved:
+    """Per file row (by row number): the database ids of its references."""
+
+    ids: dict[int, dict[str, int | None]] = field(default_factory=dict)
+    participants: dict[int, list[int]] = field(default_factory=dict)
+    #: account rows whose parent is created by this same file: row -> parent external id
+    deferred_parents: dict[int, str] = field(default_factory=dict)
+
+
+def _find_cycles(parsed: ParsedFile, rows: list[ValidRow], conn: Connection, errors: ErrorCollector) -> None:
+    table = ENTITIES["account"].table.__table__
+    parent_of: dict[str, str | None] = {}
+    by_id = {r.id: r.external_id for r in conn.execute(select(table.c.id, table.c.external_id))}
+    for r in conn.execute(select(table.c.external_id, table.c.parent_id)):
+        parent_of[r.external_id] = by_id.get(r.parent_id) if r.parent_id else None
+    for vr in rows:
+        parent_of[vr.data.external_id] = vr.data.parent_external_id  # type: ignore[attr-defined]
+    for vr in rows:
+        start = vr.data.external_id  # type: ignore[attr-defined]
+        seen = {start}
+        current = parent_of.get(start)
+        while current is not None:
+            if current in seen:
+                errors.add(
+                    RowError(
+                        parsed.name,
+                        vr.row,
+                        "parent_external_id",
+                        f"makes a cycle in the account hierarchy through '{current}'",
+                        parsed.row_label,
+                    )
+                )
+                break
+            seen.add(current)
+            current = parent_of.get(current)
+
+
+def resolve(
+    conn: Connection, spec: EntitySpec, parsed: ParsedFile, rows: list[ValidRow], errors: ErrorCollector
+) -> Resolved:
+    resolved = Resolved()
+    targets: dict[str, set[str]] = {}
+    for ref in spec.references:
+        targets.setdefault(ref.target, set()).update(v for vr in rows if (v := getattr(vr.data, ref.field)) is not None)
+    if spec.participants_field:
+        targets.setdefault("contact", set()).update(
+            cid for vr in rows for cid in getattr(vr.data, spec.participants_field)
+        )
+    known = {entity: lookup_ids(conn, entity, ids) for entity, ids in targets.items()}
+    in_file = {vr.data.external_id for vr in rows} if spec.name == "account" else set()  # type: ignore[attr-defined]
+
+    for vr in rows:
+        ids: dict[str, int | None] = {}
+        account_id: int | None = None
+        for ref in spec.references:
+            value = getattr(vr.data, ref.field)
+            if value is None:
+                ids[ref.column] = None
+                continue
+            hit = known[ref.target].get(value)
+            if hit is None:
+                if ref.target == "account" and value in in_file:
+                    resolved.deferred_parents[vr.row] = value
+                    ids[ref.column] = None
+                    continue
+                errors.add(
+                    RowError(
+                        parsed.name,
+                        vr.row,
+                        ref.field,
+                        f"no {ref.target} with external_id '{value}'; import {ref.target}s first",
+                        parsed.row_label,
+                    )
+                )
+                continue
+            ids[ref.column] = hit[0]
+            if ref.column == "account_id":
+                account_id = hit[0]
+            if ref.same_account:
+                owner = hit[1]
+                if account_id is None and ref.target == "contact" and "account_id" in ids:
+                    # The account was left empty (e.g. an unmatched news item): take the contact's.
+                    ids["account_id"] = account_id = owner
+                elif owner != account_id:
+                    errors.add(
+                        RowError(
+                            parsed.name,
+                            vr.row,
+                            ref.field,
+                            f"{ref.target} '{value}' belongs to a different account",
+                            parsed.row_label,
+                        )
+                    )
+        if spec.participants_field:
+            contact_ids: list[int] = []
+            for cid in getattr(vr.data, spec.participants_field):
+                hit = known["contact"].get(cid)
+                if hit is None:
+                    errors.add(
+                        RowError(
+                            parsed.name,
+                            vr.row,
+                            spec.participants_field,
+                            f"no contact with external_id '{cid}'; import contacts first",
+                            parsed.row_label,
+                        )
+                    )
+                elif hit[1] != account_id:
+                    errors.add(
+                        RowError(
+                            parsed.name,
+                            vr.row,
+                            spec.participants_field,
+                            f"contact '{cid}' belongs to a different account",
+                            parsed.row_label,
+                        )
+                    )
+                else:
+                    contact_ids.append(hit[0])
+            resolved.participants[vr.row] = sorted(set(contact_ids))
+        resolved.ids[vr.row] = ids
+        if errors.full:
+            break
+    if spec.name == "account" and any(vr.data.parent_external_id for vr in rows):  # type: ignore[attr-defined]
+        _find_cycles(parsed, rows, conn, errors)
+    return resolved

@@ -1,0 +1,65 @@
+"""A snapshot of the book of business: what a team sees first after loading its data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from core.models import Account, Contract
+
+
+@dataclass(frozen=True)
+class SegmentLine:
+    segment: str
+    accounts: int
+    arr: Decimal
+
+
+@dataclass(frozen=True)
+class BookSummary:
+    as_of: date
+    segments: list[SegmentLine]
+    renewals_90d: int
+    renewals_90d_arr: Decimal
+    renewals_180d: int
+
+    @property
+    def accounts(self) -> int:
+        return sum(s.accounts for s in self.segments)
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((s.arr for s in self.segments), Decimal("0"))
+
+
+def summarize(engine: Engine, as_of: date) -> BookSummary:
+    account, contract = Account.__table__, Contract.__table__  # type: ignore[attr-defined]
+    segment = func.coalesce(account.c.segment, "unsegmented")
+    with engine.connect() as conn:
+        lines = [
+            SegmentLine(r.segment, r.n, Decimal(r.arr or 0).quantize(Decimal("0.01")))
+            for r in conn.execute(
+                select(segment.label("segment"), func.count().label("n"), func.sum(account.c.arr).label("arr"))
+                .where(account.c.status == "active")
+                .group_by(segment)
+                .order_by(func.sum(account.c.arr).desc())
+            )
+        ]
+
+        def renewals(days: int) -> tuple[int, Decimal]:
+            row = conn.execute(
+                select(func.count(), func.sum(contract.c.arr)).where(
+                    contract.c.status == "active",
+                    contract.c.end_date >= as_of,
+                    contract.c.end_date <= as_of + timedelta(days=days),
+                )
+            ).one()
+            return row[0], Decimal(row[1] or 0).quantize(Decimal("0.01"))
+
+        n90, arr90 = renewals(90)
+        n180, _ = renewals(180)
+    return BookSummary(as_of, lines, n90, arr90, n180)

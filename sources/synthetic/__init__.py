@@ -1,0 +1,1 @@
+"""A reproducible synthetic book of business with planted, labelled scenarios."""

@@ -1,0 +1,754 @@
+"""Generate one account at a time: its contracts, people, usage, tickets, surveys, invoices,
+conversations and news, consistent with a hidden health level and any planted scenario.
+
+Each account draws from its own random stream (seed, index), so the output is
+deterministic and independent of batch size. Rows are produced in the import
+format (external-id references), the same shape a team's own files have.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sources.synthetic import scenarios as sc
+from sources.synthetic import text
+from sources.synthetic import vocabulary as vocab
+
+Row = dict[str, Any]
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    accounts: int
+    seed: int
+    as_of: date
+    weeks: int = 78  # 18 months of weekly usage
+
+    @property
+    def last_week_start(self) -> date:
+        """Monday of the last complete week before ``as_of``."""
+        monday = self.as_of - timedelta(days=self.as_of.weekday())
+        return monday - timedelta(days=7)
+
+
+@dataclass
+class AccountBundle:
+    """Everything generated for one account, by entity name, plus its ground truth."""
+
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    labels: list[Row] = field(default_factory=list)
+    outcome: Row | None = None
+
+    def add(self, entity: str, row: Row) -> None:
+        self.rows.setdefault(entity, []).append(row)
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    return datetime.combine(day, time(rng.randint(8, 17), rng.choice((0, 15, 30, 45))), tzinfo=UTC)
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2))).quantize(CENT)
+
+
+def _segment(rng: random.Random) -> tuple[str, float, int]:
+    """Segment, ARR and number of products, following the seeds' ARR and product-count rules."""
+    r = rng.random()
+    if r < 0.6:
+        return "Core", rng.uniform(3_000, 14_900), 1
+    if r < 0.9:
+        return "Growth", rng.uniform(15_000, 49_900), rng.randint(1, 2)
+    return "Strategic", rng.uniform(50_000, 400_000), rng.randint(2, 4)
+
+
+class AccountGenerator:
+    def __init__(self, spec: BookSpec) -> None:
+        self.spec = spec
+        self.assignment = sc.assign(spec.accounts, spec.seed)
+        last = spec.last_week_start
+        self.week_starts = [last - timedelta(weeks=spec.weeks - 1 - w) for w in range(spec.weeks)]
+        self.history_start = self.week_starts[0]
+        self.csms = [f"csm{n:02d}@watchtower.example" for n in range(1, max(4, spec.accounts // 60) + 1)]
+
+    # --- one account -----------------------------------------------------------------------
+    def account(self, index: int) -> AccountBundle:
+        spec = self.spec
+        rng = random.Random(spec.seed * 1_000_003 + index)
+        scenario = self.assignment.scenario_of.get(index)
+        special_text = self.assignment.text_of.get(index)
+        b = AccountBundle()
+
+        segment, arr, n_products = _segment(rng)
+        if scenario == sc.USAGE_DECLINE and arr < 6_000:
+            arr = rng.uniform(6_000, 14_900)  # the play qualifies accounts above 5k ARR
+        if scenario == sc.HEALTHY_CONTROL:
+            health = rng.uniform(0.85, 0.97)
+        elif scenario in sc.PLANTED:
+            health = rng.uniform(0.5, 0.8)
+        else:
+            health = rng.betavariate(5, 2)
+
+        ext = f"ACC-{index + 1:05d}"
+        name = f"{rng.choice(vocab.COMPANY_ROOTS)} {rng.choice(vocab.COMPANY_SUFFIXES)} {index + 1}"
+        domain = name.lower().replace(" ", "") + ".example"
+        seats = {"Core": rng.randint(5, 25), "Growth": rng.randint(20, 100), "Strategic": rng.randint(80, 500)}[segment]
+        api_limit = seats * 2_000
+        storage_limit = float(seats * 5)
+        customer_since = spec.as_of - timedelta(days=rng.randint(400, 2_000))
+        plan = rng.choice(vocab.PLANS[segment])
+        b.add(
+            "account",
+            {
+                "external_id": ext,
+                "name": name,
+                "segment": segment,
+                "industry": rng.choice(vocab.INDUSTRIES),
+                "country": rng.choice(vocab.COUNTRIES),
+                "arr": _money(arr),
+                "currency": "USD",
+                "plan": plan,
+                "plan_limits": {
+                    "seats": float(seats),
+                    "api_calls_monthly": float(api_limit),
+                    "storage_gb": storage_limit,
+                },
+                "seats_purchased": seats,
+                "owner_csm": self.csms[index % len(self.csms)],
+                "customer_since": customer_since,
+                "status": "active",
+            },
+        )
+        contracts = self._contracts(rng, b, ext, segment, arr, n_products, seats, plan, customer_since)
+        departments = rng.sample(vocab.DEPARTMENTS, {"Core": 1, "Growth": 2, "Strategic": rng.randint(3, 5)}[segment])
+        contacts = self._contacts(rng, b, ext, segment, domain, departments, scenario)
+        self._usage(rng, b, ext, seats, api_limit, storage_limit, health, scenario, len(departments))
+        self._tickets(rng, b, ext, segment, health, contacts)
+        self._surveys(rng, b, ext, health, contacts, scenario)
+        self._invoices(rng, b, ext, contracts, health, scenario)
+        self._interactions(rng, b, ext, segment, health, contacts, scenario, special_text, departments)
+        self._market(rng, b, ext, name, contacts, scenario)
+        self._metrics(rng, b, ext, health)
+        self._labels(b, ext, scenario)
+        b.outcome = self._outcome(rng, ext, health, scenario, contracts[-1]["end_date"])
+        return b
+
+    def accounts(self, start: int = 0, stop: int | None = None) -> Iterator[AccountBundle]:
+        for index in range(start, self.spec.accounts if stop is None else stop):
+            yield self.account(index)
+
+    # --- pieces ----------------------------------------------------------------------------
+    def _contracts(
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        segment: str,
+        arr: float,
+        n_products: int,
+        seats: int,
+        plan: str,
+        customer_since: date,
+    ) -> list[Row]:
+        end = self.spec.as_of + timedelta(days=rng.randint(1, 365))
+        years = 2 if segment == "Strategic" and rng.random() < 0.2 else 1
+        start = end - timedelta(days=365 * years)
+        products = ["Core Platform", *rng.sample(vocab.PRODUCTS[1:], n_products - 1)]
+        frequency = {
+            "Core": rng.choice(("monthly", "monthly", "annual")),
+            "Growth": rng.choice(("quarterly", "annual")),
+            "Strategic": "annual",
+        }[segment]
+        common = {
+            "account_external_id": ext,
+            "notice_days": {"Core": 30, "Growth": 60, "Strategic": 90}[segment],
+            "currency": "USD",
+            "plan": plan,
+            "seats": seats,
+            "products": products,
+            "billing_frequency": frequency,
+        }
+        rows: list[Row] = []
+        if customer_since < start:
+            prev_start = max(customer_since, start - timedelta(days=365))
+            rows.append(
+                {
+                    **common,
+                    "external_id": f"{ext}-C1",
+                    "start_date": prev_start,
+                    "end_date": start - timedelta(days=1),
+                    "auto_renew": False,
+                    "arr": _money(arr * rng.uniform(0.85, 1.0)),
+                    "status": "renewed",
+                }
+            )
+        rows.append(
+            {
+                **common,
+                "external_id": f"{ext}-C{len(rows) + 1}",
+                "start_date": start,
+                "end_date": end,
+                "auto_renew": segment == "Core" and rng.random() < 0.7,
+                "arr": _money(arr),
+                "status": "active",
+            }
+        )
+        for row in rows:
+            b.add("contract", row)
+        return rows
+
+    def _contacts(
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        segment: str,
+        domain: str,
+        departments: list[str],
+        scenario: str | None,
+    ) -> list[Row]:
+        count = {"Core": rng.randint(2, 4), "Growth": rng.randint(4, 7), "Strategic": rng.randint(6, 12)}[segment]
+        roles: list[list[str]] = [["champion"]]
+        if segment != "Core" or rng.random() < 0.5:
+            roles.append(["executive_sponsor"] if segment != "Core" else ["executive_sponsor", "economic_buyer"])
+        if segment == "Strategic":
+            roles.append(["economic_buyer"])
+            roles.append(["admin"])
+        while len(roles) < count:
+            roles.append(["user"])
+        contacts: list[Row] = []
+        for n, role in enumerate(roles, start=1):
+            first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
+            title_pool = vocab.TITLES[role[0]]
+            contact = {
+                "external_id": f"{ext}-P{n:02d}",
+                "account_external_id": ext,
+                "name": f"{first} {last}",
+                "email": f"{first}.{last}@{domain}".lower().replace(" ", ""),
+                "title": rng.choice(title_pool),
+                "department": departments[0] if role[0] in ("champion", "admin") else rng.choice(departments),
+                "roles": role,
+                "status": "active",
+                "departed_on": None,
+            }
+            if role == ["user"] and rng.random() < 0.04:  # people leave; long ago, and never the champion by chance
+                contact["status"], contact["departed_on"] = (
+                    "departed",
+                    self.spec.as_of - timedelta(days=rng.randint(200, 500)),
+                )
+            contacts.append(contact)
+        if scenario == sc.CHAMPION_DEPARTURE:
+            contacts[0]["status"] = "departed"
+            contacts[0]["departed_on"] = self.spec.as_of - timedelta(days=rng.randint(3, 20))
+        if scenario == sc.NEW_DEPARTMENT:
+            new_dept = rng.choice([d for d in vocab.DEPARTMENTS if d not in departments])
+            for n in range(2):
+                first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
+                contacts.append(
+                    {
+                        "external_id": f"{ext}-P{len(contacts) + 1:02d}",
+                        "account_external_id": ext,
+                        "name": f"{first} {last}",
+                        "email": f"{first}.{last}@{domain}".lower().replace(" ", ""),
+                        "title": "Head of " + new_dept if n == 0 else "Team Lead",
+                        "department": new_dept,
+                        "roles": ["user"],
+                        "status": "active",
+                        "departed_on": None,
+                    }
+                )
+        for contact in contacts:
+            b.add("contact", contact)
+        return contacts
+
+    def _usage(
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        seats: int,
+        api_limit: int,
+        storage_limit: float,
+        health: float,
+        scenario: str | None,
+        n_departments: int,
+    ) -> None:
+        weeks = self.spec.weeks
+        base = 0.25 + 0.5 * health  # share of seats assigned
+        slope = rng.uniform(-0.08, 0.15)
+        active_ratio = rng.uniform(0.6, 0.9)
+        logins_per_user = rng.uniform(3.0, 7.0)
+        feature_order = rng.sample(vocab.FEATURES, len(vocab.FEATURES))
+        breadth = max(2, round(len(vocab.FEATURES) * (0.15 + 0.45 * health)))
+        storage0 = storage_limit * rng.uniform(0.1, 0.3)
+        storage1 = storage0 + storage_limit * rng.uniform(0.05, 0.3)
+        power_share = rng.uniform(0.04, 0.09)
+        api_share = rng.uniform(0.25, 0.5)
+        reference_util = base
+        for w, start in enumerate(self.week_starts):
+            age = weeks - 1 - w  # 0 = the most recent week
+            week_of_year = start.isocalendar().week
+            season = 0.8 if week_of_year in (1, 51, 52) else 0.9 if 31 <= week_of_year <= 35 else 1.0
+            util = base * (1 + slope * (w - weeks + 1) / 52) * season * rng.uniform(0.95, 1.05)
+            util = min(util, 0.78)
+            lpu = logins_per_user
+            factor = 1.0
+            power_bonus = 0
+            departments = n_departments
+            seat_cap = int(seats * 0.78)  # background accounts never get near their plan limit
+            if age == 6:
+                reference_util = util
+            if scenario == sc.USAGE_DECLINE and age <= 5:
+                # Measured against the account's own level before the fall, not the season,
+                # so the planted drop is more than half whatever week the book ends in.
+                util = reference_util
+                factor = 1 - 0.9 * (6 - age) / 6
+            if scenario == sc.APPROACHING_PLAN_LIMITS and age <= 7:
+                util = min(0.97, util + (0.9 + rng.uniform(0, 0.06) - util) * (8 - age) / 8)
+                seat_cap = seats
+            if scenario == sc.POWER_USERS and age <= 3:
+                lpu, power_bonus = logins_per_user * 2.2, max(3, round(seats * 0.1))
+            if scenario == sc.NEW_DEPARTMENT and age <= 2:
+                departments += 1
+                util = min(0.78, util * 1.12)
+            seats_used = max(1, min(round(seats * util), seat_cap))
+            active_exact = seats_used * active_ratio * factor * rng.uniform(0.95, 1.05)
+            active = max(1 if factor > 0.3 else 0, round(active_exact))
+            power = round(active_exact * power_share) + power_bonus
+            used = max(1, round(breadth * (0.6 + 0.4 * factor) * rng.uniform(0.9, 1.0)))
+            features = sorted(feature_order[:used])
+            b.add(
+                "usage_snapshot",
+                {
+                    "account_external_id": ext,
+                    "period_start": start,
+                    "period": "week",
+                    "logins": round(active_exact * lpu * rng.uniform(0.9, 1.1)),
+                    "active_users": active,
+                    "seats_used": seats_used,
+                    "features_used": len(features),
+                    "features": features,
+                    "api_calls": round(api_limit / 4.33 * api_share * factor * rng.uniform(0.9, 1.1)),
+                    "storage_gb": round(storage0 + (storage1 - storage0) * w / (weeks - 1), 2),
+                    "metrics": {"power_users": float(power), "departments_active": float(departments)},
+                },
+            )
+
+    def _tickets(
+        self, rng: random.Random, b: AccountBundle, ext: str, segment: str, health: float, contacts: list[Row]
+    ) -> None:
+        rate = {"Core": 3, "Growth": 8, "Strategic": 18}[segment] * (1.6 - health)
+        count = _poisson(rng, rate)
+        span = (self.spec.as_of - self.history_start).days
+        active = [c for c in contacts if c["status"] == "active"] or contacts
+        categories = ("bug", "how-to", "billing", "integration", "performance", "access")
+        for n in range(count):
+            opened_day = self.history_start + timedelta(days=rng.randint(0, span - 1))
+            opened = _at(opened_day, rng)
+            priority = rng.choices(("low", "medium", "high", "urgent"), (30, 45, 20, 5))[0]
+            recent = (self.spec.as_of - opened_day).days < 10
+            status = rng.choice(("open", "pending")) if recent else rng.choice(("solved", "closed"))
+            closed = None if recent else opened + timedelta(hours=rng.randint(2, 240))
+            satisfaction = None
+            if closed is not None and rng.random() < 0.6:
+                satisfaction = max(1, min(5, round(1 + 4 * health + rng.uniform(-1.2, 1.2))))
+            category = rng.choice(categories)
+            b.add(
+                "support_ticket",
+                {
+                    "external_id": f"{ext}-T{n + 1:03d}",
+                    "account_external_id": ext,
+                    "contact_external_id": rng.choice(active)["external_id"],
+                    "subject": f"{category.title()} question",
+                    "category": category,
+                    "priority": priority,
+                    "status": status,
+                    "opened_at": opened,
+                    "first_response_minutes": rng.randint(5, 600),
+                    "closed_at": closed,
+                    "satisfaction": satisfaction,
+                    "escalated": rng.random() < 0.05,
+                },
+            )
+
+    def _surveys(
+        self, rng: random.Random, b: AccountBundle, ext: str, health: float, contacts: list[Row], scenario: str | None
+    ) -> None:
+        as_of = self.spec.as_of
+        n = 0
+        for months_ago in (15, 9, 3):
+            day = as_of - timedelta(days=months_ago * 30 + rng.randint(0, 20))
+            for contact in rng.sample(contacts, min(len(contacts), rng.randint(1, 3))):
+                if contact["status"] == "departed" and contact["departed_on"] and contact["departed_on"] < day:
+                    continue
+                score = max(0, min(10, round(3 + 7 * health + rng.uniform(-2, 2))))
+                if scenario == sc.HEALTHY_CONTROL:
+                    score = max(score, 9)
+                elif (as_of - day).days <= 120:
+                    score = max(score, 7)  # recent detractors are planted, never accidental
+                n += 1
+                b.add(
+                    "survey_response",
+                    {
+                        "external_id": f"{ext}-S{n:03d}",
+                        "account_external_id": ext,
+                        "contact_external_id": contact["external_id"],
+                        "survey": "nps",
+                        "score": score,
+                        "verbatim": text.verbatim(rng, score, None) if rng.random() < 0.7 else None,
+                        "responded_on": day,
+                    },
+                )
+        if scenario == sc.NPS_DETRACTOR:
+            n += 1
+            who = next(c for c in contacts if "champion" in c["roles"] or "executive_sponsor" in c["roles"])
+            theme = rng.choice(text.RISK_THEMES)
+            score = rng.randint(0, 6)
+            b.add(
+                "survey_response",
+                {
+                    "external_id": f"{ext}-S{n:03d}",
+                    "account_external_id": ext,
+                    "contact_external_id": who["external_id"],
+                    "survey": "nps",
+                    "score": score,
+                    "verbatim": text.verbatim(rng, score, theme),
+                    "responded_on": as_of - timedelta(days=rng.randint(1, 10)),
+                },
+            )
+
+    def _invoices(
+        self, rng: random.Random, b: AccountBundle, ext: str, contracts: list[Row], health: float, scenario: str | None
+    ) -> None:
+        as_of = self.spec.as_of
+        late_payer = rng.random() < 0.35 * (1 - health) + 0.05
+        n = 0
+        months = {"monthly": 1, "quarterly": 3, "annual": 12, "multi_year": 12}
+        for contract in contracts:
+            step = months[contract["billing_frequency"]]
+            periods = 12 // step
+            amount = _money(float(contract["arr"]) / periods)
+            issued = contract["start_date"]
+            while issued <= min(as_of, contract["end_date"]):
+                if issued >= self.history_start:
+                    due = issued + timedelta(days=30)
+                    delay = rng.randint(5, 25) if late_payer else rng.randint(-10, 3)
+                    paid: date | None = due + timedelta(days=delay)
+                    if paid is not None and paid > as_of:
+                        # Background accounts are never more than a few days overdue: that is planted.
+                        paid = None if (as_of - due).days < 5 else as_of - timedelta(days=rng.randint(0, 2))
+                    if paid is not None and paid < issued:
+                        paid = issued
+                    n += 1
+                    b.add(
+                        "invoice",
+                        {
+                            "external_id": f"{ext}-I{n:03d}",
+                            "account_external_id": ext,
+                            "contract_external_id": contract["external_id"],
+                            "amount": amount,
+                            "currency": "USD",
+                            "issued_on": issued,
+                            "due_on": due,
+                            "paid_on": paid,
+                            "amount_paid": amount if paid else None,
+                            "status": "paid" if paid else "open",
+                        },
+                    )
+                issued = _add_months(issued, step)
+        if scenario == sc.OVERDUE_INVOICE:
+            n += 1
+            due = as_of - timedelta(days=rng.randint(15, 60))
+            current = contracts[-1]
+            b.add(
+                "invoice",
+                {
+                    "external_id": f"{ext}-I{n:03d}",
+                    "account_external_id": ext,
+                    "contract_external_id": current["external_id"],
+                    "amount": _money(float(current["arr"]) * rng.uniform(0.1, 0.3)),
+                    "currency": "USD",
+                    "issued_on": due - timedelta(days=30),
+                    "due_on": due,
+                    "paid_on": None,
+                    "amount_paid": None,
+                    "status": "open",
+                },
+            )
+
+    def _interactions(
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        segment: str,
+        health: float,
+        contacts: list[Row],
+        scenario: str | None,
+        special_text: str | None,
+        departments: list[str],
+    ) -> None:
+        as_of = self.spec.as_of
+        csm = b.rows["account"][0]["owner_csm"]
+        csm_name = csm.split("@")[0].upper()
+        span = (as_of - self.history_start).days
+        count = {"Core": rng.randint(2, 5), "Growth": rng.randint(5, 9), "Strategic": rng.randint(8, 14)}[segment]
+        items: list[tuple[date, str, str, str | None, list[Row], str | None]] = []
+        for _ in range(count):
+            day = self.history_start + timedelta(days=rng.randint(0, span - 1))
+            roll = rng.random()
+            tone = "positive" if roll < health * 0.8 else "negative" if roll > 0.85 + 0.15 * health else "neutral"
+            if (as_of - day).days < 60 and tone == "negative" and health > 0.45:
+                tone = "neutral"
+            present = [c for c in contacts if c["status"] == "active" or (c["departed_on"] and c["departed_on"] > day)]
+            items.append(
+                (
+                    day,
+                    rng.choice(("call", "email", "email", "meeting")),
+                    tone,
+                    None,
+                    rng.sample(present, min(len(present), rng.randint(1, 3))),
+                    None,
+                )
+            )
+        if segment == "Strategic":
+            sponsor = [c for c in contacts if "executive_sponsor" in c["roles"]]
+            for quarter in range(1, 6):
+                day = as_of - timedelta(days=quarter * 91 - rng.randint(0, 10))
+                attendees = [contacts[0]] + (sponsor if rng.random() < health else [])
+                items.append(
+                    (
+                        day,
+                        "qbr",
+                        "positive" if health > 0.6 else "neutral",
+                        None,
+                        attendees,
+                        "Quarterly business review",
+                    )
+                )
+        if scenario == sc.NPS_DETRACTOR:
+            who = next(c for c in contacts if "champion" in c["roles"] or "executive_sponsor" in c["roles"])
+            items.append(
+                (
+                    as_of - timedelta(days=rng.randint(1, 12)),
+                    "email",
+                    "negative",
+                    rng.choice(text.RISK_THEMES),
+                    [who],
+                    "Concerns before renewal",
+                )
+            )
+        if scenario == sc.USAGE_DECLINE:
+            items.append(
+                (
+                    as_of - timedelta(days=rng.randint(3, 20)),
+                    "call",
+                    "negative",
+                    rng.choice(("features", "budget", "competitor")),
+                    contacts[:2],
+                    "Check-in",
+                )
+            )
+        if scenario == sc.CHAMPION_DEPARTURE:
+            champ = contacts[0]
+            farewell = (
+                f"{champ['name']} here: I wanted to let you know I am leaving the company at the end of the month."
+            )
+            items.append(
+                (
+                    champ["departed_on"] - timedelta(days=rng.randint(3, 10)),
+                    "email",
+                    "neutral",
+                    None,
+                    [champ],
+                    "Moving on",
+                )
+            )
+            items[-1] = (*items[-1][:5], farewell)
+        if scenario == sc.NEW_DEPARTMENT:
+            new_people = [c for c in contacts if c["department"] not in departments]
+            items.append(
+                (
+                    as_of - timedelta(days=rng.randint(3, 18)),
+                    "meeting",
+                    "positive",
+                    None,
+                    new_people,
+                    f"Kickoff with the {new_people[0]['department']} team",
+                )
+            )
+        if special_text is not None:
+            extra = rng.choice(text.MANIPULATIVE if special_text == sc.INJECTION_ATTEMPT else text.HOSTILE)
+            items.append(
+                (
+                    as_of - timedelta(days=rng.randint(5, 40)),
+                    rng.choice(("email", "call")),
+                    "neutral",
+                    None,
+                    contacts[:1],
+                    extra,
+                )
+            )
+
+        items.sort(key=lambda item: item[0])
+        for n, (day, kind, tone, theme, people, extra) in enumerate(items, start=1):
+            names = [p["name"] for p in people] or ["Customer"]
+            subject = (
+                extra
+                if kind in ("qbr", "meeting") or (extra and len(extra) < 40)
+                else f"{kind.title()} with {names[0]}"
+            )
+            body_extra = None if kind in ("qbr", "meeting") and extra and len(extra) < 60 else extra
+            if kind == "email":
+                body = text.email_body(rng, csm_name, names[0], tone, theme, body_extra)
+            else:
+                body = text.transcript(rng, csm_name, names, tone, theme, body_extra)
+            row = {
+                "external_id": f"{ext}-X{n:03d}",
+                "account_external_id": ext,
+                "kind": kind,
+                "occurred_at": _at(day, rng),
+                "direction": "inbound" if kind == "email" and rng.random() < 0.5 else "outbound",
+                "subject": subject,
+                "body": body,
+                "participants": sorted(p["external_id"] for p in people),
+                "internal_participants": [csm],
+            }
+            b.add("interaction", row)
+            if special_text is not None and extra in (*text.MANIPULATIVE, *text.HOSTILE):
+                b.labels.append(
+                    {
+                        "account_external_id": ext,
+                        "scenario": special_text,
+                        "planted_on": day,
+                        "kind": sc.KIND[special_text],
+                        "evidence": {"interaction": row["external_id"], "text": extra},
+                    }
+                )
+
+    def _market(
+        self, rng: random.Random, b: AccountBundle, ext: str, name: str, contacts: list[Row], scenario: str | None
+    ) -> None:
+        as_of = self.spec.as_of
+        n = 0
+        if rng.random() < 0.15:
+            n += 1
+            kind = rng.choice(("news", "funding", "acquisition", "news"))
+            title = {
+                "news": f"{name} opens a new office",
+                "funding": f"{name} raises a new funding round",
+                "acquisition": f"{name} acquires a smaller competitor",
+            }[kind]
+            matched = rng.random() < 0.8
+            b.add(
+                "market_signal",
+                {
+                    "external_id": f"{ext}-M{n:02d}",
+                    "account_external_id": ext if matched else None,
+                    "contact_external_id": None,
+                    "kind": kind,
+                    "title": title,
+                    "body": f"{title}, according to a press release.",
+                    "source_url": f"https://news.example/{ext.lower()}/{n}",
+                    "published_on": as_of - timedelta(days=rng.randint(5, 180)),
+                    "company_name": name,
+                    "person_name": None,
+                },
+            )
+        if scenario == sc.CHAMPION_DEPARTURE:
+            champ = contacts[0]
+            n += 1
+            company = rng.choice(vocab.NEW_COMPANIES)
+            b.add(
+                "market_signal",
+                {
+                    "external_id": f"{ext}-M{n:02d}",
+                    "account_external_id": ext,
+                    "contact_external_id": champ["external_id"],
+                    "kind": "job_change",
+                    "title": f"{champ['name']} joins {company} as Head of Operations",
+                    "body": f"{champ['name']}, previously {champ['title']} at {name}, has joined {company}.",
+                    "source_url": f"https://jobs.example/{ext.lower()}/{n}",
+                    "published_on": min(as_of, champ["departed_on"] + timedelta(days=rng.randint(0, 5))),
+                    "company_name": name,
+                    "person_name": champ["name"],
+                },
+            )
+
+    def _metrics(self, rng: random.Random, b: AccountBundle, ext: str, health: float) -> None:
+        """A business-outcome metric the product does not know natively, to exercise account_metric."""
+        day = self.spec.as_of.replace(day=1)
+        for _ in range(18):
+            day = _add_months(day, -1)
+            b.add(
+                "account_metric",
+                {
+                    "account_external_id": ext,
+                    "date": day,
+                    "name": "roi_hours_saved",
+                    "value": round(max(0.0, 400 * health + rng.uniform(-60, 60)), 1),
+                },
+            )
+
+    def _labels(self, b: AccountBundle, ext: str, scenario: str | None) -> None:
+        if scenario is None:
+            return
+        account = b.rows["account"][0]
+        detail: dict[str, Any] = {"segment": account["segment"], "arr": str(account["arr"])}
+        if scenario == sc.CHAMPION_DEPARTURE:
+            champ = b.rows["contact"][0]
+            detail.update(contact=champ["external_id"], departed_on=champ["departed_on"].isoformat())
+        if scenario == sc.OVERDUE_INVOICE:
+            inv = b.rows["invoice"][-1]
+            detail.update(invoice=inv["external_id"], days_overdue=(self.spec.as_of - inv["due_on"]).days)
+        if scenario == sc.NPS_DETRACTOR:
+            response = b.rows["survey_response"][-1]
+            detail.update(survey_response=response["external_id"], score=response["score"])
+        b.labels.insert(
+            0,
+            {
+                "account_external_id": ext,
+                "scenario": scenario,
+                "planted_on": self.spec.as_of,
+                "kind": sc.KIND[scenario],
+                "evidence": detail,
+            },
+        )
+
+    def _outcome(self, rng: random.Random, ext: str, health: float, scenario: str | None, renewal: date) -> Row:
+        """Whether the account churns at its next renewal: the label calibration learns from."""
+        bump = {
+            sc.USAGE_DECLINE: 1.8,
+            sc.NPS_DETRACTOR: 1.2,
+            sc.CHAMPION_DEPARTURE: 1.0,
+            sc.OVERDUE_INVOICE: 0.8,
+            sc.POWER_USERS: -0.8,
+            sc.NEW_DEPARTMENT: -0.8,
+            sc.APPROACHING_PLAN_LIMITS: -0.5,
+            sc.HEALTHY_CONTROL: -1.0,
+        }
+        logit = -1.6 + 6.0 * (0.65 - health) + bump.get(scenario or "", 0.0)
+        churned = rng.random() < 1 / (1 + math.exp(-logit))
+        return {"account_external_id": ext, "churned": int(churned), "renewal_date": renewal}
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    threshold, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= threshold:
+            return k
+        k += 1
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, 28))
