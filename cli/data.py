@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,7 +51,13 @@ def export_command(
     spec = get_entity(entity)
     require_schema(app.engine)
     if out is None:
-        export_csv(app.engine, spec.name, sys.stdout)
+        try:
+            export_csv(app.engine, spec.name, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) has gone: stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as stream:

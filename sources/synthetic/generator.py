@@ -224,45 +224,19 @@ class AccountGenerator:
             roles.append(["user"])
         contacts: list[Row] = []
         for n, role in enumerate(roles, start=1):
-            first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
-            title_pool = vocab.TITLES[role[0]]
-            contact = {
-                "external_id": f"{ext}-P{n:02d}",
-                "account_external_id": ext,
-                "name": f"{first} {last}",
-                "email": f"{first}.{last}@{domain}".lower().replace(" ", ""),
-                "title": rng.choice(title_pool),
-                "department": departments[0] if role[0] in ("champion", "admin") else rng.choice(departments),
-                "roles": role,
-                "status": "active",
-                "departed_on": None,
-            }
+            department = departments[0] if role[0] in ("champion", "admin") else rng.choice(departments)
+            contact = _person(rng, ext, n, domain, rng.choice(vocab.TITLES[role[0]]), department, role)
             if role == ["user"] and rng.random() < 0.04:  # people leave; long ago, and never the champion by chance
-                contact["status"], contact["departed_on"] = (
-                    "departed",
-                    self.spec.as_of - timedelta(days=rng.randint(200, 500)),
-                )
+                contact["status"] = "departed"
+                contact["departed_on"] = self.spec.as_of - timedelta(days=rng.randint(200, 500))
             contacts.append(contact)
         if scenario == sc.CHAMPION_DEPARTURE:
             contacts[0]["status"] = "departed"
             contacts[0]["departed_on"] = self.spec.as_of - timedelta(days=rng.randint(3, 20))
         if scenario == sc.NEW_DEPARTMENT:
             new_dept = rng.choice([d for d in vocab.DEPARTMENTS if d not in departments])
-            for n in range(2):
-                first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
-                contacts.append(
-                    {
-                        "external_id": f"{ext}-P{len(contacts) + 1:02d}",
-                        "account_external_id": ext,
-                        "name": f"{first} {last}",
-                        "email": f"{first}.{last}@{domain}".lower().replace(" ", ""),
-                        "title": "Head of " + new_dept if n == 0 else "Team Lead",
-                        "department": new_dept,
-                        "roles": ["user"],
-                        "status": "active",
-                        "departed_on": None,
-                    }
-                )
+            for title in ("Head of " + new_dept, "Team Lead"):
+                contacts.append(_person(rng, ext, len(contacts) + 1, domain, title, new_dept, ["user"]))
         for contact in contacts:
             b.add("contact", contact)
         return contacts
@@ -736,6 +710,23 @@ class AccountGenerator:
         logit = -1.6 + 6.0 * (0.65 - health) + bump.get(scenario or "", 0.0)
         churned = rng.random() < 1 / (1 + math.exp(-logit))
         return {"account_external_id": ext, "churned": int(churned), "renewal_date": renewal}
+
+
+def _person(
+    rng: random.Random, ext: str, number: int, domain: str, title: str, department: str, roles: list[str]
+) -> Row:
+    first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
+    return {
+        "external_id": f"{ext}-P{number:02d}",
+        "account_external_id": ext,
+        "name": f"{first} {last}",
+        "email": f"{first}.{last}@{domain}".lower().replace(" ", ""),
+        "title": title,
+        "department": department,
+        "roles": roles,
+        "status": "active",
+        "departed_on": None,
+    }
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

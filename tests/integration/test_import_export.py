@@ -99,11 +99,21 @@ def test_hierarchy_cycles_are_refused(engine, tmp_path: Path) -> None:
     assert count(engine, Account) == 0
 
 
+def load_people(engine, folder: Path, accounts: str, contacts: str) -> None:
+    """Import accounts then contacts from CSV bodies (header included)."""
+    (folder / "a.csv").write_text(accounts, encoding="utf-8")
+    (folder / "c.csv").write_text(contacts, encoding="utf-8")
+    import_file(engine, "account", folder / "a.csv")
+    import_file(engine, "contact", folder / "c.csv")
+
+
 def test_a_row_cannot_point_at_another_accounts_contact(engine, tmp_path: Path) -> None:
-    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\nA2,Beta\n", encoding="utf-8")
-    (tmp_path / "c.csv").write_text("external_id,account_external_id,roles\nP1,A1,champion\n", encoding="utf-8")
-    import_file(engine, "account", tmp_path / "a.csv")
-    import_file(engine, "contact", tmp_path / "c.csv")
+    load_people(
+        engine,
+        tmp_path,
+        "external_id,name\nA1,Acme\nA2,Beta\n",
+        "external_id,account_external_id,roles\nP1,A1,champion\n",
+    )
     survey = tmp_path / "s.csv"
     survey.write_text(
         "external_id,account_external_id,contact_external_id,score,responded_on\nS1,A2,P1,3,2026-01-01\n",
@@ -123,10 +133,7 @@ def test_a_row_cannot_point_at_another_accounts_contact(engine, tmp_path: Path) 
 
 
 def test_unmatched_news_takes_its_account_from_the_contact(engine, tmp_path: Path) -> None:
-    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\n", encoding="utf-8")
-    (tmp_path / "c.csv").write_text("external_id,account_external_id\nP1,A1\n", encoding="utf-8")
-    import_file(engine, "account", tmp_path / "a.csv")
-    import_file(engine, "contact", tmp_path / "c.csv")
+    load_people(engine, tmp_path, "external_id,name\nA1,Acme\n", "external_id,account_external_id\nP1,A1\n")
     news = tmp_path / "m.csv"
     news.write_text(
         "external_id,contact_external_id,kind,title,published_on,source_url\n"
@@ -139,10 +146,9 @@ def test_unmatched_news_takes_its_account_from_the_contact(engine, tmp_path: Pat
 
 
 def test_participant_changes_replace_the_set(engine, tmp_path: Path) -> None:
-    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\n", encoding="utf-8")
-    (tmp_path / "c.csv").write_text("external_id,account_external_id\nP1,A1\nP2,A1\nP3,A1\n", encoding="utf-8")
-    import_file(engine, "account", tmp_path / "a.csv")
-    import_file(engine, "contact", tmp_path / "c.csv")
+    load_people(
+        engine, tmp_path, "external_id,name\nA1,Acme\n", "external_id,account_external_id\nP1,A1\nP2,A1\nP3,A1\n"
+    )
     x = tmp_path / "x.csv"
     x.write_text(
         "external_id,account_external_id,kind,occurred_at,participants\nX1,A1,qbr,2026-01-01,P1;P2\n", encoding="utf-8"
