@@ -45,8 +45,9 @@ format: install
 
 lock:
 	rm -rf /tmp/watchtower-lock && $(PYTHON) -m venv /tmp/watchtower-lock
+	/tmp/watchtower-lock/bin/pip install --quiet --upgrade setuptools wheel
 	/tmp/watchtower-lock/bin/pip install --quiet -e '.[dev]'
-	/tmp/watchtower-lock/bin/pip freeze --exclude-editable | grep -v '^watchtower' > requirements.lock
+	/tmp/watchtower-lock/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' > requirements.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
