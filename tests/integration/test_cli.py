@@ -143,3 +143,13 @@ def test_invalid_setting_from_the_environment_is_named(value: str) -> None:
     result = _run("formats", "account", env_extra={"WATCHTOWER_TIMEZONE": value})
     assert result.returncode == 1
     assert "timezone" in result.stdout + result.stderr
+
+
+def test_an_unusable_database_path_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "var"
+    folder.mkdir()
+    (folder / "watchtower.db").mkdir()  # a directory where the SQLite file should be
+    result = wt(f"sqlite:///{folder / 'watchtower.db'}", "init")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ")
+    assert "hint:" in result.output and "Traceback" not in result.output
