@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cli import data, seed, summary
+from cli import data, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -36,7 +36,7 @@ def root(
         if debug:
             raise
         first = exc.errors(include_url=False)[0]
-        console.print(f"[bold red]error:[/] invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        console.print(f"[bold red]error:[/] invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", markup=True)
         raise typer.Exit(1) from None
     ctx.obj = AppContext(settings=settings, debug=debug)
 
@@ -58,6 +58,9 @@ app.command("export")(data.export_command)
 app.command("formats")(data.formats_command)
 app.command("seed")(seed.seed_command)
 app.command("summary")(summary.summary_command)
+app.command("score")(score.score_command)
+app.command("assess")(score.assess_command)
+app.add_typer(score.model_app, name="model")
 
 
 def main() -> None:

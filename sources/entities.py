@@ -178,6 +178,15 @@ ENTITIES: dict[str, EntitySpec] = {
             aliases=("account_metrics", "metrics", "metric"),
             description="Any dated numeric metric; the health model can reference it by name.",
         ),
+        EntitySpec(
+            "csm_assessment",
+            models.CsmAssessment,
+            schemas.CsmAssessmentRow,
+            ("account_id", "assessed_on"),
+            (ACCOUNT_REF,),
+            aliases=("csm_assessments", "assessments", "assessment"),
+            description="A CSM's own health call on a date; shown beside the score until it expires.",
+        ),
     )
 }
 

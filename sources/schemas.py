@@ -226,3 +226,13 @@ class AccountMetricRow(ImportRow):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     ]
     value: float
+
+
+class CsmAssessmentRow(ImportRow):
+    account_external_id: ExternalId
+    assessed_on: date
+    band: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        description="The CSM's band, named as in the health model (Green, Yellow, Orange, Red by default)."
+    )
+    note: str | None = Field(None, max_length=20000)
+    assessed_by: ShortText | None = None

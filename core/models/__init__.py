@@ -5,6 +5,7 @@ from core.models.billing import Invoice
 from core.models.imports import ImportRun
 from core.models.interactions import Interaction, InteractionParticipant
 from core.models.market import MarketSignal
+from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
 
@@ -13,11 +14,13 @@ __all__ = [
     "AccountMetric",
     "Contact",
     "Contract",
+    "CsmAssessment",
     "ImportRun",
     "Interaction",
     "InteractionParticipant",
     "Invoice",
     "MarketSignal",
+    "Scorecard",
     "SupportTicket",
     "SurveyResponse",
     "UsageSnapshot",

@@ -1,0 +1,77 @@
+"""Why did the score change? The signals whose points moved most, in words, with the rows behind them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from signals.derived import REGISTRY
+
+MIN_POINTS = 0.5
+
+
+@dataclass(frozen=True)
+class Reason:
+    signal: str
+    delta_points: float
+    text: str
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["evidence"] = list(self.evidence)
+        return data
+
+
+def describe(source: str, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    unit = REGISTRY[source.split(":", 1)[1]].unit if source.startswith("signal:") else "number"
+    if unit == "percent":
+        return f"{value:.0%}"
+    if unit == "change":
+        return f"{value:+.0%}"
+    if unit == "days":
+        return f"{value:.0f} days"
+    if unit == "flag":
+        return "yes" if value >= 0.5 else "no"
+    return f"{value:.1f}" if value != int(value) else f"{value:.0f}"
+
+
+def label(source: str, signal: str) -> str:
+    if source.startswith("signal:"):
+        return REGISTRY[source.split(":", 1)[1]].label
+    return signal.replace("_", " ")
+
+
+def explain(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, limit: int = 3) -> list[Reason]:
+    """Compare two scorecards' contributions; with no previous one, name the weakest signals instead."""
+    before = {c["signal"]: c for c in previous or []}
+    reasons: list[Reason] = []
+    for c in current:
+        old = before.get(c["signal"])
+        if previous is None or old is None:
+            if c["score"] is not None and c["score"] < 100:
+                lost = -c["weight"] * (100 - c["score"])
+                text = f"{label(c['source'], c['signal'])} is {describe(c['source'], c['value'])}"
+                reasons.append(Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"])))
+            continue
+        delta = c["points"] - old["points"]
+        if abs(delta) < MIN_POINTS and c["score"] == old["score"]:
+            continue
+        if c["score"] == old["score"] and old["value"] == c["value"]:
+            continue  # only the weights moved (another signal appeared or vanished)
+        verb = (
+            "improved"
+            if (c["score"] or 0) > (old["score"] or 0)
+            else "worsened"
+            if (c["score"] or 0) < (old["score"] or 0)
+            else "changed"
+        )
+        text = (
+            f"{label(c['source'], c['signal'])} {verb}: {describe(c['source'], old['value'])} "
+            f"-> {describe(c['source'], c['value'])}"
+        )
+        reasons.append(Reason(c["signal"], round(delta, 1), text, tuple(c["evidence"])))
+    reasons.sort(key=lambda r: (-abs(r.delta_points), r.signal))
+    return [r for r in reasons if abs(r.delta_points) >= MIN_POINTS][:limit]

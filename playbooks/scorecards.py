@@ -1,0 +1,259 @@
+"""Score the whole book (or some accounts) for one as-of date and store the scorecards.
+
+Per account: segment from the rules, the model resolved for that segment,
+signal values at ``as_of`` and ``trend_days`` earlier (from the same rows),
+the score, band, trend and completeness, the reasons for the change since the
+previous scorecard, and the CSM's assessment beside it. Re-running a date
+replaces that date's scorecards.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from statistics import fmean
+from typing import IO, Any
+
+from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy.engine import Engine
+
+from core.bulk import bulk_insert
+from core.models import Account, CsmAssessment, Scorecard
+from playbooks.health_model import HealthModel, ResolvedModel, load_health_model
+from playbooks.reasons import explain
+from playbooks.scoring import ScoreResult, score_account
+from playbooks.segments import SegmentRules, load_segment_rules
+from signals.data import AccountData
+from signals.derived import MONTH, REGISTRY, SignalValue, usage_ref, usage_window
+from signals.loader import account_id_chunks, load_chunk
+
+PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config"
+Progress = Callable[[int], None]
+
+
+def config_dir(explicit: Path | None = None) -> Path:
+    """The team's ``./config`` when present, else the defaults that ship with Watchtower."""
+    if explicit is not None:
+        return explicit
+    local = Path("config")
+    return local if (local / "health_model.yaml").exists() else PROJECT_CONFIG
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    model: HealthModel
+    segments: SegmentRules
+
+    @classmethod
+    def load(
+        cls, *, model: Path | None = None, segments: Path | None = None, directory: Path | None = None
+    ) -> ScoringConfig:
+        folder = config_dir(directory)
+        return cls(
+            load_health_model(model or folder / "health_model.yaml"),
+            load_segment_rules(segments or folder / "segments.yaml"),
+        )
+
+
+def signal_values(model: HealthModel, data: AccountData, as_of: date) -> dict[str, SignalValue]:
+    values: dict[str, SignalValue] = {}
+    for source in model.sources:
+        kind, name = source.split(":", 1)
+        if kind == "signal":
+            values[source] = REGISTRY[name].fn(data, as_of)
+        elif kind == "usage":
+            rows = usage_window(data, as_of, MONTH)
+            if name.startswith("metrics."):
+                points = [u.metrics[name[8:]] for u in rows if name[8:] in u.metrics]
+            else:
+                points = [getattr(u, name) for u in rows if getattr(u, name) is not None]
+            values[source] = SignalValue(fmean(points) if points else None, usage_ref(rows) if points else ())
+        else:
+            series = [
+                (d, v)
+                for d, v in data.metrics.get(name, [])
+                if as_of - timedelta(days=model.metric_max_age_days) < d <= as_of
+            ]
+            values[source] = (
+                SignalValue(series[-1][1], (f"account_metric {name} {series[-1][0]}",)) if series else SignalValue(None)
+            )
+    return values
+
+
+@dataclass
+class ScoreRun:
+    as_of: date
+    model_version: str
+    accounts: int = 0
+    bands: Counter[str] = field(default_factory=Counter)
+    disagreements: int = 0
+
+
+def _previous_scorecards(conn: Connection, ids: list[int], as_of: date) -> dict[int, list[dict[str, Any]]]:
+    rows = conn.execute(
+        select(Scorecard.account_id, Scorecard.as_of, Scorecard.contributions)
+        .where(Scorecard.account_id >= ids[0], Scorecard.account_id <= ids[-1], Scorecard.as_of < as_of)
+        .order_by(Scorecard.account_id, Scorecard.as_of)
+    )
+    latest: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        latest[r.account_id] = r.contributions
+    return latest
+
+
+def _assessments(conn: Connection, ids: list[int], as_of: date, days: int) -> dict[int, tuple[date, str]]:
+    found: dict[int, tuple[date, str]] = {}
+    for r in conn.execute(
+        select(CsmAssessment.account_id, CsmAssessment.assessed_on, CsmAssessment.band)
+        .where(
+            CsmAssessment.account_id >= ids[0],
+            CsmAssessment.account_id <= ids[-1],
+            CsmAssessment.assessed_on <= as_of,
+            CsmAssessment.assessed_on > as_of - timedelta(days=days),
+        )
+        .order_by(CsmAssessment.account_id, CsmAssessment.assessed_on)
+    ):
+        found[r.account_id] = (r.assessed_on, r.band)
+    return found
+
+
+def build_scorecard(
+    config: ScoringConfig,
+    data: AccountData,
+    as_of: date,
+    *,
+    stored_previous: list[dict[str, Any]] | None,
+    assessment: tuple[date, str] | None,
+    resolved_cache: dict[str, ResolvedModel],
+) -> dict[str, Any]:
+    """One scorecard row, as a dict ready to insert."""
+    model = config.model
+    segment = config.segments.segment_for(data.arr, data.products, data.segment).name
+    resolved = resolved_cache.get(segment)
+    if resolved is None:
+        resolved = resolved_cache[segment] = model.resolve(segment)
+    now = score_account(resolved, signal_values(model, data, as_of))
+    before: ScoreResult = score_account(resolved, signal_values(model, data, as_of - timedelta(days=model.trend_days)))
+    contributions = [c.as_dict() for c in now.contributions]
+    baseline = stored_previous if stored_previous is not None else [c.as_dict() for c in before.contributions]
+    trend = round(now.score - before.score, 1) if now.score is not None and before.score is not None else None
+    csm_band = assessment[1] if assessment else None
+    disagreement = False
+    if csm_band and now.band and csm_band in {b.name for b in model.bands}:
+        disagreement = abs(model.band_rank(csm_band) - model.band_rank(now.band)) >= 1
+    return {
+        "account_id": data.account_id,
+        "as_of": as_of,
+        "segment": segment,
+        "model_version": model.version,
+        "score": now.score,
+        "band": now.band,
+        "completeness": now.completeness,
+        "trend": trend,
+        "previous_score": before.score,
+        "group_scores": now.groups,
+        "contributions": contributions,
+        "reasons": [
+            *(
+                {"signal": "cap", "delta_points": round(now.score - now.uncapped, 1), "text": text, "evidence": []}
+                for text in now.caps
+            ),  # type: ignore[operator]
+            *(r.as_dict() for r in explain(contributions, baseline)),
+        ],
+        "csm_band": csm_band,
+        "csm_assessed_on": assessment[0] if assessment else None,
+        "disagreement": disagreement,
+    }
+
+
+def score_book(
+    engine: Engine,
+    config: ScoringConfig,
+    as_of: date,
+    *,
+    account_ids: list[int] | None = None,
+    chunk_size: int = 2000,
+    progress: Progress | None = None,
+) -> ScoreRun:
+    run = ScoreRun(as_of, config.model.version)
+    cache: dict[str, ResolvedModel] = {}
+    earliest = as_of - timedelta(days=config.model.trend_days)
+    table = Scorecard.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        for ids in account_id_chunks(conn, chunk_size, account_ids):
+            chunk = load_chunk(conn, ids, as_of=as_of, earliest=earliest)
+            previous = _previous_scorecards(conn, ids, as_of)
+            assessments = _assessments(conn, ids, as_of, config.model.csm_assessment_days)
+            rows = [
+                build_scorecard(
+                    config,
+                    chunk[i],
+                    as_of,
+                    stored_previous=previous.get(i),
+                    assessment=assessments.get(i),
+                    resolved_cache=cache,
+                )
+                for i in ids
+                if i in chunk
+            ]
+            conn.execute(delete(table).where(and_(table.c.as_of == as_of, table.c.account_id.in_(ids))))
+            bulk_insert(conn, table, rows)
+            run.accounts += len(rows)
+            run.bands.update(r["band"] or "no data" for r in rows)
+            run.disagreements += sum(r["disagreement"] for r in rows)
+            if progress:
+                progress(len(rows))
+    return run
+
+
+def account_ids_for(engine: Engine, external_ids: list[str]) -> list[int]:
+    with engine.connect() as conn:
+        found = dict(
+            conn.execute(select(Account.external_id, Account.id).where(Account.external_id.in_(external_ids))).all()
+        )
+    missing = [e for e in external_ids if e not in found]
+    if missing:
+        raise LookupError(f"no account with external_id {', '.join(repr(m) for m in missing)}")
+    return sorted(found.values())
+
+
+def export_scorecards(engine: Engine, as_of: date, stream: IO[str], groups: list[str]) -> int:
+    """One row per account: the columns the issue names, then one column per signal group."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["account_external_id", "as_of", "score", "band", "completeness", "trend", *groups])
+    count = 0
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Account.external_id,
+                Scorecard.as_of,
+                Scorecard.score,
+                Scorecard.band,
+                Scorecard.completeness,
+                Scorecard.trend,
+                Scorecard.group_scores,
+            )
+            .join(Account, Account.id == Scorecard.account_id)
+            .where(Scorecard.as_of == as_of)
+            .order_by(Account.external_id)
+        )
+        for r in rows:
+            cells = [
+                r.external_id,
+                r.as_of.isoformat(),
+                _num(r.score),
+                r.band or "",
+                _num(r.completeness),
+                _num(r.trend),
+            ]
+            writer.writerow(cells + [_num((r.group_scores or {}).get(g)) for g in groups])
+            count += 1
+    return count
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"

@@ -1,0 +1,109 @@
+"""Score one account: pure arithmetic over signal values, no database and no clock.
+
+Missing signals are dropped and their weight is spread over the present ones
+in proportion, so the points of the present signals always add up to the
+score; ``completeness`` says how much of the model's weight had data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from playbooks.health_model import ResolvedModel
+from signals.derived import SignalValue
+
+
+@dataclass(frozen=True)
+class Contribution:
+    signal: str
+    group: str
+    source: str
+    value: float | None
+    #: 0-100 for this signal alone; None when the signal had no data.
+    score: float | None
+    #: Share of the score after redistribution (0 when missing).
+    weight: float
+    #: weight x score: what this signal adds to the account's score.
+    points: float
+    evidence: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "group": self.group,
+            "source": self.source,
+            "value": self.value,
+            "score": self.score,
+            "weight": self.weight,
+            "points": self.points,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float | None
+    band: str | None
+    completeness: float
+    groups: dict[str, float | None]
+    contributions: tuple[Contribution, ...] = field(default_factory=tuple)
+    #: The weighted score before any cap, and the caps that lowered it.
+    uncapped: float | None = None
+    caps: tuple[str, ...] = ()
+
+    def points_by_signal(self) -> dict[str, float]:
+        return {c.signal: c.points for c in self.contributions}
+
+
+def score_account(resolved: ResolvedModel, values: dict[str, SignalValue]) -> ScoreResult:
+    """``values`` maps each signal's source (e.g. ``signal:latest_nps``) to its value for this account."""
+    model = resolved.model
+    present = [
+        (s, values[s.spec.source])
+        for s in resolved.signals
+        if values.get(s.spec.source, SignalValue(None)).value is not None
+    ]
+    present_weight = sum(s.weight for s, _ in present)
+    completeness = round(100.0 * present_weight, 1)
+    scored = {s.spec.name: s.spec.score(v.value, model.points) for s, v in present}  # type: ignore[arg-type]
+
+    contributions = []
+    for s in resolved.signals:
+        value = values.get(s.spec.source, SignalValue(None))
+        if s.spec.name in scored:
+            share = s.weight / present_weight
+            contributions.append(
+                Contribution(
+                    s.spec.name,
+                    s.group,
+                    s.spec.source,
+                    value.value,
+                    scored[s.spec.name],
+                    share,
+                    share * scored[s.spec.name],
+                    value.evidence,
+                )
+            )
+        else:
+            contributions.append(Contribution(s.spec.name, s.group, s.spec.source, None, None, 0.0, 0.0))
+
+    groups: dict[str, float | None] = {}
+    for group in dict.fromkeys(s.group for s in resolved.signals):
+        members = [
+            (s.weight, scored[s.spec.name]) for s in resolved.signals if s.group == group and s.spec.name in scored
+        ]
+        total = sum(w for w, _ in members)
+        groups[group] = round(sum(w * sc for w, sc in members) / total, 1) if total else None
+
+    if not present:
+        return ScoreResult(None, None, 0.0, groups, tuple(contributions))
+    weighted = round(sum(c.points for c in contributions), 1)
+    score, applied = weighted, []
+    for cap in model.caps:
+        if scored.get(cap.signal) == model.points.critical and score > cap.max_score:
+            score = cap.max_score
+            applied.append(cap.reason)
+    return ScoreResult(
+        score, model.band_for(score), completeness, groups, tuple(contributions), weighted, tuple(applied)
+    )

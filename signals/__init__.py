@@ -1,0 +1,1 @@
+"""The signals stage: deterministic metrics per account and as-of date, computed from the source tables."""
