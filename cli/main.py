@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from cli import data, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
@@ -36,7 +37,8 @@ def root(
         if debug:
             raise
         first = exc.errors(include_url=False)[0]
-        console.print(f"[bold red]error:[/] invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}", markup=True)
+        where = ".".join(map(str, first["loc"]))
+        console.print(f"[bold red]error:[/] invalid setting {escape(where)}: {escape(first['msg'])}")
         raise typer.Exit(1) from None
     ctx.obj = AppContext(settings=settings, debug=debug)
 

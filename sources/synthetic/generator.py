@@ -135,6 +135,7 @@ class AccountGenerator:
         self._interactions(rng, b, ext, segment, health, contacts, scenario, special_text, departments)
         self._market(rng, b, ext, name, contacts, scenario)
         self._metrics(rng, b, ext, health)
+        self._assessment(rng, b, ext, health, scenario)
         self._labels(b, ext, scenario)
         b.outcome = self._outcome(rng, ext, health, scenario, contracts[-1]["end_date"])
         return b
@@ -669,6 +670,25 @@ class AccountGenerator:
                     "value": round(max(0.0, 400 * health + rng.uniform(-60, 60)), 1),
                 },
             )
+
+    def _assessment(self, rng: random.Random, b: AccountBundle, ext: str, health: float, scenario: str | None) -> None:
+        """Some CSMs record their own call; most agree with the data, some are optimistic (the classic blind spot)."""
+        if rng.random() >= 0.2:
+            return
+        bands = ("Green", "Yellow", "Orange", "Red")
+        rank = 0 if health > 0.75 else 1 if health > 0.6 else 2 if health > 0.45 else 3
+        if scenario in (sc.USAGE_DECLINE, sc.NPS_DETRACTOR, sc.CHAMPION_DEPARTURE) or rng.random() < 0.25:
+            rank = max(0, rank - 1)
+        b.add(
+            "csm_assessment",
+            {
+                "account_external_id": ext,
+                "assessed_on": self.spec.as_of - timedelta(days=rng.randint(1, 45)),
+                "band": bands[rank],
+                "note": "Quarterly health review",
+                "assessed_by": b.rows["account"][0]["owner_csm"],
+            },
+        )
 
     def _labels(self, b: AccountBundle, ext: str, scenario: str | None) -> None:
         if scenario is None:
