@@ -16,6 +16,8 @@ class Reason:
     delta_points: float
     text: str
     evidence: tuple[str, ...]
+    #: "change" since the previous scorecard, "weak" when there is none, "cap" when a cap held the score down.
+    kind: str = "change"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -44,8 +46,14 @@ def label(source: str, signal: str) -> str:
     return signal.replace("_", " ")
 
 
-def explain(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, limit: int = 3) -> list[Reason]:
-    """Compare two scorecards' contributions; with no previous one, name the weakest signals instead."""
+def explain(
+    current: list[dict[str, Any]], previous: list[dict[str, Any]] | None, limit: int = 3, *, direction: float = 0.0
+) -> list[Reason]:
+    """Compare two scorecards' contributions; with no previous one, name the weakest signals instead.
+
+    Reasons that moved the score the way it went (``direction``: the overall
+    change) come first, largest first; those that offset it follow.
+    """
     before = {c["signal"]: c for c in previous or []}
     reasons: list[Reason] = []
     for c in current:
@@ -54,7 +62,7 @@ def explain(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None
             if c["score"] is not None and c["score"] < 100:
                 lost = -c["weight"] * (100 - c["score"])
                 text = f"{label(c['source'], c['signal'])} is {describe(c['source'], c['value'])}"
-                reasons.append(Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"])))
+                reasons.append(Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"]), "weak"))
             continue
         delta = c["points"] - old["points"]
         if abs(delta) < MIN_POINTS and c["score"] == old["score"]:
@@ -73,5 +81,5 @@ def explain(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None
             f"-> {describe(c['source'], c['value'])}"
         )
         reasons.append(Reason(c["signal"], round(delta, 1), text, tuple(c["evidence"])))
-    reasons.sort(key=lambda r: (-abs(r.delta_points), r.signal))
+    reasons.sort(key=lambda r: (direction * r.delta_points < 0, -abs(r.delta_points), r.signal))
     return [r for r in reasons if abs(r.delta_points) >= MIN_POINTS][:limit]

@@ -141,6 +141,18 @@ def build_scorecard(
     contributions = [c.as_dict() for c in now.contributions]
     baseline = stored_previous if stored_previous is not None else [c.as_dict() for c in before.contributions]
     trend = round(now.score - before.score, 1) if now.score is not None and before.score is not None else None
+    evidence = {c["signal"]: c["evidence"] for c in contributions}
+    caps = [
+        {
+            "signal": cap.signal,
+            "kind": "cap",
+            "delta_points": round(now.score - now.uncapped, 1),
+            "text": cap.reason,
+            "evidence": evidence.get(cap.signal, []),
+        }
+        for cap in now.caps
+        if now.score is not None and now.uncapped is not None
+    ]
     csm_band = assessment[1] if assessment else None
     disagreement = False
     if csm_band and now.band and csm_band in {b.name for b in model.bands}:
@@ -157,13 +169,7 @@ def build_scorecard(
         "previous_score": before.score,
         "group_scores": now.groups,
         "contributions": contributions,
-        "reasons": [
-            *(
-                {"signal": "cap", "delta_points": round(now.score - now.uncapped, 1), "text": text, "evidence": []}
-                for text in now.caps
-            ),  # type: ignore[operator]
-            *(r.as_dict() for r in explain(contributions, baseline)),
-        ],
+        "reasons": [*caps, *(r.as_dict() for r in explain(contributions, baseline, direction=trend or 0.0))],
         "csm_band": csm_band,
         "csm_assessed_on": assessment[0] if assessment else None,
         "disagreement": disagreement,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from playbooks.health_model import ResolvedModel
+from playbooks.health_model import Cap, ResolvedModel
 from signals.derived import SignalValue
 
 
@@ -50,7 +50,7 @@ class ScoreResult:
     contributions: tuple[Contribution, ...] = field(default_factory=tuple)
     #: The weighted score before any cap, and the caps that lowered it.
     uncapped: float | None = None
-    caps: tuple[str, ...] = ()
+    caps: tuple[Cap, ...] = ()
 
     def points_by_signal(self) -> dict[str, float]:
         return {c.signal: c.points for c in self.contributions}
@@ -103,7 +103,7 @@ def score_account(resolved: ResolvedModel, values: dict[str, SignalValue]) -> Sc
     for cap in model.caps:
         if scored.get(cap.signal) == model.points.critical and score > cap.max_score:
             score = cap.max_score
-            applied.append(cap.reason)
+            applied.append(cap)
     return ScoreResult(
         score, model.band_for(score), completeness, groups, tuple(contributions), weighted, tuple(applied)
     )

@@ -1,0 +1,134 @@
+"""The health model file: shipped models load, mistakes are named by key, segments override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from playbooks.config_errors import ConfigError
+from playbooks.health_model import load_health_model
+from playbooks.scorecards import PROJECT_CONFIG
+from playbooks.segments import load_segment_rules
+
+MINIMAL = {
+    "version": "t1",
+    "groups": [
+        {
+            "name": "usage",
+            "weight": 60,
+            "signals": [
+                {
+                    "name": "logins",
+                    "source": "signal:logins_per_user_month",
+                    "thresholds": {"healthy": 15, "at_risk": 5},
+                }
+            ],
+        },
+        {
+            "name": "money",
+            "weight": 40,
+            "signals": [
+                {
+                    "name": "overdue",
+                    "source": "signal:days_overdue",
+                    "direction": "lower_is_better",
+                    "thresholds": {"healthy": 5, "at_risk": 10},
+                }
+            ],
+        },
+    ],
+}
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def broken(tmp_path: Path, change) -> str:
+    data = yaml.safe_load(yaml.safe_dump(MINIMAL))
+    change(data)
+    with pytest.raises(ConfigError) as info:
+        load_health_model(write(tmp_path, data))
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", ["health_model.yaml", "health_model_framework.yaml"])
+def test_shipped_models_load_and_weights_sum_to_one(name: str) -> None:
+    model = load_health_model(PROJECT_CONFIG / name)
+    for segment in (None, "Core", "Growth", "Strategic"):
+        assert sum(s.weight for s in model.resolve(segment).signals) == pytest.approx(1.0)
+
+
+def test_seeds_matrix_group_weights() -> None:
+    model = load_health_model(PROJECT_CONFIG / "health_model.yaml")
+    assert [g.weight for g in model.groups] == [25, 20, 15, 15, 15, 10]
+
+
+def test_unknown_signal_is_named_by_group_and_signal(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda d: d["groups"][0]["signals"][0].update(source="signal:nope"))
+    assert "groups[usage].signals[logins].source: unknown derived signal 'nope'" in message
+    assert str(tmp_path / "model.yaml") in message
+
+
+def test_thresholds_must_point_the_right_way(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda d: d["groups"][1]["signals"][0].update(thresholds={"healthy": 20, "at_risk": 10}))
+    assert "groups[money].signals[overdue]" in message and "lower_is_better" in message
+
+
+def test_exactly_one_scoring_rule(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda d: d["groups"][0]["signals"][0].update(scale={"worst": 0, "best": 1}))
+    assert "exactly one of 'thresholds' or 'scale'" in message
+
+
+def test_unknown_keys_and_bad_bands_are_refused(tmp_path: Path) -> None:
+    assert "groups[usage].wieght" in broken(tmp_path, lambda d: d["groups"][0].update(wieght=3))
+    assert "last band must start at 0" in broken(tmp_path, lambda d: d.update(bands=[{"name": "Good", "min": 50}]))
+    assert "unknown group 'nope'" in broken(tmp_path, lambda d: d.update(segments={"Core": {"groups": {"nope": 1}}}))
+    assert "unknown signal 'nope'" in broken(
+        tmp_path, lambda d: d.update(caps=[{"signal": "nope", "max_score": 79, "reason": "x"}])
+    )
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("version: 1\ngroups: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line \d+\): not valid YAML"):
+        load_health_model(path)
+
+
+def test_segment_overrides_change_weights_and_thresholds(tmp_path: Path) -> None:
+    data = {
+        **MINIMAL,
+        "segments": {
+            "Core": {"groups": {"usage": 20}, "signals": {"logins": {"thresholds": {"healthy": 8, "at_risk": 2}}}}
+        },
+    }
+    model = load_health_model(write(tmp_path, data))
+    default, core = model.resolve(None), model.resolve("Core")
+    assert [round(s.weight, 2) for s in default.signals] == [0.6, 0.4]
+    assert [round(s.weight, 2) for s in core.signals] == [0.33, 0.67]
+    assert core.signals[0].spec.thresholds.healthy == 8
+    assert default.signals[0].spec.thresholds.healthy == 15
+
+
+def test_segment_rules_follow_the_seeds() -> None:
+    rules = load_segment_rules(PROJECT_CONFIG / "segments.yaml")
+    assert rules.segment_for(60_000, 2).name == "Strategic"
+    assert rules.segment_for(60_000, 1).name == "Growth"
+    assert rules.segment_for(15_000, 1).name == "Growth"
+    assert rules.segment_for(14_999, 1).name == "Core"
+    assert rules.segment_for(None, 0).name == "Core"
+    assert rules.segment_for(5_000, 1, imported="Strategic").name == "Strategic"
+    assert rules.segment_for(5_000, 1, imported="Unknown").name == "Core"
+    assert [r.review_cadence_days for r in rules.segments] == [7, 14, 30]
+
+
+def test_segment_rules_need_a_catch_all(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("segments:\n  - {name: Big, arr_min: 100, review_cadence_days: 7}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="the last rule must have no conditions"):
+        load_segment_rules(path)

@@ -1,0 +1,136 @@
+"""Scoring arithmetic: weights, redistribution, bands, caps, group scores, reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from playbooks.health_model import HealthModel
+from playbooks.reasons import explain
+from playbooks.scoring import score_account
+from signals.derived import SignalValue
+
+MODEL = HealthModel.model_validate(
+    {
+        "version": "t",
+        "groups": [
+            {
+                "name": "usage",
+                "weight": 50,
+                "signals": [
+                    {
+                        "name": "logins",
+                        "source": "signal:logins_per_user_month",
+                        "thresholds": {"healthy": 15, "at_risk": 5},
+                    },
+                    {"name": "breadth", "source": "signal:feature_breadth", "scale": {"worst": 0, "best": 10}},
+                ],
+            },
+            {
+                "name": "money",
+                "weight": 50,
+                "signals": [
+                    {
+                        "name": "overdue",
+                        "source": "signal:days_overdue",
+                        "direction": "lower_is_better",
+                        "thresholds": {"healthy": 5, "at_risk": 10},
+                    }
+                ],
+            },
+        ],
+        "caps": [{"signal": "overdue", "max_score": 59.9, "reason": "an invoice is badly overdue"}],
+    }
+)
+RESOLVED = MODEL.resolve(None)
+
+
+def values(logins=None, breadth=None, overdue=None) -> dict[str, SignalValue]:
+    return {
+        "signal:logins_per_user_month": SignalValue(logins, ("usage rows",)),
+        "signal:feature_breadth": SignalValue(breadth),
+        "signal:days_overdue": SignalValue(overdue),
+    }
+
+
+def test_all_present() -> None:
+    result = score_account(RESOLVED, values(logins=20, breadth=5, overdue=0))
+    # logins 100 x 0.25 + breadth 50 x 0.25 + overdue 100 x 0.5
+    assert result.score == 87.5
+    assert result.band == "Green"
+    assert result.completeness == 100.0
+    assert result.groups == {"usage": 75.0, "money": 100.0}
+    assert sum(c.points for c in result.contributions) == pytest.approx(87.5)
+
+
+def test_missing_signals_spread_their_weight_in_proportion() -> None:
+    result = score_account(RESOLVED, values(logins=10, overdue=7))
+    # present weights 0.25 and 0.5 become 1/3 and 2/3: 50 x 1/3 + 50 x 2/3
+    assert result.score == 50.0
+    assert result.completeness == 75.0
+    weights = {c.signal: round(c.weight, 3) for c in result.contributions}
+    assert weights == {"logins": 0.333, "breadth": 0.0, "overdue": 0.667}
+    assert result.groups["usage"] == 50.0
+
+
+def test_no_data_means_no_score() -> None:
+    result = score_account(RESOLVED, values())
+    assert (result.score, result.band, result.completeness) == (None, None, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("score", "band"),
+    [
+        (100, "Green"),
+        (80, "Green"),
+        (79.9, "Yellow"),
+        (60, "Yellow"),
+        (59.9, "Orange"),
+        (40, "Orange"),
+        (39.9, "Red"),
+        (0, "Red"),
+    ],
+)
+def test_band_edges(score: float, band: str) -> None:
+    assert MODEL.band_for(score) == band
+
+
+def test_linear_scale_is_clamped() -> None:
+    spec = RESOLVED.signals[1].spec
+    assert [spec.score(v, MODEL.points) for v in (-3, 0, 2.5, 10, 40)] == [0, 0, 25, 100, 100]
+
+
+def test_a_cap_holds_the_score_down_while_its_signal_is_critical() -> None:
+    result = score_account(RESOLVED, values(logins=20, breadth=10, overdue=30))
+    assert result.uncapped == 50.0
+    assert result.score == 50.0  # already under the cap: nothing changes
+    capped = score_account(
+        MODEL.model_copy(update={"caps": [MODEL.caps[0].model_copy(update={"max_score": 40})]}).resolve(None),
+        values(logins=20, breadth=10, overdue=30),
+    )
+    assert (capped.score, capped.band) == (40, "Orange")
+    assert [cap.reason for cap in capped.caps] == ["an invoice is badly overdue"]
+
+
+def test_reasons_rank_the_biggest_moves_and_carry_evidence() -> None:
+    before = [c.as_dict() for c in score_account(RESOLVED, values(logins=20, breadth=5, overdue=0)).contributions]
+    after = [c.as_dict() for c in score_account(RESOLVED, values(logins=3, breadth=6, overdue=0)).contributions]
+    reasons = explain(after, before)
+    assert reasons[0].signal == "logins"
+    assert reasons[0].delta_points == -25.0
+    assert reasons[0].text == "logins per active user per month worsened: 20 -> 3"
+    assert reasons[0].evidence == ("usage rows",)
+    assert reasons[1].signal == "breadth" and reasons[1].delta_points == 2.5
+
+
+def test_drivers_in_the_direction_of_the_change_come_before_offsets() -> None:
+    before = [c.as_dict() for c in score_account(RESOLVED, values(logins=3, breadth=0, overdue=0)).contributions]
+    after = [c.as_dict() for c in score_account(RESOLVED, values(logins=3, breadth=10, overdue=7)).contributions]
+    # breadth +25 points, overdue -25 points; the total went down, so overdue leads
+    assert [r.signal for r in explain(after, before, direction=-1.0)] == ["overdue", "breadth"]
+    assert [r.signal for r in explain(after, before, direction=+1.0)] == ["breadth", "overdue"]
+
+
+def test_without_a_previous_scorecard_the_weakest_signals_are_the_reasons() -> None:
+    now = [c.as_dict() for c in score_account(RESOLVED, values(logins=3, breadth=10, overdue=0)).contributions]
+    [reason] = explain(now, None)
+    assert reason.signal == "logins" and reason.text == "logins per active user per month is 3"
