@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///./var/demo.db
 DEMO_ACCOUNTS ?= 500
 
-.PHONY: install demo test lint format lock clean
+.PHONY: install demo test bench lint format lock clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Figures, not assertions: scoring 10k and 100k accounts on SQLite and Postgres against a bare scan.
+BENCH_SIZES ?= 10000 100000
+bench: install
+	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
 
 lint: install
 	$(BIN)/ruff check .

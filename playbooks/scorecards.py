@@ -190,7 +190,7 @@ def score_book(
     earliest = as_of - timedelta(days=config.model.trend_days)
     table = Scorecard.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
-        for ids in account_id_chunks(conn, chunk_size, account_ids):
+        for ids in account_id_chunks(conn, chunk_size, account_ids, active_on=as_of):
             chunk = load_chunk(conn, ids, as_of=as_of, earliest=earliest)
             previous = _previous_scorecards(conn, ids, as_of)
             assessments = _assessments(conn, ids, as_of, config.model.csm_assessment_days)

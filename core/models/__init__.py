@@ -5,6 +5,7 @@ from core.models.billing import Invoice
 from core.models.imports import ImportRun
 from core.models.interactions import Interaction, InteractionParticipant
 from core.models.market import MarketSignal
+from core.models.model_versions import HealthModelVersion
 from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
@@ -15,6 +16,7 @@ __all__ = [
     "Contact",
     "Contract",
     "CsmAssessment",
+    "HealthModelVersion",
     "ImportRun",
     "Interaction",
     "InteractionParticipant",

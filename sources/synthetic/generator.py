@@ -83,6 +83,7 @@ class AccountGenerator:
         rng = random.Random(spec.seed * 1_000_003 + index)
         scenario = self.assignment.scenario_of.get(index)
         special_text = self.assignment.text_of.get(index)
+        lapsed = index in self.assignment.lapsed
         b = AccountBundle()
 
         segment, arr, n_products = _segment(rng)
@@ -137,8 +138,66 @@ class AccountGenerator:
         self._metrics(rng, b, ext, health)
         self._assessment(rng, b, ext, health, scenario)
         self._labels(b, ext, scenario)
-        b.outcome = self._outcome(rng, ext, health, scenario, contracts[-1]["end_date"])
+        if lapsed:
+            self._lapse(rng, b, ext)
+        else:
+            b.outcome = self._outcome(rng, ext, health, scenario, contracts[-1]["end_date"])
         return b
+
+    def _lapse(self, rng: random.Random, b: AccountBundle, ext: str) -> None:
+        """Turn this account into one that left before as_of: its last contract ended churned,
+        usage faded first (or, for a quarter of them, stopped without warning), and nothing
+        is dated after the day it left."""
+        gone = self.spec.as_of - timedelta(days=rng.randint(30, 300))
+        contract = b.rows["contract"][-1]
+        contract.update(end_date=gone, start_date=gone - timedelta(days=365), status="churned", auto_renew=False)
+        if len(b.rows["contract"]) > 1:
+            previous = b.rows["contract"][0]
+            previous_end = contract["start_date"] - timedelta(days=1)
+            previous.update(
+                start_date=min(previous["start_date"], previous_end - timedelta(days=180)), end_date=previous_end
+            )
+            for invoice in b.rows.get("invoice", []):
+                if invoice["contract_external_id"] == previous["external_id"] and invoice["issued_on"] > previous_end:
+                    invoice["contract_external_id"] = contract["external_id"]
+        b.rows["account"][0].update(status="churned", churned_on=gone)
+        silent = rng.random() < 0.25
+        kept = []
+        for row in b.rows["usage_snapshot"]:
+            weeks_left = (gone - row["period_start"]).days // 7
+            if weeks_left < 1:
+                continue
+            if not silent and weeks_left <= 10:
+                fade = 0.15 + 0.85 * (weeks_left - 1) / 10
+                row.update(logins=round(row["logins"] * fade), active_users=round(row["active_users"] * fade))
+            kept.append(row)
+        b.rows["usage_snapshot"] = kept
+        dated = {
+            "support_ticket": "opened_at", "survey_response": "responded_on", "invoice": "issued_on",
+            "interaction": "occurred_at", "account_metric": "date", "csm_assessment": "assessed_on",
+            "market_signal": "published_on",
+        }  # fmt: skip
+        for entity, column in dated.items():
+            rows = b.rows.get(entity, [])
+            b.rows[entity] = [
+                r for r in rows if (r[column].date() if isinstance(r[column], datetime) else r[column]) < gone
+            ]
+        for ticket in b.rows.get("support_ticket", []):
+            if ticket["closed_at"] is None or ticket["closed_at"].date() >= gone:
+                ticket.update(status="closed", closed_at=datetime.combine(gone, time(9), tzinfo=UTC))
+        for invoice in b.rows.get("invoice", []):
+            if invoice["paid_on"] is not None and invoice["paid_on"] >= gone:
+                invoice.update(paid_on=gone - timedelta(days=1))
+        warning = "none" if silent else "usage faded over 10 weeks"
+        b.labels.append(
+            {
+                "account_external_id": ext,
+                "scenario": sc.CHURNED,
+                "planted_on": gone,
+                "kind": sc.KIND[sc.CHURNED],
+                "evidence": {"churned_on": gone.isoformat(), "warning": warning},
+            }
+        )
 
     def accounts(self, start: int = 0, stop: int | None = None) -> Iterator[AccountBundle]:
         for index in range(start, self.spec.accounts if stop is None else stop):

@@ -20,6 +20,8 @@ NEW_DEPARTMENT = "new_department"
 HEALTHY_CONTROL = "healthy_control"
 INJECTION_ATTEMPT = "injection_attempt"
 HOSTILE_TEXT = "hostile_text"
+#: Not planted for alerts: customers who already left, so backtests have history to replay.
+CHURNED = "churned"
 
 PLANTED = (
     USAGE_DECLINE,
@@ -43,6 +45,7 @@ KIND = {
     HEALTHY_CONTROL: "none",
     INJECTION_ATTEMPT: "none",
     HOSTILE_TEXT: "risk",
+    CHURNED: "outcome",
 }
 
 
@@ -53,6 +56,8 @@ class Assignment:
     scenario_of: dict[int, str]
     #: Background accounts that also receive a manipulative or hostile text.
     text_of: dict[int, str]
+    #: Background accounts that churned before the as-of date.
+    lapsed: frozenset[int] = frozenset()
 
 
 def assign(accounts: int, seed: int, share: float = 0.03, control_share: float = 0.05) -> Assignment:
@@ -77,4 +82,6 @@ def assign(accounts: int, seed: int, share: float = 0.03, control_share: float =
     cursor += texts
     for index in order[cursor : cursor + texts]:
         text_of[index] = HOSTILE_TEXT
-    return Assignment(scenario_of, text_of)
+    cursor += texts
+    lapsed = frozenset(order[cursor : cursor + max(1, round(accounts * 0.08))])
+    return Assignment(scenario_of, text_of, lapsed)

@@ -26,9 +26,9 @@ def with_scenario(book: dict[str, AccountBundle], scenario: str) -> list[Account
 
 
 def background(book: dict[str, AccountBundle]) -> list[AccountBundle]:
-    return [
-        b for b in book.values() if not b.labels or b.labels[0]["scenario"] not in (*sc.PLANTED, sc.HEALTHY_CONTROL)
-    ]
+    """Accounts with no planted scenario that are still customers."""
+    skip = (*sc.PLANTED, sc.HEALTHY_CONTROL, sc.CHURNED)
+    return [b for b in book.values() if not any(label["scenario"] in skip for label in b.labels)]
 
 
 def usage(bundle: AccountBundle, field: str) -> list[float]:
@@ -146,7 +146,7 @@ def test_manipulative_texts_are_planted_and_labelled(book: dict[str, AccountBund
 
 
 def test_renewals_fall_within_the_next_twelve_months(book: dict[str, AccountBundle]) -> None:
-    ends = [b.rows["contract"][-1]["end_date"] for b in book.values()]
+    ends = [b.rows["contract"][-1]["end_date"] for b in book.values() if b.rows["contract"][-1]["status"] == "active"]
     assert all(AS_OF < end <= AS_OF + timedelta(days=365) for end in ends)
     assert sum(end <= AS_OF + timedelta(days=90) for end in ends) > len(ends) * 0.15
 
@@ -158,3 +158,19 @@ def test_segments_follow_the_arr_rules(book: dict[str, AccountBundle]) -> None:
         products = len(bundle.rows["contract"][-1]["products"])
         assert (segment == "Strategic") == (arr > 50_000 and products >= 2)
         assert (segment == "Growth") == (15_000 <= arr <= 50_000)
+
+
+def test_lapsed_accounts_left_before_as_of_and_nothing_is_dated_after() -> None:
+    book = list(AccountGenerator(BookSpec(accounts=200, seed=11, as_of=AS_OF)).accounts())
+    lapsed = [b for b in book if b.labels and b.labels[-1]["scenario"] == sc.CHURNED]
+    assert len(lapsed) == 16
+    for bundle in lapsed:
+        gone = bundle.rows["account"][0]["churned_on"]
+        assert bundle.rows["account"][0]["status"] == "churned"
+        assert bundle.rows["contract"][-1]["status"] == "churned" and bundle.rows["contract"][-1]["end_date"] == gone
+        assert all(u["period_start"] + timedelta(days=6) < gone for u in bundle.rows["usage_snapshot"])
+        assert all(i["issued_on"] < gone for i in bundle.rows.get("invoice", []))
+        assert bundle.outcome is None
+        if bundle.labels[-1]["evidence"]["warning"] != "none":
+            logins = [u["logins"] for u in bundle.rows["usage_snapshot"]]
+            assert sum(logins[-4:]) < 0.6 * sum(logins[-14:-10])

@@ -1,0 +1,171 @@
+"""`watchtower calibrate` and `watchtower model apply`: learn weights from outcomes, then a person applies them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+from sqlalchemy import insert
+
+from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.guards import require_schema
+from cli.score import _config, model_app
+from core.models import HealthModelVersion
+from playbooks.backtest import run_backtest
+from playbooks.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
+from playbooks.config_errors import ConfigError
+from playbooks.health_model import load_health_model
+from playbooks.scorecards import config_dir
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _report(result: Calibration, bands: list[str]) -> None:
+    table = Table(
+        title=f"Calibration on {result.accounts} accounts, {result.churned} churned, {result.folds} folds",
+        title_justify="left",
+    )
+    for column in ("model", "ROC AUC", "PR AUC", "lift, top decile"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for f in (result.current, result.logistic_cv, result.proposal_cv):
+        table.add_row(f.name, _fmt(f.roc_auc), _fmt(f.pr_auc), _fmt(f.lift_top_decile, 2))
+    console.print(table)
+    rates = Table(title="Churn rate by band", title_justify="left")
+    rates.add_column("band")
+    rates.add_column("current model", justify="right")
+    rates.add_column("proposed (cross-validated)", justify="right")
+    for band in [*bands, "no data"]:
+        a, b = result.current.churn_by_band.get(band), result.proposal_cv.churn_by_band.get(band)
+        if a or b:
+            cell = lambda v: "" if v is None else f"{v[1]:.1%} of {v[0]}"  # noqa: E731
+            rates.add_row(band, cell(a), cell(b))
+    console.print(rates)
+
+
+@handle_errors
+def calibrate_command(
+    ctx: typer.Context,
+    outcomes: Annotated[Path, typer.Option("--outcomes", help="CSV with account_external_id,churned (1/0).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the proposed model YAML.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the signals are read at; default today.")] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = 5,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="The model to compare with; default the active one.")
+    ] = None,
+    segments: Annotated[Path | None, typer.Option("--segments", help="Segment rules YAML.")] = None,
+) -> None:
+    """Fit weights from churn outcomes, report cross-validated accuracy against the current model,
+    and write a proposed model. It never activates the proposal: review it, then `watchtower model apply`."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    config = _config(model, segments)
+    day = parse_date(as_of, option="--as-of") or app.today()
+    try:
+        labels = read_outcomes(outcomes)
+        with console.status(f"reading signals for {len(labels)} accounts ..."):
+            dataset = build_dataset(app.engine, config, labels, day)
+        with console.status("fitting and cross-validating ..."):
+            result = calibrate(dataset, config.model, folds=folds, as_of=day)
+    except OutcomesError as exc:
+        raise CliError(str(exc), "fix the outcomes file and run again") from None
+    _report(result, [b.name for b in config.model.bands])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Proposed by `watchtower calibrate` from {outcomes} as of {day}. NOT ACTIVE.\n"
+        f"# {result.proposal.description}\n# Review it, then: watchtower model apply {out}\n"
+    )
+    body = yaml.safe_dump(result.proposal.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    out.write_text(header + body, encoding="utf-8")
+    console.print(f"wrote the proposal to {out}; the active model is unchanged")
+
+
+@model_app.command("apply")
+@handle_errors
+def model_apply_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A reviewed health model YAML.")],
+    to: Annotated[
+        Path | None, typer.Option("--to", help="The active model file; default config/health_model.yaml.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who applies it (recorded).")] = None,
+) -> None:
+    """Make a reviewed model the active one, and record the version applied."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    try:
+        model = load_health_model(file)
+    except ConfigError as exc:
+        raise CliError(str(exc), "fix the file; nothing was applied") from None
+    target = to or config_dir() / "health_model.yaml"
+    content = file.read_text(encoding="utf-8")
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(HealthModelVersion.__table__).values(  # type: ignore[attr-defined]
+                version=model.version,
+                sha256=hashlib.sha256(content.encode()).hexdigest(),
+                content=content,
+                source_file=str(file),
+                applied_to=str(target),
+                applied_by=by,
+                applied_at=datetime.now(UTC),
+            )
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+    console.print(f"[green]applied[/] {model.version} to {target}; the next `watchtower score` uses it")
+
+
+@handle_errors
+def backtest_command(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="First week to replay (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Last week to replay (YYYY-MM-DD).")],
+    model: Annotated[Path | None, typer.Option("--model", help="Health model YAML; default the active one.")] = None,
+    segments: Annotated[Path | None, typer.Option("--segments", help="Segment rules YAML.")] = None,
+) -> None:
+    """Replay weekly scores over a past period: how early churned accounts turned Orange or Red,
+    and churn and gross revenue retention by band at T-90. Stored scorecards are not touched."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    config = _config(model, segments)
+    first, last = parse_date(start, option="--from"), parse_date(end, option="--to")
+    assert first is not None and last is not None
+    if last < first:
+        raise CliError("--to is before --from")
+    with console.status(f"replaying weekly scores from {first} to {last} ..."):
+        result = run_backtest(app.engine, config, first, last)
+    console.print(
+        f"replayed {result.weeks} weeks for {result.accounts} accounts; {result.churned_accounts} churned in the period"
+    )
+    if result.churned_accounts:
+        flagged = len(result.lead_weeks)
+        console.print(
+            f"flagged Orange or Red before churning: {flagged} of {result.churned_accounts}; "
+            f"lead time median {_fmt(result.median_lead, 1)} weeks, mean {_fmt(result.mean_lead, 1)}; "
+            f"missed {result.missed}"
+        )
+        any_lead = median(result.lead_weeks_any) if result.lead_weeks_any else None
+        console.print(
+            f"below {config.model.bands[0].name} before churning: "
+            f"{len(result.lead_weeks_any)} of {result.churned_accounts}; "
+            f"lead time median {_fmt(any_lead, 1)} weeks"
+        )
+    table = Table(title="Renewals by band at T-90", title_justify="left")
+    for column in ("band at T-90", "renewals", "churned", "churn rate", "GRR"):
+        table.add_column(column, justify="left" if column.startswith("band") else "right")
+    for band in [*(b.name for b in config.model.bands), "no data"]:
+        line = result.at_t90.get(band)
+        if line:
+            grr = "n/a" if line.grr is None else f"{line.grr:.1%}"
+            table.add_row(band, str(line.renewals), str(line.churned), f"{line.churn_rate:.1%}", grr)
+    console.print(table)
+    if not result.at_t90:
+        console.print("no renewal in the period has a replayed week at its T-90; widen --from")

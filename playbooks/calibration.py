@@ -1,0 +1,306 @@
+"""Fit health-model weights from outcomes, cross-validate, and propose a model YAML for a person to review.
+
+Candidates are every derived signal plus every account_metric the accounts
+have. A regularised logistic regression over standardised values gives each
+candidate a direction and an importance; the proposal turns those into a
+health model (linear scales between the 5th and 95th percentiles, weights
+from importance, groups by signal family). Cross-validation builds that
+proposal inside each fold and scores the held-out accounts with it, so the
+reported figures are for the YAML a person would apply, not for the regression.
+Nothing here activates a model: `watchtower model apply` does, after review.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from core.models import Account
+from playbooks.health_model import Cap, GroupSpec, HealthModel, Scale, SignalSpec
+from playbooks.metrics import pr_auc, roc_auc, top_decile_lift
+from playbooks.scorecards import ScoringConfig, signal_values
+from playbooks.scoring import score_account
+from signals.derived import REGISTRY, SignalValue
+from signals.loader import load_chunk
+
+FAMILY = {
+    "logins_per_user_month": "product_usage",
+    "logins_mom_change": "product_usage",
+    "active_users_trend": "product_usage",
+    "usage_trend_quarter": "product_usage",
+    "days_since_last_use": "product_usage",
+    "seat_utilisation": "adoption",
+    "plan_seat_usage": "adoption",
+    "feature_breadth": "adoption",
+    "exec_sponsor_engaged": "relationship",
+    "engaged_stakeholders": "relationship",
+    "champion_departed": "relationship",
+    "latest_nps": "sentiment",
+    "nps_score": "sentiment",
+    "detractor_share": "sentiment",
+    "ticket_volume_90d": "support",
+    "open_critical_tickets": "support",
+    "days_overdue": "financial",
+    "late_payment_count": "financial",
+}
+MIN_SHARE = 0.02  # candidates with less than 2% of the total importance are left out of the proposal
+
+
+class OutcomesError(ValueError):
+    pass
+
+
+def read_outcomes(path: Path) -> dict[str, int]:
+    """account_external_id,churned (1/0); every problem is named with its line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise OutcomesError(f"{path}: file not found") from None
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or not {"account_external_id", "churned"} <= set(reader.fieldnames):
+        raise OutcomesError(f"{path}: needs the columns account_external_id and churned")
+    outcomes: dict[str, int] = {}
+    errors = []
+    for line, row in enumerate(reader, start=2):
+        ext, value = (row.get("account_external_id") or "").strip(), (row.get("churned") or "").strip().lower()
+        if not ext:
+            errors.append(f"{path}, line {line}, field 'account_external_id': is required")
+        elif value not in {"0", "1", "true", "false"}:
+            errors.append(f"{path}, line {line}, field 'churned': must be 1 or 0 (got {value!r})")
+        elif ext in outcomes:
+            errors.append(f"{path}, line {line}, field 'account_external_id': '{ext}' appears twice")
+        else:
+            outcomes[ext] = 1 if value in {"1", "true"} else 0
+    if errors:
+        raise OutcomesError("\n".join(errors[:50]))
+    if len(set(outcomes.values())) < 2:
+        raise OutcomesError(f"{path}: needs both churned and retained accounts to learn anything")
+    return outcomes
+
+
+@dataclass
+class Dataset:
+    accounts: list[str]
+    sources: list[str]
+    X: np.ndarray  # NaN where an account has no value
+    y: np.ndarray
+    current_scores: np.ndarray  # the active model's score (NaN without data)
+    current_bands: list[str | None]
+
+
+def build_dataset(
+    engine: Engine, config: ScoringConfig, outcomes: dict[str, int], as_of: date, *, chunk: int = 2000
+) -> Dataset:
+    with engine.connect() as conn:
+        found = dict(
+            conn.execute(select(Account.external_id, Account.id).where(Account.external_id.in_(list(outcomes)))).all()
+        )
+        missing = sorted(set(outcomes) - set(found))
+        if missing:
+            raise OutcomesError(
+                f"{len(missing)} account(s) in the outcomes file are not in the database, e.g. {', '.join(missing[:5])}"
+            )
+        ids = sorted(found.values())
+        datas = {}
+        for start in range(0, len(ids), chunk):
+            datas.update(load_chunk(conn, ids[start : start + chunk], as_of=as_of, earliest=as_of))
+    metric_names = sorted({name for d in datas.values() for name in d.metrics})
+    sources = [f"signal:{name}" for name in sorted(REGISTRY)] + [f"metric:{name}" for name in metric_names]
+    probe = HealthModel.model_validate(
+        {**config.model.model_dump(), "version": "probe", "caps": [], "segments": {},
+         "groups": [{"name": "all", "weight": 1, "signals": [
+             {"name": f"s{i}", "source": s, "scale": {"worst": 0, "best": 1}} for i, s in enumerate(sources)]}]}
+    )  # fmt: skip
+    by_id = {v: k for k, v in found.items()}
+    accounts, rows, scores, bands, labels = [], [], [], [], []
+    for account_id in ids:
+        data = datas[account_id]
+        values = signal_values(probe, data, as_of)
+        rows.append([np.nan if values[s].value is None else values[s].value for s in sources])
+        segment = config.segments.segment_for(data.arr, data.products, data.segment).name
+        current = score_account(config.model.resolve(segment), signal_values(config.model, data, as_of))
+        scores.append(np.nan if current.score is None else current.score)
+        bands.append(current.band)
+        accounts.append(by_id[account_id])
+        labels.append(outcomes[by_id[account_id]])
+    return Dataset(accounts, sources, np.array(rows, dtype=float), np.array(labels), np.array(scores), bands)
+
+
+@dataclass(frozen=True)
+class Fit:
+    coef: np.ndarray
+    intercept: float
+    medians: np.ndarray
+    means: np.ndarray
+    stds: np.ndarray
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        filled = np.where(np.isnan(X), self.medians, X)
+        return (filled - self.means) / self.stds
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(self.prepare(X) @ self.coef + self.intercept)))
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 50) -> Fit:
+    """L2-regularised logistic regression by Newton's method; missing values take the training median."""
+    medians = np.nanmedian(np.where(np.all(np.isnan(X), axis=0), 0.0, X), axis=0)
+    medians = np.where(np.isnan(medians), 0.0, medians)
+    filled = np.where(np.isnan(X), medians, X)
+    means, stds = filled.mean(axis=0), filled.std(axis=0)
+    stds = np.where(stds == 0, 1.0, stds)
+    Z = np.hstack([np.ones((len(X), 1)), (filled - means) / stds])
+    w = np.zeros(Z.shape[1])
+    penalty = np.full(Z.shape[1], l2)
+    penalty[0] = 0.0  # the intercept is not shrunk
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(Z @ w)))
+        gradient = Z.T @ (p - y) + penalty * w
+        hessian = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Fit(w[1:], float(w[0]), medians, means, stds)
+
+
+def _signal_name(source: str) -> str:
+    kind, name = source.split(":", 1)
+    return name if kind == "signal" else f"metric_{name}".replace(".", "_").replace("-", "_").replace(":", "_").lower()
+
+
+def propose(
+    fit: Fit, X: np.ndarray, sources: list[str], base: HealthModel, version: str, description: str
+) -> HealthModel:
+    importance = np.abs(fit.coef)
+    total = importance.sum() or 1.0
+    groups: dict[str, list[SignalSpec]] = {}
+    for j, source in enumerate(sources):
+        column = X[:, j][~np.isnan(X[:, j])]
+        if importance[j] / total < MIN_SHARE or len(column) == 0:
+            continue
+        low, high = float(np.percentile(column, 5)), float(np.percentile(column, 95))
+        if low == high:
+            continue
+        higher_is_better = fit.coef[j] < 0  # more of it, less churn
+        scale = Scale(worst=low, best=high) if higher_is_better else Scale(worst=high, best=low)
+        family = (
+            FAMILY.get(source.split(":", 1)[1], "business_outcomes")
+            if source.startswith("signal:")
+            else "business_outcomes"
+        )
+        groups.setdefault(family, []).append(
+            SignalSpec(name=_signal_name(source), source=source, weight=round(float(importance[j] / total), 4),
+                       direction="higher_is_better" if higher_is_better else "lower_is_better", scale=scale)
+        )  # fmt: skip
+    if not groups:
+        raise OutcomesError("no signal carries enough information to propose a model")
+    specs = [
+        GroupSpec(name=name, weight=round(sum(s.weight for s in members), 4), signals=members)
+        for name, members in groups.items()
+    ]
+    kept = {s.source: s.name for g in specs for s in g.signals}
+    base_sources = {s.name: s.source for g in base.groups for s in g.signals}
+    caps = [
+        Cap(signal=kept[base_sources[c.signal]], max_score=c.max_score, reason=c.reason)
+        for c in base.caps
+        if base_sources.get(c.signal) in kept
+    ]
+    return HealthModel(
+        version=version, description=description, bands=base.bands, points=base.points, trend_days=base.trend_days,
+        csm_assessment_days=base.csm_assessment_days, metric_max_age_days=base.metric_max_age_days,
+        groups=specs, caps=caps,
+    )  # fmt: skip
+
+
+def score_with(model: HealthModel, X: np.ndarray, sources: list[str]) -> tuple[np.ndarray, list[str | None]]:
+    resolved = model.resolve(None)
+    scores, bands = [], []
+    for row in X:
+        values = {s: SignalValue(None if np.isnan(v) else float(v)) for s, v in zip(sources, row, strict=True)}
+        result = score_account(resolved, values)
+        scores.append(np.nan if result.score is None else result.score)
+        bands.append(result.band)
+    return np.array(scores), bands
+
+
+@dataclass
+class Figures:
+    name: str
+    roc_auc: float | None
+    pr_auc: float | None
+    lift_top_decile: float | None
+    churn_by_band: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def figures(name: str, y: np.ndarray, risk: np.ndarray, bands: list[str | None] | None, order: list[str]) -> Figures:
+    risk = np.where(np.isnan(risk), np.nanmean(risk) if not np.all(np.isnan(risk)) else 0.0, risk)
+    by_band: dict[str, tuple[int, float]] = {}
+    if bands is not None:
+        counts = Counter(b or "no data" for b in bands)
+        for band in [*order, "no data"]:
+            members = [i for i, b in enumerate(bands) if (b or "no data") == band]
+            if members:
+                by_band[band] = (counts[band], float(y[members].mean()))
+    return Figures(name, roc_auc(y, risk), pr_auc(y, risk), top_decile_lift(y, risk), by_band)
+
+
+@dataclass
+class Calibration:
+    accounts: int
+    churned: int
+    folds: int
+    current: Figures
+    logistic_cv: Figures
+    proposal_cv: Figures
+    proposal: HealthModel
+    candidates: list[str]
+
+
+def folds_for(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Stratified, deterministic folds: each holds its share of churners."""
+    rng = np.random.default_rng(seed)
+    assignment = np.empty(len(y), dtype=int)
+    for label in (0, 1):
+        members = np.flatnonzero(y == label)
+        rng.shuffle(members)
+        assignment[members] = np.arange(len(members)) % k
+    return [np.flatnonzero(assignment == f) for f in range(k)]
+
+
+def calibrate(dataset: Dataset, base: HealthModel, *, folds: int = 5, seed: int = 0, as_of: date) -> Calibration:
+    y, X = dataset.y, dataset.X
+    if min(int(y.sum()), int(len(y) - y.sum())) < folds:
+        raise OutcomesError(f"too few churned or retained accounts for {folds} folds; use fewer folds or more outcomes")
+    band_order = [b.name for b in base.bands]
+    oof_prob, oof_score = np.zeros(len(y)), np.zeros(len(y))
+    oof_band: list[str | None] = [None] * len(y)
+    for test in folds_for(y, folds, seed):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        fit = fit_logistic(X[train], y[train])
+        oof_prob[test] = fit.predict(X[test])
+        fold_model = propose(fit, X[train], dataset.sources, base, "fold", "")
+        scores, bands = score_with(fold_model, X[test], dataset.sources)
+        oof_score[test] = scores
+        for i, band in zip(test, bands, strict=True):
+            oof_band[i] = band
+    final_fit = fit_logistic(X, y)
+    digest = hashlib.sha256(np.round(final_fit.coef, 6).tobytes()).hexdigest()[:8]
+    current = figures("current model", y, 100 - dataset.current_scores, dataset.current_bands, band_order)
+    logistic = figures("logistic regression (cross-validated)", y, oof_prob, None, band_order)
+    proposal_cv = figures("proposed model (cross-validated)", y, 100 - oof_score, oof_band, band_order)
+    description = (
+        f"Calibrated on {len(y)} accounts ({int(y.sum())} churned) as of {as_of}. "
+        f"{folds}-fold cross-validated ROC AUC {proposal_cv.roc_auc:.3f}"
+        f" against {current.roc_auc:.3f} for {base.version}."
+    )
+    proposal = propose(final_fit, X, dataset.sources, base, f"calibrated-{as_of}-{digest}", description)
+    return Calibration(len(y), int(y.sum()), folds, current, logistic, proposal_cv, proposal, dataset.sources)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playbooks.calibration import OutcomesError, fit_logistic, folds_for, propose, read_outcomes
+from playbooks.health_model import load_health_model
+from playbooks.scorecards import PROJECT_CONFIG
+
+BASE = load_health_model(PROJECT_CONFIG / "health_model.yaml")
+
+
+def test_fit_finds_direction_and_ignores_noise() -> None:
+    rng = np.random.default_rng(1)
+    usage = rng.normal(10, 3, 600)
+    noise = rng.normal(0, 1, 600)
+    overdue = rng.exponential(5, 600)
+    logit = -0.6 * (usage - 10) + 0.3 * (overdue - 5)
+    y = (rng.random(600) < 1 / (1 + np.exp(-logit))).astype(float)
+    X = np.column_stack([usage, noise, overdue])
+    X[::7, 2] = np.nan  # missing values take the training median
+    fit = fit_logistic(X, y)
+    assert fit.coef[0] < 0 < fit.coef[2]
+    assert abs(fit.coef[1]) < abs(fit.coef[0]) / 4
+    model = propose(fit, X, ["signal:logins_per_user_month", "metric:noise", "signal:days_overdue"], BASE, "t", "")
+    specs = {s.source: s for g in model.groups for s in g.signals}
+    assert specs["signal:logins_per_user_month"].direction == "higher_is_better"
+    assert specs["signal:days_overdue"].direction == "lower_is_better"
+    assert specs["signal:days_overdue"].scale.worst > specs["signal:days_overdue"].scale.best
+    assert {g.name for g in model.groups} >= {"product_usage", "financial"}
+
+
+def test_folds_are_stratified_and_deterministic() -> None:
+    y = np.array([1] * 10 + [0] * 40)
+    folds = folds_for(y, 5, seed=3)
+    assert [int(y[f].sum()) for f in folds] == [2] * 5
+    assert [list(f) for f in folds] == [list(f) for f in folds_for(y, 5, seed=3)]
+
+
+def test_outcomes_need_both_classes(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text("account_external_id,churned\nA,0\nB,0\n", encoding="utf-8")
+    with pytest.raises(OutcomesError, match="needs both churned and retained"):
+        read_outcomes(path)
