@@ -23,9 +23,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: install
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower init
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower seed --accounts $(DEMO_ACCOUNTS) --replace
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower score --export var/demo-scores.csv
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower summary
 	@echo
-	@echo "The demo book lives in var/demo.db. To explore it:  export DATABASE_URL=$(DEMO_DB)"
+	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv."
+	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB)"
 
 # The suite needs the local PostgreSQL server; start it if this machine has one that is down.
 test: install

@@ -112,16 +112,20 @@ def logins_per_user_month(data: AccountData, as_of: date) -> SignalValue:
     return SignalValue(0.0 if users == 0 else logins / users * 30 / MONTH, usage_ref(rows))
 
 
+def period_change(data: AccountData, as_of: date, days: int, field: str, total: Callable) -> SignalValue:
+    """Relative change of ``total(field)`` between the last ``days`` and the ``days`` before them."""
+    now, before = usage_window(data, as_of, days), usage_window(data, as_of, days, offset=days)
+    return SignalValue(change(total(now, field), total(before, field)), usage_ref(before + now))
+
+
 @derived("logins_mom_change", "logins month over month", "change", higher_is_better=True)
 def logins_mom_change(data: AccountData, as_of: date) -> SignalValue:
-    now, before = usage_window(data, as_of, MONTH), usage_window(data, as_of, MONTH, offset=MONTH)
-    return SignalValue(change(_sum(now, "logins"), _sum(before, "logins")), usage_ref(before + now))
+    return period_change(data, as_of, MONTH, "logins", _sum)
 
 
 @derived("active_users_trend", "active users month over month", "change", higher_is_better=True)
 def active_users_trend(data: AccountData, as_of: date) -> SignalValue:
-    now, before = usage_window(data, as_of, MONTH), usage_window(data, as_of, MONTH, offset=MONTH)
-    return SignalValue(change(_mean(now, "active_users"), _mean(before, "active_users")), usage_ref(before + now))
+    return period_change(data, as_of, MONTH, "active_users", _mean)
 
 
 @derived("seat_utilisation", "active users per purchased seat", "percent", higher_is_better=True)
@@ -152,8 +156,7 @@ def feature_breadth(data: AccountData, as_of: date) -> SignalValue:
 
 @derived("usage_trend_quarter", "logins quarter over quarter", "change", higher_is_better=True)
 def usage_trend_quarter(data: AccountData, as_of: date) -> SignalValue:
-    now, before = usage_window(data, as_of, QUARTER), usage_window(data, as_of, QUARTER, offset=QUARTER)
-    return SignalValue(change(_sum(now, "logins"), _sum(before, "logins")), usage_ref(before + now))
+    return period_change(data, as_of, QUARTER, "logins", _sum)
 
 
 @derived("days_since_last_use", "days since anyone last used the product", "days", higher_is_better=False)
