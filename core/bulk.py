@@ -20,13 +20,11 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
     if not rows:
         return 0
     dialect = conn.dialect
-    names: list[str] = []
+    # Every key any row carries: a value present only in later rows must never be dropped.
     seen: set[str] = set()
-    for row in rows[:1]:
-        for key in row:
-            if key not in seen and key in table.c:
-                seen.add(key)
-                names.append(key)
+    for row in rows:
+        seen.update(row.keys())
+    names = [column.name for column in table.columns if column.name in seen]
     columns = [table.c[name] for name in names]
     processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
     placeholder = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"

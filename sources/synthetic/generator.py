@@ -124,6 +124,7 @@ class AccountGenerator:
                 "owner_csm": self.csms[index % len(self.csms)],
                 "customer_since": customer_since,
                 "status": "active",
+                "churned_on": None,
             },
         )
         contracts = self._contracts(rng, b, ext, segment, arr, n_products, seats, plan, customer_since)

@@ -43,9 +43,13 @@ def test_score_exports_one_row_per_account_with_group_columns(engine, database_u
     out = tmp_path / "scores.csv"
     result = wt(database_url, "score", "--as-of", AS_OF.isoformat(), "--export", str(out))
     assert result.exit_code == 0, result.output
-    assert "scored 20 accounts" in result.output
+    with engine.connect() as conn:
+        customers = conn.execute(
+            select(func.count()).select_from(Account).where(Account.status == "active")
+        ).scalar_one()
+    assert f"scored {customers} accounts" in result.output
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 20
+    assert len(rows) == customers
     assert list(rows[0]) == [
         "account_external_id", "as_of", "score", "band", "completeness", "trend",
         "product_usage", "adoption", "relationship", "sentiment", "support", "financial",
@@ -88,6 +92,8 @@ def test_planted_scenarios_land_in_the_expected_bands_for_the_planted_reason(eng
     }
     seen = 0
     for label in labels:
+        if label["scenario"] not in (*cause, "healthy_control"):
+            continue
         card = cards[label["account_external_id"]]
         if label["scenario"] in cause:
             seen += 1
@@ -168,3 +174,13 @@ def test_an_invalid_model_is_one_clear_error(database_url: str, tmp_path: Path) 
     assert f"{path}: groups:" in result.output
     assert "Traceback" not in result.output
     engine.dispose()
+
+
+def test_customers_who_already_left_are_not_scored(engine, tmp_path: Path) -> None:
+    seed_small_book(engine, accounts=60, seed=2, labels_dir=tmp_path)
+    labels = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    gone = {label["account_external_id"] for label in labels if label["scenario"] == "churned"}
+    assert gone
+    run = score_book(engine, ScoringConfig.load(), AS_OF)
+    assert run.accounts == 60 - len(gone)
+    assert not gone & set(scorecards(engine, AS_OF))
