@@ -151,8 +151,9 @@ def build_scorecard(
             "evidence": evidence.get(cap.signal, []),
         }
         for cap in now.caps
-        if now.score is not None and now.uncapped is not None
     ]
+    # Order reasons by the change against the same baseline they are computed from.
+    direction = sum(c["points"] for c in contributions) - sum(c["points"] for c in baseline)
     csm_band = assessment[1] if assessment else None
     disagreement = False
     if csm_band and now.band and csm_band in {b.name for b in model.bands}:
@@ -169,7 +170,7 @@ def build_scorecard(
         "previous_score": before.score,
         "group_scores": now.groups,
         "contributions": contributions,
-        "reasons": [*caps, *(r.as_dict() for r in explain(contributions, baseline, direction=trend or 0.0))],
+        "reasons": [*caps, *(r.as_dict() for r in explain(contributions, baseline, direction=direction))],
         "csm_band": csm_band,
         "csm_assessed_on": assessment[0] if assessment else None,
         "disagreement": disagreement,
