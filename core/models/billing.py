@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from core.models._types import Money
@@ -12,6 +13,7 @@ from core.models._types import Money
 
 class Invoice(SQLModel, table=True):
     __tablename__ = "invoice"
+    __table_args__ = (Index("ix_invoice_account_due", "account_id", "due_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
@@ -20,7 +22,7 @@ class Invoice(SQLModel, table=True):
     amount: Decimal = Field(sa_type=Money)
     currency: str = Field(default="USD", max_length=3)
     issued_on: date
-    due_on: date = Field(index=True)
+    due_on: date
     paid_on: date | None = None
     amount_paid: Decimal | None = Field(default=None, sa_type=Money)
     status: str = Field(default="open", max_length=16)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models._types import JSONType
@@ -16,12 +16,14 @@ from core.models._types import JSONType
 
 class Interaction(SQLModel, table=True):
     __tablename__ = "interaction"
+    # Signals read one chunk of accounts over a date window: (account, date) serves both predicates.
+    __table_args__ = (Index("ix_interaction_account_occurred", "account_id", "occurred_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
     account_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=16)
-    occurred_at: datetime = Field(index=True)
+    occurred_at: datetime
     direction: str | None = Field(default=None, max_length=16)
     subject: str | None = Field(default=None, max_length=512)
     body: str | None = Field(default=None, sa_type=Text)

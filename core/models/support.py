@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 
 class SupportTicket(SQLModel, table=True):
     __tablename__ = "support_ticket"
+    # Signals read one chunk of accounts over a date window: (account, date) serves both predicates.
+    __table_args__ = (Index("ix_support_ticket_account_opened", "account_id", "opened_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
@@ -19,7 +21,7 @@ class SupportTicket(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=64)
     priority: str = Field(default="medium", max_length=16)
     status: str = Field(default="open", max_length=16)
-    opened_at: datetime = Field(index=True)
+    opened_at: datetime
     first_response_minutes: int | None = None
     closed_at: datetime | None = None
     satisfaction: int | None = None
@@ -30,6 +32,7 @@ class SurveyResponse(SQLModel, table=True):
     """NPS (0-10), CSAT (1-5) or CES (1-7) answers with the customer's own words."""
 
     __tablename__ = "survey_response"
+    __table_args__ = (Index("ix_survey_response_account_responded", "account_id", "responded_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
@@ -38,4 +41,4 @@ class SurveyResponse(SQLModel, table=True):
     survey: str = Field(default="nps", max_length=8)
     score: int
     verbatim: str | None = Field(default=None, sa_type=Text)
-    responded_on: date = Field(index=True)
+    responded_on: date
