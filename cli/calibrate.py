@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
-from cli.score import _config, model_app
+from cli.score import load_scoring_config, model_app
 from core.models import HealthModelVersion
 from playbooks.backtest import run_backtest
 from playbooks.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
@@ -66,7 +66,7 @@ def calibrate_command(
     and write a proposed model. It never activates the proposal: review it, then `watchtower model apply`."""
     app = app_context(ctx)
     require_schema(app.engine)
-    config = _config(model, segments)
+    config = load_scoring_config(model, segments)
     day = parse_date(as_of, option="--as-of") or app.today()
     try:
         labels = read_outcomes(outcomes)
@@ -135,7 +135,7 @@ def backtest_command(
     and churn and gross revenue retention by band at T-90. Stored scorecards are not touched."""
     app = app_context(ctx)
     require_schema(app.engine)
-    config = _config(model, segments)
+    config = load_scoring_config(model, segments)
     first, last = parse_date(start, option="--from"), parse_date(end, option="--to")
     assert first is not None and last is not None
     if last < first:

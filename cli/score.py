@@ -22,7 +22,7 @@ from playbooks.scorecards import ScoringConfig, account_ids_for, export_scorecar
 model_app = typer.Typer(help="Check and inspect health model files.", no_args_is_help=True)
 
 
-def _config(model: Path | None, segments: Path | None) -> ScoringConfig:
+def load_scoring_config(model: Path | None, segments: Path | None) -> ScoringConfig:
     try:
         return ScoringConfig.load(model=model, segments=segments)
     except ConfigError as exc:
@@ -49,7 +49,7 @@ def score_command(
     """Score every account (or some) for one date and store the scorecards; re-running a date replaces them."""
     app = app_context(ctx)
     require_schema(app.engine)
-    config = _config(model, segments)
+    config = load_scoring_config(model, segments)
     day = parse_date(as_of, option="--as-of") or app.today()
     ids = None
     if accounts:
@@ -93,7 +93,7 @@ def assess_command(
     """Record a CSM's own health call; it shows beside the score until it expires."""
     app = app_context(ctx)
     require_schema(app.engine)
-    bands = [b.name for b in _config(model, None).model.bands]
+    bands = [b.name for b in load_scoring_config(model, None).model.bands]
     if band not in bands:
         raise CliError(f"unknown band '{band}'", f"use one of: {', '.join(bands)}")
     day: date = parse_date(as_of, option="--as-of") or app.today()

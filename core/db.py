@@ -7,17 +7,13 @@ Engines are built on request, never at import, so a process can hold several
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SAWarning
-from sqlmodel import Session, create_engine
-
-from core.settings import Settings
+from sqlmodel import create_engine
 
 # Money columns are Numeric(14, 2). SQLite stores them as REAL and SQLAlchemy
 # rounds back to two decimals, which is exact for amounts below 10^12; the
@@ -47,19 +43,3 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
 
         return engine
     return create_engine(database_url, echo=echo, pool_pre_ping=True)
-
-
-def engine_from_settings(settings: Settings) -> Engine:
-    return make_engine(settings.database_url)
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise

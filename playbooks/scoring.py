@@ -52,9 +52,6 @@ class ScoreResult:
     uncapped: float | None = None
     caps: tuple[Cap, ...] = ()
 
-    def points_by_signal(self) -> dict[str, float]:
-        return {c.signal: c.points for c in self.contributions}
-
 
 def score_account(resolved: ResolvedModel, values: dict[str, SignalValue]) -> ScoreResult:
     """``values`` maps each signal's source (e.g. ``signal:latest_nps``) to its value for this account."""
