@@ -1,4 +1,4 @@
-"""Engine and session construction for SQLite (embedded default) and PostgreSQL.
+"""Engine construction for SQLite (the embedded default) and PostgreSQL.
 
 Engines are built on request, never at import, so a process can hold several
 (tests run SQLite and Postgres side by side).
