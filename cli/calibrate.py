@@ -82,7 +82,9 @@ def calibrate_command(
         f"# Proposed by `watchtower calibrate` from {outcomes} as of {day}. NOT ACTIVE.\n"
         f"# {result.proposal.description}\n# Review it, then: watchtower model apply {out}\n"
     )
-    body = yaml.safe_dump(result.proposal.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    body = yaml.safe_dump(
+        result.proposal.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True
+    )
     out.write_text(header + body, encoding="utf-8")
     console.print(f"wrote the proposal to {out}; the active model is unchanged")
 

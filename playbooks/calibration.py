@@ -187,7 +187,7 @@ def propose(
         column = X[:, j][~np.isnan(X[:, j])]
         if importance[j] / total < MIN_SHARE or len(column) == 0:
             continue
-        low, high = float(np.percentile(column, 5)), float(np.percentile(column, 95))
+        low, high = (round(float(np.percentile(column, q)), 4) for q in (5, 95))
         if low == high:
             continue
         higher_is_better = fit.coef[j] < 0  # more of it, less churn
