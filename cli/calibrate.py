@@ -86,6 +86,11 @@ def calibrate_command(
         result.proposal.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True
     )
     out.write_text(header + body, encoding="utf-8")
+    if result.left_out:
+        console.print(
+            f"left out, fitted against their natural direction (usually collinear with another signal): "
+            f"{', '.join(result.left_out)}"
+        )
     console.print(f"wrote the proposal to {out}; the active model is unchanged")
 
 

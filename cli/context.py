@@ -125,6 +125,13 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise _fail(
                 f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), "check the path and permissions"
             ) from None
+        except Exception as exc:
+            if debug:
+                raise
+            logger.debug("unexpected error", exc_info=True)
+            raise _fail(
+                f"unexpected {type(exc).__name__}: {exc}", "run again with --debug and report the traceback"
+            ) from None
 
     return wrapper
 

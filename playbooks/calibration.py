@@ -178,8 +178,16 @@ def _signal_name(source: str) -> str:
 
 
 def propose(
-    fit: Fit, X: np.ndarray, sources: list[str], base: HealthModel, version: str, description: str
+    fit: Fit,
+    X: np.ndarray,
+    sources: list[str],
+    base: HealthModel,
+    version: str,
+    description: str,
+    left_out: list[str] | None = None,
 ) -> HealthModel:
+    """Turn a fit into a health model. A derived signal fitted against its natural direction
+    (usually because it moves with another signal) is left out and named in ``left_out``."""
     importance = np.abs(fit.coef)
     total = importance.sum() or 1.0
     groups: dict[str, list[SignalSpec]] = {}
@@ -190,7 +198,12 @@ def propose(
         low, high = (round(float(np.percentile(column, q)), 4) for q in (5, 95))
         if low == high:
             continue
-        higher_is_better = fit.coef[j] < 0  # more of it, less churn
+        higher_is_better = bool(fit.coef[j] < 0)  # more of it, less churn
+        kind, name = source.split(":", 1)
+        if kind == "signal" and REGISTRY[name].higher_is_better != higher_is_better:
+            if left_out is not None:
+                left_out.append(name)
+            continue
         scale = Scale(worst=low, best=high) if higher_is_better else Scale(worst=high, best=low)
         family = (
             FAMILY.get(source.split(":", 1)[1], "business_outcomes")
@@ -263,6 +276,8 @@ class Calibration:
     proposal_cv: Figures
     proposal: HealthModel
     candidates: list[str]
+    #: Signals fitted against their natural direction, left out of the proposal.
+    left_out: list[str] = field(default_factory=list)
 
 
 def folds_for(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
@@ -302,5 +317,6 @@ def calibrate(dataset: Dataset, base: HealthModel, *, folds: int = 5, seed: int 
         f"{folds}-fold cross-validated ROC AUC {proposal_cv.roc_auc:.3f}"
         f" against {current.roc_auc:.3f} for {base.version}."
     )
-    proposal = propose(final_fit, X, dataset.sources, base, f"calibrated-{as_of}-{digest}", description)
-    return Calibration(len(y), int(y.sum()), folds, current, logistic, proposal_cv, proposal, dataset.sources)
+    left_out: list[str] = []
+    proposal = propose(final_fit, X, dataset.sources, base, f"calibrated-{as_of}-{digest}", description, left_out)
+    return Calibration(len(y), int(y.sum()), folds, current, logistic, proposal_cv, proposal, dataset.sources, left_out)

@@ -137,7 +137,7 @@ def seat_utilisation(data: AccountData, as_of: date) -> SignalValue:
     return SignalValue(users / data.seats_purchased, usage_ref(rows))
 
 
-@derived("plan_seat_usage", "seats used of the plan limit", "percent", higher_is_better=False)
+@derived("plan_seat_usage", "seats used of the plan limit", "percent", higher_is_better=True)
 def plan_seat_usage(data: AccountData, as_of: date) -> SignalValue:
     rows = [u for u in usage_window(data, as_of, MONTH) if u.seats_used is not None]
     limit = data.plan_limits.get("seats") or data.seats_purchased

@@ -159,3 +159,21 @@ def test_an_unusable_database_path_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("error: ")
     assert "hint:" in result.output and "Traceback" not in result.output
+
+
+def test_an_unexpected_failure_is_one_line_unless_debug(tmp_path: Path) -> None:
+    """A corrupted value in the database is no case any handler knows; it must still not print a traceback."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    wt(url, "init")
+    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\n", encoding="utf-8")
+    assert wt(url, "import", "accounts", str(tmp_path / "a.csv")).exit_code == 0
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE account SET plan_limits = '{not json'")
+    engine.dispose()
+    plain = _run("--database-url", url, "export", "accounts")
+    assert plain.returncode == 1
+    assert plain.stderr.startswith("error: unexpected JSONDecodeError")
+    assert "--debug" in plain.stderr and "Traceback" not in plain.stderr
+    debug = _run("--debug", "--database-url", url, "export", "accounts")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

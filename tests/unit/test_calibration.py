@@ -44,3 +44,16 @@ def test_outcomes_need_both_classes(tmp_path: Path) -> None:
     path.write_text("account_external_id,churned\nA,0\nB,0\n", encoding="utf-8")
     with pytest.raises(OutcomesError, match="needs both churned and retained"):
         read_outcomes(path)
+
+
+def test_signals_fitted_against_their_natural_direction_are_left_out() -> None:
+    rng = np.random.default_rng(2)
+    nps = rng.normal(7, 2, 600)
+    breadth = rng.normal(8, 3, 600)
+    # In this data, accounts using more features churn more: against feature_breadth's natural direction.
+    y = (rng.random(600) < 1 / (1 + np.exp(0.8 * (nps - 7) - 0.6 * (breadth - 8)))).astype(float)
+    X = np.column_stack([nps, breadth])
+    left_out: list[str] = []
+    model = propose(fit_logistic(X, y), X, ["signal:latest_nps", "signal:feature_breadth"], BASE, "t", "", left_out)
+    assert left_out == ["feature_breadth"]
+    assert [s.source for g in model.groups for s in g.signals] == ["signal:latest_nps"]
