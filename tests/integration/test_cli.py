@@ -177,3 +177,16 @@ def test_an_unexpected_failure_is_one_line_unless_debug(tmp_path: Path) -> None:
     assert "--debug" in plain.stderr and "Traceback" not in plain.stderr
     debug = _run("--debug", "--database-url", url, "export", "accounts")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_config_errors_keep_the_bracketed_key_names(tmp_path: Path) -> None:
+    """Rich would read groups[usage] as markup and print groups.signals.source; the key must survive."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "version: x\ngroups:\n  - name: usage\n    weight: 1\n    signals:\n"
+        "      - {name: logins, source: 'signal:nope', thresholds: {healthy: 2, at_risk: 1}}\n",
+        encoding="utf-8",
+    )
+    result = _run("model", "check", str(path))
+    assert result.returncode == 1
+    assert "groups[usage].signals[logins].source: unknown derived signal 'nope'" in result.stderr
