@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from core.models import Account
 from playbooks.health_model import Cap, GroupSpec, HealthModel, Scale, SignalSpec
 from playbooks.metrics import pr_auc, roc_auc, top_decile_lift
-from playbooks.scorecards import ScoringConfig, signal_values
+from playbooks.scorecards import ScoringConfig, signal_values, source_value
 from playbooks.scoring import score_account
 from signals.derived import REGISTRY, SignalValue
 from signals.loader import load_chunk
@@ -114,17 +114,13 @@ def build_dataset(
             datas.update(load_chunk(conn, ids[start : start + chunk], as_of=as_of, earliest=as_of))
     metric_names = sorted({name for d in datas.values() for name in d.metrics})
     sources = [f"signal:{name}" for name in sorted(REGISTRY)] + [f"metric:{name}" for name in metric_names]
-    probe = HealthModel.model_validate(
-        {**config.model.model_dump(), "version": "probe", "caps": [], "segments": {},
-         "groups": [{"name": "all", "weight": 1, "signals": [
-             {"name": f"s{i}", "source": s, "scale": {"worst": 0, "best": 1}} for i, s in enumerate(sources)]}]}
-    )  # fmt: skip
     by_id = {v: k for k, v in found.items()}
     accounts, rows, scores, bands, labels = [], [], [], [], []
     for account_id in ids:
         data = datas[account_id]
-        values = signal_values(probe, data, as_of)
-        rows.append([np.nan if values[s].value is None else values[s].value for s in sources])
+        age = config.model.metric_max_age_days
+        values = [source_value(s, data, as_of, metric_max_age_days=age).value for s in sources]
+        rows.append([np.nan if v is None else v for v in values])
         segment = config.segments.segment_for(data.arr, data.products, data.segment).name
         current = score_account(config.model.resolve(segment), signal_values(config.model, data, as_of))
         scores.append(np.nan if current.score is None else current.score)

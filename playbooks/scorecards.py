@@ -18,7 +18,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import IO, Any
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, and_, delete, func, select
 from sqlalchemy.engine import Engine
 
 from core.bulk import bulk_insert
@@ -59,29 +59,25 @@ class ScoringConfig:
         )
 
 
-def signal_values(model: HealthModel, data: AccountData, as_of: date) -> dict[str, SignalValue]:
-    values: dict[str, SignalValue] = {}
-    for source in model.sources:
-        kind, name = source.split(":", 1)
-        if kind == "signal":
-            values[source] = REGISTRY[name].fn(data, as_of)
-        elif kind == "usage":
-            rows = usage_window(data, as_of, MONTH)
-            if name.startswith("metrics."):
-                points = [u.metrics[name[8:]] for u in rows if name[8:] in u.metrics]
-            else:
-                points = [getattr(u, name) for u in rows if getattr(u, name) is not None]
-            values[source] = SignalValue(fmean(points) if points else None, usage_ref(rows) if points else ())
+def source_value(source: str, data: AccountData, as_of: date, *, metric_max_age_days: int) -> SignalValue:
+    """The value of one model source (``signal:``, ``usage:`` or ``metric:``) for an account on a date."""
+    kind, name = source.split(":", 1)
+    if kind == "signal":
+        return REGISTRY[name].fn(data, as_of)
+    if kind == "usage":
+        rows = usage_window(data, as_of, MONTH)
+        if name.startswith("metrics."):
+            points = [u.metrics[name[8:]] for u in rows if name[8:] in u.metrics]
         else:
-            series = [
-                (d, v)
-                for d, v in data.metrics.get(name, [])
-                if as_of - timedelta(days=model.metric_max_age_days) < d <= as_of
-            ]
-            values[source] = (
-                SignalValue(series[-1][1], (f"account_metric {name} {series[-1][0]}",)) if series else SignalValue(None)
-            )
-    return values
+            points = [getattr(u, name) for u in rows if getattr(u, name) is not None]
+        return SignalValue(fmean(points) if points else None, usage_ref(rows) if points else ())
+    oldest = as_of - timedelta(days=metric_max_age_days)
+    series = [(d, v) for d, v in data.metrics.get(name, []) if oldest < d <= as_of]
+    return SignalValue(series[-1][1], (f"account_metric {name} {series[-1][0]}",)) if series else SignalValue(None)
+
+
+def signal_values(model: HealthModel, data: AccountData, as_of: date) -> dict[str, SignalValue]:
+    return {s: source_value(s, data, as_of, metric_max_age_days=model.metric_max_age_days) for s in model.sources}
 
 
 @dataclass
@@ -94,15 +90,20 @@ class ScoreRun:
 
 
 def _previous_scorecards(conn: Connection, ids: list[int], as_of: date) -> dict[int, list[dict[str, Any]]]:
-    rows = conn.execute(
-        select(Scorecard.account_id, Scorecard.as_of, Scorecard.contributions)
-        .where(Scorecard.account_id >= ids[0], Scorecard.account_id <= ids[-1], Scorecard.as_of < as_of)
-        .order_by(Scorecard.account_id, Scorecard.as_of)
+    """Each account's latest scorecard before ``as_of``: only that one, however long the history is."""
+    in_chunk = and_(Scorecard.account_id >= ids[0], Scorecard.account_id <= ids[-1])
+    latest = (
+        select(Scorecard.account_id, func.max(Scorecard.as_of).label("as_of"))
+        .where(in_chunk, Scorecard.as_of < as_of)
+        .group_by(Scorecard.account_id)
+        .subquery()
     )
-    latest: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        latest[r.account_id] = r.contributions
-    return latest
+    rows = conn.execute(
+        select(Scorecard.account_id, Scorecard.contributions).join(
+            latest, and_(Scorecard.account_id == latest.c.account_id, Scorecard.as_of == latest.c.as_of)
+        )
+    )
+    return {r.account_id: r.contributions for r in rows}
 
 
 def _assessments(conn: Connection, ids: list[int], as_of: date, days: int) -> dict[int, tuple[date, str]]:

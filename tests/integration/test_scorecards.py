@@ -184,3 +184,18 @@ def test_customers_who_already_left_are_not_scored(engine, tmp_path: Path) -> No
     run = score_book(engine, ScoringConfig.load(), AS_OF)
     assert run.accounts == 60 - len(gone)
     assert not gone & set(scorecards(engine, AS_OF))
+
+
+def test_reasons_compare_with_the_latest_earlier_scorecard(engine) -> None:
+    from playbooks.reasons import explain
+
+    seed_small_book(engine, accounts=20, seed=6)
+    config = ScoringConfig.load()
+    for days in (60, 30, 0):
+        score_book(engine, config, AS_OF - timedelta(days=days))
+    latest_before, now = scorecards(engine, AS_OF - timedelta(days=30)), scorecards(engine, AS_OF)
+    for ext, card in now.items():
+        baseline = latest_before[ext].contributions
+        direction = sum(c["points"] for c in card.contributions) - sum(c["points"] for c in baseline)
+        expected = [r.as_dict() for r in explain(card.contributions, baseline, direction=direction)]
+        assert [r for r in card.reasons if r.get("kind") != "cap"] == expected, ext
