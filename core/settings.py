@@ -9,6 +9,7 @@ when they need it so tests and the CLI can point at different databases.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -52,6 +53,26 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: float = Field(
         default=60.0, validation_alias=AliasChoices("llm_timeout_seconds", "WATCHTOWER_LLM_TIMEOUT")
+    )
+
+    llm_structured_method: Literal["json_schema", "json_mode", "function_calling"] = Field(
+        default="json_schema",
+        validation_alias=AliasChoices("llm_structured_method", "WATCHTOWER_LLM_STRUCTURED_METHOD"),
+        description="json_schema for OpenAI; json_mode or function_calling for servers that lack JSON-schema output.",
+    )
+    llm_max_tokens: int = Field(
+        default=1024, ge=16, validation_alias=AliasChoices("llm_max_tokens", "WATCHTOWER_LLM_MAX_TOKENS")
+    )
+    llm_max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = Field(
+        default="max_completion_tokens",
+        validation_alias=AliasChoices("llm_max_tokens_field", "WATCHTOWER_LLM_MAX_TOKENS_FIELD"),
+        description="Some servers (llama.cpp) ignore max_completion_tokens and need max_tokens.",
+    )
+    llm_max_attempts: int = Field(
+        default=4, ge=1, le=10, validation_alias=AliasChoices("llm_max_attempts", "WATCHTOWER_LLM_MAX_ATTEMPTS")
+    )
+    llm_backoff_max_seconds: float = Field(
+        default=20.0, ge=0, validation_alias=AliasChoices("llm_backoff_max_seconds", "WATCHTOWER_LLM_BACKOFF_MAX")
     )
 
     @field_validator("timezone")

@@ -1,4 +1,4 @@
-"""SQLModel tables for the sources stage; importing this package registers them all."""
+"""SQLModel tables; importing this package registers them all."""
 
 from core.models.accounts import Account, Contact, Contract
 from core.models.billing import Invoice
@@ -9,10 +9,14 @@ from core.models.model_versions import HealthModelVersion
 from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
+from core.models.watchtower import AgentOutput, AgentRun, Alert, LlmCacheEntry, StakeholderMovement
 
 __all__ = [
     "Account",
     "AccountMetric",
+    "AgentOutput",
+    "AgentRun",
+    "Alert",
     "Contact",
     "Contract",
     "CsmAssessment",
@@ -21,8 +25,10 @@ __all__ = [
     "Interaction",
     "InteractionParticipant",
     "Invoice",
+    "LlmCacheEntry",
     "MarketSignal",
     "Scorecard",
+    "StakeholderMovement",
     "SupportTicket",
     "SurveyResponse",
     "UsageSnapshot",

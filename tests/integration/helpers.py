@@ -58,3 +58,25 @@ def database_fingerprint(engine: Engine, database_url: str) -> str:
 def import_runs(engine: Engine) -> int:
     with engine.connect() as conn:
         return len(conn.execute(select(ImportRun.id)).all())
+
+
+#: What the watchtowers write, without surrogate ids: equal fingerprints mean the same facts, nothing twice.
+WATCHTOWER_TABLES = {
+    "alert": "account_id, agent, kind, type, reason, severity, status, title, detail, evidence, opened_on, "
+    "last_seen_on, resolved_on",
+    "agent_output": "account_id, as_of, agent, produced_by, payload",
+    "stakeholder_movement": "account_id, contact_id, person, roles, movement, occurred_on, new_company, source, "
+    "quote, recorded_on",
+    "scorecard": "account_id, as_of, score, band, completeness, trend, contributions, reasons",
+    "llm_cache": "key, step, model, output",
+}
+
+
+def watchtower_rows(engine: Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {
+            table: sorted(
+                (tuple(str(v) for v in row) for row in conn.execute(text(f"SELECT {columns} FROM {table}"))),
+            )
+            for table, columns in WATCHTOWER_TABLES.items()
+        }

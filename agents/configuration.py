@@ -1,0 +1,102 @@
+"""The watchtowers' editable policy: alert thresholds and schedule, from ``config/watchtowers.yaml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from playbooks.config_errors import load_yaml_model
+from playbooks.scorecards import config_dir
+
+AgentName = Literal["product_health", "sentiment", "financial", "market_intel"]
+AGENTS: tuple[AgentName, ...] = ("product_health", "sentiment", "financial", "market_intel")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsageDrop(_Strict):
+    metric: Literal["active_users", "logins"] = "active_users"
+    window_days: int = Field(28, ge=7, le=182)
+    drop_pct: float = Field(10, gt=0, lt=100)
+    critical_drop_pct: float = Field(40, gt=0, le=100)
+    min_absolute_drop: float = Field(1.0, ge=0)
+
+
+class PlanLimit(_Strict):
+    usage_pct: float = Field(85, gt=0, le=100)
+
+
+class PowerUsers(_Strict):
+    metric: str = "power_users"
+    rise_pct: float = Field(50, gt=0)
+    min_increase: float = Field(2, ge=0)
+
+
+class NewDepartment(_Strict):
+    metric: str = "departments_active"
+    recent_days: int = Field(28, ge=7)
+    baseline_days: int = Field(84, ge=7)
+
+
+class ProductHealth(_Strict):
+    usage_drop: UsageDrop = UsageDrop()
+    plan_limit: PlanLimit = PlanLimit()
+    power_users: PowerUsers = PowerUsers()
+    new_department: NewDepartment = NewDepartment()
+
+
+class Sentiment(_Strict):
+    lookback_days: int = Field(365, ge=7)
+    half_life_days: float = Field(60, gt=0)
+    detractor_at: float = Field(-0.3, ge=-1, le=0)
+    promoter_at: float = Field(0.3, ge=0, le=1)
+    detractor_share_pct: float = Field(20, gt=0, le=100)
+    key_roles: list[str] = ["champion", "executive_sponsor", "economic_buyer"]
+    nps_detractor_max: int = Field(6, ge=0, le=10)
+    nps_recent_days: int = Field(30, ge=1)
+    engagement_days: int = Field(90, ge=7)
+    escalation_at: float = Field(-0.8, ge=-1, le=0)
+    escalation_recent_days: int = Field(45, ge=1)
+
+
+class Financial(_Strict):
+    overdue_days: int = Field(10, ge=0)
+    critical_overdue_days: int = Field(45, ge=1)
+
+
+class MarketIntel(_Strict):
+    lookback_days: int = Field(90, ge=1)
+    key_roles: list[str] = ["champion", "executive_sponsor", "economic_buyer"]
+
+
+class Cadence(_Strict):
+    cadence_days: int = Field(ge=1, le=365)
+    follows_segment_cadence: bool = False
+
+
+class Schedule(_Strict):
+    product_health: Cadence = Cadence(cadence_days=1)
+    sentiment: Cadence = Cadence(cadence_days=7, follows_segment_cadence=True)
+    financial: Cadence = Cadence(cadence_days=7, follows_segment_cadence=True)
+    market_intel: Cadence = Cadence(cadence_days=7, follows_segment_cadence=True)
+    tick_seconds: int = Field(3600, ge=1)
+
+    def cadence(self, agent: AgentName) -> Cadence:
+        return getattr(self, agent)
+
+
+class WatchtowerConfig(_Strict):
+    version: str = Field(min_length=1)
+    product_health: ProductHealth = ProductHealth()
+    sentiment: Sentiment = Sentiment()
+    financial: Financial = Financial()
+    market_intel: MarketIntel = MarketIntel()
+    schedule: Schedule = Schedule()
+
+
+def load_watchtower_config(path: Path | None = None, *, directory: Path | None = None) -> WatchtowerConfig:
+    return load_yaml_model(path or config_dir(directory) / "watchtowers.yaml", WatchtowerConfig)

@@ -1,0 +1,238 @@
+"""The weekly cycle: run the watchtowers for every account in scope on one as-of date, then refresh scorecards.
+
+start_run -> select_accounts -> review_accounts -> update_scorecards -> finish_run
+
+Accounts are reviewed in chunks, one transaction each, so a crash loses at
+most the chunk in flight and a re-run redoes it; every write is keyed, so the
+re-run adds nothing twice. The run record says how many LLM calls were made,
+how many answers came from the cache and how many steps fell back to rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+from sqlalchemy import Engine, insert, or_, select, update
+
+from agents import financial, market_intel, product_health, sentiment
+from agents.configuration import AGENTS, WatchtowerConfig
+from agents.persist import DatabaseLlmCache, log_movements, save_output, sync_alerts
+from agents.state import WatchtowerContext
+from agents.structured import LlmReader, LlmStats
+from core.models import Account, AgentRun
+from core.settings import Settings
+from playbooks.scorecards import ScoringConfig, score_book
+
+log = logging.getLogger(__name__)
+_RUN = AgentRun.__table__  # type: ignore[attr-defined]
+
+GRAPHS: dict[str, Callable[..., CompiledStateGraph]] = {
+    "product_health": product_health.build_graph,
+    "sentiment": sentiment.build_graph,
+    "financial": financial.build_graph,
+    "market_intel": market_intel.build_graph,
+}
+
+
+class CycleInput(TypedDict, total=False):
+    as_of: date
+    agents: list[str]
+    #: Limit to these account ids (and/or segments); empty means every active account.
+    account_ids: list[int]
+    segments: list[str]
+    trigger: str
+
+
+class CycleOutput(TypedDict, total=False):
+    run_id: int
+    status: str
+    accounts: int
+    counts: dict[str, Any]
+
+
+class CycleState(CycleInput, CycleOutput, total=False):
+    selected: list[int]
+
+
+@dataclass
+class CycleContext:
+    engine: Engine
+    settings: Settings
+    config: WatchtowerConfig
+    #: None skips the scorecard step (e.g. a run of one agent between weekly cycles).
+    scoring: ScoringConfig | None
+    model: BaseChatModel | None
+    model_name: str = "none"
+    chunk_size: int = 100
+    progress: Callable[[int], None] | None = None
+    stats: LlmStats = field(default_factory=LlmStats)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def start_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    agents = state.get("agents") or list(AGENTS)
+    unknown = sorted(set(agents) - set(AGENTS))
+    if unknown:
+        raise ValueError(f"unknown agent(s) {', '.join(unknown)}; known: {', '.join(AGENTS)}")
+    ctx = runtime.context
+    with ctx.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(_RUN)
+            .values(
+                as_of=state["as_of"],
+                trigger=state.get("trigger", "cli"),
+                agents=agents,
+                scope={"account_ids": state.get("account_ids") or [], "segments": state.get("segments") or []},
+                status="running",
+                started_at=datetime.now(UTC),
+                notes=[] if ctx.model is not None else ["no LLM configured: every text step used its rule path"],
+            )
+            .returning(_RUN.c.id)
+        ).scalar_one()
+    return {"run_id": run_id, "agents": agents}
+
+
+def select_accounts(
+    state: CycleState, runtime: Runtime[CycleContext]
+) -> Command[Literal["review_accounts", "finish_run"]]:
+    as_of = state["as_of"]
+    query = select(Account.id).where(or_(Account.churned_on.is_(None), Account.churned_on > as_of)).order_by(Account.id)
+    if state.get("account_ids"):
+        query = query.where(Account.id.in_(state["account_ids"]))
+    if state.get("segments"):
+        query = query.where(Account.segment.in_(state["segments"]))
+    with runtime.context.engine.connect() as conn:
+        selected = list(conn.execute(query).scalars())
+    return Command(goto="review_accounts" if selected else "finish_run", update={"selected": selected})
+
+
+def review_accounts(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    as_of = state["as_of"]
+    graphs = {name: GRAPHS[name]() for name in state["agents"]}
+    counts: Counter[str] = Counter()
+    ids = state["selected"]
+    for start in range(0, len(ids), ctx.chunk_size):
+        chunk = ids[start : start + ctx.chunk_size]
+        with ctx.engine.begin() as conn:
+            reader = LlmReader(
+                ctx.model,
+                model_name=ctx.model_name,
+                method=ctx.settings.llm_structured_method,
+                max_attempts=ctx.settings.llm_max_attempts,
+                backoff_max_seconds=ctx.settings.llm_backoff_max_seconds,
+                cache=DatabaseLlmCache(conn),
+                stats=ctx.stats,
+            )
+            wctx = WatchtowerContext(conn=conn, config=ctx.config, reader=reader)
+            for account_id in chunk:
+                for name, graph in graphs.items():
+                    result = graph.invoke({"account_id": account_id, "as_of": as_of}, context=wctx)
+                    save_output(
+                        conn,
+                        account_id=account_id,
+                        as_of=as_of,
+                        agent=name,
+                        produced_by=result["produced_by"],
+                        payload=result["payload"],
+                    )
+                    counts[f"{name}.{result['produced_by']}"] += 1
+                    for key, n in sync_alerts(
+                        conn, account_id=account_id, as_of=as_of, agent=name, candidates=result["alerts"]
+                    ).items():
+                        counts[f"alerts_{key}"] += n
+                    if result.get("movements"):
+                        counts["movements_logged"] += log_movements(
+                            conn, account_id=account_id, as_of=as_of, movements=result["movements"]
+                        )
+        if ctx.progress is not None:
+            ctx.progress(len(chunk))
+    return {"counts": dict(counts), "accounts": len(ids)}
+
+
+def update_scorecards(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    if ctx.scoring is None:
+        return {}
+    scored = score_book(ctx.engine, ctx.scoring, state["as_of"], account_ids=state["selected"])
+    return {"counts": {**state.get("counts", {}), "scorecards": scored.accounts}}
+
+
+def finish_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    status = "degraded" if ctx.stats.fallbacks else "succeeded"
+    finish(ctx, state["run_id"], status, counts=state.get("counts", {}), accounts=state.get("accounts", 0))
+    return {"status": status}
+
+
+def finish(ctx: CycleContext, run_id: int, status: str, *, counts: dict[str, Any], accounts: int) -> None:
+    with ctx.engine.begin() as conn:
+        notes = conn.execute(select(_RUN.c.notes).where(_RUN.c.id == run_id)).scalar_one() or []
+        conn.execute(
+            update(_RUN)
+            .where(_RUN.c.id == run_id)
+            .values(
+                status=status,
+                accounts=accounts,
+                counts=counts,
+                llm_calls=ctx.stats.calls,
+                llm_tokens=ctx.stats.tokens,
+                llm_cache_hits=ctx.stats.cache_hits,
+                llm_fallbacks=ctx.stats.fallbacks,
+                notes=[*notes, *ctx.stats.notes],
+                finished_at=datetime.now(UTC),
+                duration_ms=round((time.perf_counter() - ctx.started) * 1000),
+            )
+        )
+
+
+def builder() -> StateGraph:
+    graph = StateGraph(CycleState, context_schema=CycleContext, input_schema=CycleInput, output_schema=CycleOutput)
+    graph.add_node("start_run", start_run)
+    graph.add_node("select_accounts", select_accounts)
+    graph.add_node("review_accounts", review_accounts)
+    graph.add_node("update_scorecards", update_scorecards)
+    graph.add_node("finish_run", finish_run)
+    graph.add_edge(START, "start_run")
+    graph.add_edge("start_run", "select_accounts")
+    graph.add_edge("review_accounts", "update_scorecards")
+    graph.add_edge("update_scorecards", "finish_run")
+    graph.add_edge("finish_run", END)
+    return graph
+
+
+def build_graph(checkpointer: Any = None, store: Any = None) -> CompiledStateGraph:
+    return builder().compile(checkpointer=checkpointer, store=store)
+
+
+def run_cycle(ctx: CycleContext, request: CycleInput) -> CycleOutput:
+    """Run the cycle graph; if it dies midway, the run record says so before the error goes up."""
+    graph = build_graph()
+    try:
+        return graph.invoke(request, context=ctx)
+    except BaseException as exc:  # recorded, then re-raised unchanged
+        with ctx.engine.begin() as conn:
+            running = conn.execute(
+                select(_RUN.c.id)
+                .where(_RUN.c.status == "running", _RUN.c.as_of == request["as_of"])
+                .order_by(_RUN.c.id.desc())
+                .limit(1)
+            ).scalars()
+            for run_id in running:
+                conn.execute(
+                    update(_RUN)
+                    .where(_RUN.c.id == run_id)
+                    .values(status="failed", notes=[f"{type(exc).__name__}: {exc}"], finished_at=datetime.now(UTC))
+                )
+        raise

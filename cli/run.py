@@ -1,0 +1,166 @@
+"""`watchtower run` (the cycle, for cron) and `watchtower alerts` (what it raised)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
+from agents.cycle import CycleContext, CycleInput, run_cycle
+from agents.llm import build_chat_model, model_name
+from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
+from cli.guards import require_schema
+from cli.score import load_scoring_config
+from core.models import Account, AgentRun, Alert
+from playbooks.config_errors import ConfigError
+from playbooks.scorecards import account_ids_for
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def load_config(path: Path | None) -> WatchtowerConfig:
+    try:
+        return load_watchtower_config(path)
+    except ConfigError as exc:
+        raise CliError(str(exc), "fix the file and run again") from None
+
+
+def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool) -> CycleContext:
+    return CycleContext(
+        engine=app.engine,
+        settings=app.settings,
+        config=config,
+        scoring=load_scoring_config(None, None) if scorecards else None,
+        model=build_chat_model(app.settings),
+        model_name=model_name(app.settings),
+    )
+
+
+@handle_errors
+def run_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Review as of this date (YYYY-MM-DD); default today.")
+    ] = None,
+    agents: Annotated[
+        str | None, typer.Option("--agents", help=f"Comma-separated, from {', '.join(AGENTS)}; default all.")
+    ] = None,
+    accounts: Annotated[str | None, typer.Option("--accounts", help="Comma-separated external ids.")] = None,
+    segments: Annotated[str | None, typer.Option("--segments", help="Comma-separated segment names.")] = None,
+    scorecards: Annotated[
+        bool, typer.Option("--scorecards/--no-scorecards", help="Refresh scorecards after the agents.")
+    ] = True,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Watchtower policy YAML; default config/watchtowers.yaml.")
+    ] = None,
+) -> None:
+    """Run the watchtowers for one date and refresh scorecards; safe to re-run (nothing is added twice)."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    policy = load_config(config)
+    day = parse_date(as_of, option="--as-of") or app.today()
+    chosen = _split(agents) or list(AGENTS)
+    unknown = sorted(set(chosen) - set(AGENTS))
+    if unknown:
+        raise CliError(f"unknown agent(s): {', '.join(unknown)}", f"use some of: {', '.join(AGENTS)}")
+    request: CycleInput = {"as_of": day, "agents": chosen, "trigger": "cli", "segments": _split(segments)}
+    if accounts:
+        try:
+            request["account_ids"] = account_ids_for(app.engine, _split(accounts))
+        except LookupError as exc:
+            raise CliError(str(exc), "check the ids with `watchtower export accounts`") from None
+    cycle = cycle_context(app, policy, scorecards=scorecards)
+    columns = (TextColumn("reviewing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("review", total=None)
+        cycle.progress = lambda n: bar.advance(task, n)
+        result = run_cycle(cycle, request)
+    show_run(app, result["run_id"])
+
+
+def show_run(app: AppContext, run_id: int) -> None:
+    with app.engine.connect() as conn:
+        run = conn.execute(select(AgentRun).where(AgentRun.id == run_id)).mappings().one()
+        open_alerts = conn.execute(
+            select(Alert.kind, Alert.type, func.count())
+            .where(Alert.status == "open")
+            .group_by(Alert.kind, Alert.type)
+            .order_by(Alert.kind, Alert.type)
+        ).all()
+    counts = run["counts"] or {}
+    colour = {"succeeded": "green", "degraded": "yellow"}.get(run["status"], "red")
+    console.print(
+        f"run {run_id} [{colour}]{run['status']}[/]: {run['accounts']} accounts as of {run['as_of']} "
+        f"({', '.join(run['agents'])}) in {(run['duration_ms'] or 0) / 1000:.1f}s"
+    )
+    console.print(
+        f"alerts opened {counts.get('alerts_opened', 0)}, updated {counts.get('alerts_updated', 0)}, "
+        f"resolved {counts.get('alerts_resolved', 0)}; movements logged {counts.get('movements_logged', 0)}; "
+        f"scorecards {counts.get('scorecards', 0)}"
+    )
+    console.print(
+        f"LLM calls {run['llm_calls']} ({run['llm_tokens']} tokens), cached answers {run['llm_cache_hits']}, "
+        f"fell back to rules {run['llm_fallbacks']}"
+    )
+    for note in run["notes"] or []:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    table = Table(title="Open alerts", title_justify="left")
+    table.add_column("kind")
+    table.add_column("type")
+    table.add_column("accounts", justify="right")
+    for kind, type_, n in open_alerts:
+        table.add_row(kind, type_, str(n))
+    console.print(table)
+
+
+@handle_errors
+def alerts_command(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Only this alert type.")] = None,
+    status: Annotated[str, typer.Option("--status", help="open, resolved or all.")] = "open",
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+) -> None:
+    """List alerts with their reasons and evidence."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    query = select(
+        Account.external_id,
+        Alert.kind,
+        Alert.type,
+        Alert.severity,
+        Alert.status,
+        Alert.opened_on,
+        Alert.title,
+        Alert.evidence,
+    ).join(Account, Account.id == Alert.account_id)
+    if account:
+        query = query.where(Account.external_id == account)
+    if type_:
+        query = query.where(Alert.type == type_)
+    if status != "all":
+        query = query.where(Alert.status == status)
+    query = query.order_by(Alert.opened_on.desc(), Account.external_id, Alert.type).limit(limit)
+    table = Table(title_justify="left")
+    for column in ("account", "kind", "type", "severity", "opened", "title", "evidence"):
+        table.add_column(column)
+    with app.engine.connect() as conn:
+        for row in conn.execute(query):
+            table.add_row(
+                row.external_id,
+                row.kind,
+                row.type,
+                row.severity if row.status == "open" else f"{row.severity} ({row.status})",
+                str(row.opened_on),
+                escape(row.title),
+                escape(", ".join(row.evidence[:3])),
+            )
+    console.print(table)

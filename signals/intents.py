@@ -1,0 +1,43 @@
+"""Rule reading of a customer's intent to cancel: the deterministic path behind churn-intent signals.
+
+Cancelling a payment method or an automatic charge is billing friction, not
+churn, so those phrasings are excluded before the cancel patterns are tried.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NOT_CHURN = re.compile(
+    r"\bcancel\w*\s+(?:my\s+|the\s+|our\s+|this\s+|that\s+)?(?:auto[\s-]?pay\w*|automatic\s+\w+|recurring\s+\w+|"
+    r"direct\s+debit|card|check|cheque|transfer|payment|transaction|order|appointment|meeting|call)\b",
+    re.IGNORECASE,
+)
+#: A sentence about automatic billing is about how to pay, whatever verb it uses.
+_AUTO_BILLING = re.compile(r"[^.!?]*\bauto(?:matic)?[\s-]?(?:bill|pay)\w*[^.!?]*", re.IGNORECASE)
+_CANCEL = re.compile(
+    r"\b(?:"
+    r"cancel\w*"
+    r"|terminat\w*"
+    r"|clos(?:e|ing)\s+(?:down\s+)?(?:my|our|the|this|an?)?\s*(?:\w+\s+){0,2}account"
+    r"|(?:end|stop|discontinue|drop|quit)\s+(?:one\s+of\s+)?(?:my|our|the|this)\s+(?:\w+\s+)?(?:subscription|contract|policy|plan|service|membership)"
+    r"|(?:not|won'?t|will\s+not|don'?t\s+plan\s+to|do\s+not\s+plan\s+to)\s+(?:be\s+)?renew\w*"
+    r"|(?:get|getting)\s+rid\s+of\s+(?:my|our|the|this)\s+(?:\w+\s+)?(?:account|policy|plan|subscription)"
+    r"|opt(?:ing)?\s+out\s+of\s+(?:the\s+)?renewal"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class IntentReading:
+    cancel: bool
+    #: The words that matched, quoted from the text, or empty.
+    phrase: str = ""
+
+
+def read_cancel_intent(text: str) -> IntentReading:
+    cleaned = _NOT_CHURN.sub(" ", _AUTO_BILLING.sub(" ", text))
+    match = _CANCEL.search(cleaned)
+    return IntentReading(True, match.group(0)) if match else IntentReading(False)

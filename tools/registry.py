@@ -1,0 +1,83 @@
+"""The tool registry: LangChain tools bound to one account, and which agent may use which.
+
+The account id and as-of date are bound when the tools are built, not passed
+by the caller, so nothing a model or a text says can point a tool at another
+account or at the future. Every tool here only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from tools import reads
+
+
+class Lookback(BaseModel):
+    days: int = Field(365, ge=1, le=3650, description="How many days before the as-of date to read.")
+
+
+class NoArguments(BaseModel):
+    pass
+
+
+#: name -> (service function, description, has a look-back argument)
+_SERVICES: dict[str, tuple[Callable[..., Any], str, bool]] = {
+    "read_account": (reads.read_account, "The account's profile: segment, ARR, plan and limits, owner.", False),
+    "read_usage": (reads.read_usage, "Usage snapshots (logins, active users, seats, features, metrics).", True),
+    "read_invoices": (reads.read_invoices, "Invoices with due and paid dates as known on the as-of date.", True),
+    "read_tickets": (reads.read_tickets, "Support tickets open during the look-back.", True),
+    "read_surveys": (reads.read_surveys, "NPS/CSAT/CES answers with verbatims.", True),
+    "read_contacts": (reads.read_contacts, "Contacts with roles and whether they had left by the as-of date.", False),
+    "read_interactions": (reads.read_interactions, "Calls, emails and meetings with their text.", True),
+    "read_market_signals": (reads.read_market_signals, "News and job changes about the company.", True),
+}
+
+#: Which read tools each watchtower is allowed; asking for any other is an error, not a fallback.
+AGENT_TOOLS: dict[str, tuple[str, ...]] = {
+    "product_health": ("read_account", "read_usage"),
+    "sentiment": ("read_account", "read_contacts", "read_interactions", "read_surveys"),
+    "financial": ("read_account", "read_invoices"),
+    "market_intel": ("read_account", "read_contacts", "read_market_signals", "read_interactions"),
+}
+
+
+class ToolNotAllowed(PermissionError):
+    """An agent asked for a tool outside its policy."""
+
+
+def _bind(name: str, conn: Connection, account_id: int, as_of: date) -> BaseTool:
+    fn, description, lookback = _SERVICES[name]
+    if name == "read_account":
+        return StructuredTool.from_function(
+            lambda: fn(conn, account_id), name=name, description=description, args_schema=NoArguments
+        )
+    if not lookback:
+        return StructuredTool.from_function(
+            lambda: fn(conn, account_id, as_of), name=name, description=description, args_schema=NoArguments
+        )
+    return StructuredTool.from_function(
+        lambda days=365: fn(conn, account_id, as_of, days), name=name, description=description, args_schema=Lookback
+    )
+
+
+def tools_for(agent: str, conn: Connection, account_id: int, as_of: date) -> dict[str, BaseTool]:
+    """The read tools ``agent`` may use, bound to one account and date."""
+    try:
+        names = AGENT_TOOLS[agent]
+    except KeyError:
+        raise ToolNotAllowed(f"unknown agent {agent!r}; known: {', '.join(AGENT_TOOLS)}") from None
+    return {name: _bind(name, conn, account_id, as_of) for name in names}
+
+
+def use(tools: dict[str, BaseTool], name: str, **arguments: Any) -> Any:
+    """Call one of an agent's tools by name; a name outside its set is refused."""
+    tool = tools.get(name)
+    if tool is None:
+        raise ToolNotAllowed(f"tool {name!r} is not allowed here; allowed: {', '.join(tools)}")
+    return tool.invoke(arguments)
