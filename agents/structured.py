@@ -69,6 +69,20 @@ class AnswerRejected(ValueError):
     """The model's answer did not parse, did not match the schema, or claimed what the input does not say."""
 
 
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "could not connect"
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return "answer cut off at the token limit"
+    if isinstance(exc, openai.ContentFilterFinishReasonError):
+        return "answer withheld by the server's content filter"
+    return type(exc).__name__
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, openai.RateLimitError | openai.APITimeoutError | openai.APIConnectionError):
         return True
@@ -104,6 +118,7 @@ class LlmReader:
             self.stats.cache_hits += 1
             if REJECTED in hit:
                 # The same input at temperature 0 was answered invalidly before; asking again would repeat it.
+                self.stats.fallbacks += 1
                 self.stats.note(f"{step}: reused an earlier rejected answer; used the deterministic path")
                 return StepResult(deterministic(), "fallback")
             try:
@@ -116,11 +131,13 @@ class LlmReader:
             output, tokens = self._answer(messages, schema, check)
         except (RetryError, openai.APIError) as exc:
             cause = exc.last_attempt.exception() if isinstance(exc, RetryError) else exc
-            return self._fallback(step, deterministic, f"model unavailable ({type(cause).__name__})")
-        except AnswerRejected as exc:
+            return self._fallback(step, deterministic, f"model unavailable ({_describe(cause)})")
+        except (AnswerRejected, openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+            # A truncated or filtered answer is an answer problem, not an outage: at temperature 0 it would repeat.
             if self.cache is not None:
                 self.cache.put(key, step=step, model=self.model_name, output={REJECTED: str(exc)}, tokens=0)
-            return self._fallback(step, deterministic, f"answer rejected after one repair ({exc})")
+            why = f"answer rejected after one repair ({exc})" if isinstance(exc, AnswerRejected) else _describe(exc)
+            return self._fallback(step, deterministic, why)
         if self.cache is not None:
             self.cache.put(key, step=step, model=self.model_name, output=output.model_dump(mode="json"), tokens=tokens)
         return StepResult(output, "llm")

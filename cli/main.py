@@ -66,6 +66,8 @@ app.command("calibrate")(calibrate.calibrate_command)
 app.command("backtest")(calibrate.backtest_command)
 app.command("run")(run.run_command)
 app.command("alerts")(run.alerts_command)
+app.command("serve")(run.serve_command)
+app.command("feed")(run.feed_command)
 app.add_typer(score.model_app, name="model")
 
 

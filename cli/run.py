@@ -1,7 +1,8 @@
-"""`watchtower run` (the cycle, for cron) and `watchtower alerts` (what it raised)."""
+"""`watchtower run` (the cycle, for cron), `serve` (the scheduler), `alerts` (what they raised) and `feed`."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +15,14 @@ from sqlalchemy import func, select
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.llm import build_chat_model, model_name
+from agents.schedule import due_groups
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.score import load_scoring_config
 from core.models import Account, AgentRun, Alert
 from playbooks.config_errors import ConfigError
 from playbooks.scorecards import account_ids_for
+from sources.feeds import FeedError, ingest_feed
 
 
 def _split(value: str | None) -> list[str]:
@@ -164,3 +167,74 @@ def alerts_command(
                 escape(", ".join(row.evidence[:3])),
             )
     console.print(table)
+
+
+@handle_errors
+def serve_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due now, then exit (for cron or a test).")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="With --once: the date to treat as today (YYYY-MM-DD).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is due.")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="Watchtower policy YAML.")] = None,
+) -> None:
+    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see config/watchtowers.yaml).
+
+    The web API (and POST /events) joins this process in a later release; today it runs the scheduler only.
+    """
+    app = app_context(ctx)
+    require_schema(app.engine)
+    policy = load_config(config)
+    scoring = load_scoring_config(None, None)
+    fixed = parse_date(as_of, option="--as-of")
+    if fixed is not None and not once:
+        raise CliError("--as-of only makes sense with --once", "drop --as-of to follow the calendar")
+    while True:
+        day = fixed or app.today()
+        with app.engine.connect() as conn:
+            groups = due_groups(conn, policy.schedule, scoring.segments, day)
+        if not groups:
+            console.print(f"{day}: nothing due")
+        for group in groups:
+            console.print(
+                f"{day}: {len(group.account_ids)} accounts due for {', '.join(group.agents)}"
+                + (" (and scorecards)" if group.scorecards else "")
+            )
+            if dry_run:
+                continue
+            cycle = cycle_context(app, policy, scorecards=group.scorecards)
+            request: CycleInput = {
+                "as_of": day,
+                "agents": list(group.agents),
+                "account_ids": group.account_ids,
+                "trigger": "schedule",
+            }
+            result = run_cycle(cycle, request)
+            show_run(app, result["run_id"])
+        if once or dry_run:
+            return
+        time.sleep(policy.schedule.tick_seconds)
+
+
+@handle_errors
+def feed_command(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="RSS or Atom feed URL (http, https or file).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date for undated items; default today.")] = None,
+) -> None:
+    """Read a news feed and store the items that name a customer as market signals."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    day = parse_date(as_of, option="--as-of") or app.today()
+    try:
+        read, result = ingest_feed(app.engine, url, as_of=day)
+    except (FeedError, OSError) as exc:
+        raise CliError(f"could not read feed {url}: {exc}", "check the URL; the feed is retried 4 times") from None
+    if result is None:
+        console.print(f"read {read} items from {escape(url)}; none named a customer")
+    else:
+        console.print(
+            f"read {read} items from {escape(url)}: {result.rows} name a customer "
+            f"({result.inserted} new, {result.updated} updated)"
+        )

@@ -21,7 +21,7 @@ _CANCEL = re.compile(
     r"cancel\w*"
     r"|terminat\w*"
     r"|clos(?:e|ing)\s+(?:down\s+)?(?:my|our|the|this|an?)?\s*(?:\w+\s+){0,2}account"
-    r"|(?:end|stop|discontinue|drop|quit)\s+(?:one\s+of\s+)?(?:my|our|the|this)\s+(?:\w+\s+)?(?:subscription|contract|policy|plan|service|membership)"
+    r"|(?:end|stop|discontinue|drop|quit)\s+(?:one\s+of\s+)?(?:my|our|the|this)\s+(?:\w+\s+)?(?:subscription|contract|policy|plan|service|membership)s?"
     r"|(?:not|won'?t|will\s+not|don'?t\s+plan\s+to|do\s+not\s+plan\s+to)\s+(?:be\s+)?renew\w*"
     r"|(?:get|getting)\s+rid\s+of\s+(?:my|our|the|this)\s+(?:\w+\s+)?(?:account|policy|plan|subscription)"
     r"|opt(?:ing)?\s+out\s+of\s+(?:the\s+)?renewal"

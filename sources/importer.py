@@ -8,6 +8,7 @@ written, and every error found (up to a limit) is reported with its row.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from core.bulk import bulk_insert
 from core.models import ImportRun, InteractionParticipant
 from sources.entities import EntitySpec, get_entity
 from sources.errors import ImportFailed
-from sources.readers import ParsedFile, read_file
+from sources.readers import ParsedFile, RawRecord, read_file
 from sources.references import Resolved, chunks, lookup_ids, resolve
 from sources.validation import DEFAULT_ERROR_LIMIT, ErrorCollector, ValidRow, validate_records
 
@@ -173,13 +174,52 @@ def import_file(
     if errors:
         raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _load(engine, spec, parsed, rows, errors, digest=digest, source=str(path), started=started, clock=clock)
+
+
+def import_records(
+    engine: Engine,
+    entity: str,
+    records: list[dict[str, Any]],
+    *,
+    source: str,
+    error_limit: int = DEFAULT_ERROR_LIMIT,
+    clock: Clock = _utcnow,
+) -> ImportResult:
+    """Validate and load records that arrived without a file (an event, a feed); same rules, all or nothing.
+
+    ``source`` names where they came from in errors and in the import log (``POST /events``, a feed URL).
+    """
+    spec = get_entity(entity)
+    started = clock()
+    parsed = ParsedFile(source, "json", "item", None, [RawRecord(n, r) for n, r in enumerate(records, start=1)])
+    errors = ErrorCollector(error_limit)
+    rows = validate_records(spec, parsed, errors)
+    if errors:
+        raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
+    digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+    return _load(engine, spec, parsed, rows, errors, digest=digest, source=source, started=started, clock=clock)
+
+
+def _load(
+    engine: Engine,
+    spec: EntitySpec,
+    parsed: ParsedFile,
+    rows: list[ValidRow],
+    errors: ErrorCollector,
+    *,
+    digest: str,
+    source: str,
+    started: datetime,
+    clock: Clock,
+) -> ImportResult:
     with engine.begin() as conn:
         inserted, updated = load_valid_rows(conn, spec, parsed, rows, errors)
         conn.execute(
             insert(ImportRun.__table__),  # type: ignore[attr-defined]
             {
                 "entity": spec.name,
-                "file_name": str(path),
+                "file_name": source,
                 "file_sha256": digest,
                 "rows": len(rows),
                 "inserted": inserted,
@@ -189,5 +229,5 @@ def import_file(
                 "finished_at": clock(),
             },
         )
-    logger.info("imported %s from %s: %d new, %d updated", spec.name, path, inserted, updated)
-    return ImportResult(spec.name, str(path), len(rows), inserted, updated, len(rows) - inserted - updated)
+    logger.info("imported %s from %s: %d new, %d updated", spec.name, source, inserted, updated)
+    return ImportResult(spec.name, source, len(rows), inserted, updated, len(rows) - inserted - updated)

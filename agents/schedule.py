@@ -1,0 +1,70 @@
+"""Which reviews are due: product health daily, the other watchtowers weekly, each segment at its own cadence.
+
+An account is due for an agent when that agent's last output for it is at
+least the cadence old (or there is none). For agents that follow the segment
+cadence, the cadence is the longer of the agent's and the segment's
+``review_cadence_days`` (Strategic 7, Growth 14, Core 30 by default). Due
+accounts are grouped by the set of agents due for them, so each group is one
+cycle run, and only groups with a segment review refresh scorecards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, func, or_, select
+
+from agents.configuration import AGENTS, Schedule
+from core.models import Account, AgentOutput
+from playbooks.segments import SegmentRules
+
+
+@dataclass(frozen=True)
+class DueGroup:
+    agents: tuple[str, ...]
+    account_ids: list[int]
+    #: True when a segment-paced review is due, so the group also refreshes scorecards.
+    scorecards: bool
+
+
+def cadence_days(schedule: Schedule, agent: str, segment_days: int | None) -> int:
+    cadence = schedule.cadence(agent)  # type: ignore[arg-type]
+    if cadence.follows_segment_cadence and segment_days is not None:
+        return max(cadence.cadence_days, segment_days)
+    return cadence.cadence_days
+
+
+def is_due(last: date | None, as_of: date, days: int) -> bool:
+    return last is None or (as_of - last).days >= days
+
+
+def due_groups(conn: Connection, schedule: Schedule, segments: SegmentRules, as_of: date) -> list[DueGroup]:
+    accounts = conn.execute(
+        select(Account.id, Account.segment, Account.arr)
+        .where(or_(Account.churned_on.is_(None), Account.churned_on > as_of))
+        .order_by(Account.id)
+    ).all()
+    last: dict[tuple[int, str], date] = {
+        (r.account_id, r.agent): r.last
+        for r in conn.execute(
+            select(AgentOutput.account_id, AgentOutput.agent, func.max(AgentOutput.as_of).label("last"))
+            .where(AgentOutput.as_of <= as_of)
+            .group_by(AgentOutput.account_id, AgentOutput.agent)
+        )
+    }
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for account in accounts:
+        rule = segments.segment_for(account.arr, 1, account.segment)
+        due = tuple(
+            agent
+            for agent in AGENTS
+            if is_due(last.get((account.id, agent)), as_of, cadence_days(schedule, agent, rule.review_cadence_days))
+        )
+        if due:
+            groups[due].append(account.id)
+    return [
+        DueGroup(agents, ids, any(schedule.cadence(a).follows_segment_cadence for a in agents))  # type: ignore[arg-type]
+        for agents, ids in sorted(groups.items())
+    ]
