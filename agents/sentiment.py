@@ -25,14 +25,13 @@ from agents.state import (
 )
 from agents.text_reading import InteractionReading, check_interaction, read_interaction_rules
 from prompts.loader import load_prompt, untrusted
-from tools.records import AccountProfile, ContactRecord, InteractionRecord, SurveyRecord
+from tools.records import ContactRecord, InteractionRecord, SurveyRecord
 from tools.registry import tools_for, use
 
 AGENT = "sentiment"
 
 
 class SentimentState(WatchtowerInput, WatchtowerResult, total=False):
-    account: AccountProfile
     contacts: list[ContactRecord]
     interactions: list[InteractionRecord]
     surveys: list[SurveyRecord]
@@ -44,7 +43,6 @@ def gather(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> Comman
     tools = tools_for(AGENT, runtime.context.conn, state["account_id"], state["as_of"])
     days = runtime.context.config.sentiment.lookback_days
     update = {
-        "account": use(tools, "read_account"),
         "contacts": use(tools, "read_contacts"),
         "interactions": use(tools, "read_interactions", days=days),
         "surveys": use(tools, "read_surveys", days=days),

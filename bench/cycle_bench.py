@@ -25,6 +25,7 @@ from bench.score_bench import PG_URL
 from core.db import make_engine
 from core.schema import upgrade
 from core.settings import Settings
+from evals.alert_labels import evaluate, read_labels
 from playbooks.scorecards import ScoringConfig
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book
@@ -48,7 +49,8 @@ def bench(backend: str, size: int) -> None:
         Path(make_url(url).database or "").unlink(missing_ok=True)
     engine = make_engine(url)
     upgrade(engine)
-    seed_book(engine, AccountGenerator(BookSpec(accounts=size, seed=3, as_of=AS_OF, weeks=52)))
+    labels = Path(f"/tmp/watchtower-cycle-bench-{backend}-{size}")
+    seed_book(engine, AccountGenerator(BookSpec(accounts=size, seed=3, as_of=AS_OF, weeks=52)), labels_dir=labels)
     settings = Settings(database_url=url, llm_model=None, _env_file=None)  # type: ignore[call-arg]
     for label in ("cold", "re-run"):
         ctx = CycleContext(
@@ -62,6 +64,12 @@ def bench(backend: str, size: int) -> None:
             f"{backend:8} {size:7} {label:7} {seconds:8.1f}s {seconds / result['accounts'] * 1000:7.1f} ms/account  "
             f"alerts opened {counts.get('alerts_opened', 0)}, updated {counts.get('alerts_updated', 0)}"
         )
+    report = evaluate(engine, read_labels(labels / "labels.jsonl"))
+    for score in report.scores.values():
+        recall = "-" if score.recall is None else f"{score.recall:.2f}"
+        precision = "-" if score.precision is None else f"{score.precision:.2f}"
+        print(f"    {score.alert_type:24} recall {recall:>4} ({score.found}/{score.planted})  precision {precision:>4}")
+    print(f"    healthy controls with any alert: {len(report.controls_alerted)} of {report.controls}")
     engine.dispose()
     if schema is not None:
         dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)

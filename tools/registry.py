@@ -41,7 +41,7 @@ _SERVICES: dict[str, tuple[Callable[..., Any], str, bool]] = {
 #: Which read tools each watchtower is allowed; asking for any other is an error, not a fallback.
 AGENT_TOOLS: dict[str, tuple[str, ...]] = {
     "product_health": ("read_account", "read_usage"),
-    "sentiment": ("read_account", "read_contacts", "read_interactions", "read_surveys"),
+    "sentiment": ("read_contacts", "read_interactions", "read_surveys"),
     "financial": ("read_account", "read_invoices"),
     "market_intel": ("read_account", "read_contacts", "read_market_signals", "read_interactions"),
 }
@@ -76,8 +76,16 @@ def tools_for(agent: str, conn: Connection, account_id: int, as_of: date) -> dic
 
 
 def use(tools: dict[str, BaseTool], name: str, **arguments: Any) -> Any:
-    """Call one of an agent's tools by name; a name outside its set is refused."""
+    """Call one of an agent's tools by name; a name outside its set is refused.
+
+    Arguments are validated by the tool's own schema (unknown ones, such as an
+    account id, are dropped). The call goes straight to the tool's function:
+    LangChain's callback machinery cost about 1.3 ms a call, a third of a cycle's
+    time, and buys nothing for an in-process read.
+    """
     tool = tools.get(name)
     if tool is None:
         raise ToolNotAllowed(f"tool {name!r} is not allowed here; allowed: {', '.join(tools)}")
-    return tool.invoke(arguments)
+    schema = tool.args_schema
+    validated = schema.model_validate(arguments).model_dump() if isinstance(schema, type) else arguments
+    return tool.func(**validated)  # type: ignore[attr-defined]
