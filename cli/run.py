@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
@@ -131,8 +131,11 @@ def alerts_command(
     type_: Annotated[str | None, typer.Option("--type", help="Only this alert type.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, resolved or all.")] = "open",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    evidence: Annotated[
+        bool, typer.Option("--evidence", help="Show evidence references (always shown with --account).")
+    ] = False,
 ) -> None:
-    """List alerts with their reasons and evidence."""
+    """List alerts, most severe first, with their reasons (and evidence with --account or --evidence)."""
     app = app_context(ctx)
     require_schema(app.engine)
     query = select(
@@ -151,21 +154,25 @@ def alerts_command(
         query = query.where(Alert.type == type_)
     if status != "all":
         query = query.where(Alert.status == status)
-    query = query.order_by(Alert.opened_on.desc(), Account.external_id, Alert.type).limit(limit)
+    rank = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Alert.severity, else_=4)
+    query = query.order_by(rank, Alert.opened_on.desc(), Account.external_id, Alert.type).limit(limit)
+    show_evidence = evidence or account is not None
     table = Table(title_justify="left")
-    for column in ("account", "kind", "type", "severity", "opened", "title", "evidence"):
-        table.add_column(column)
+    for column in ("account", "type", "severity", "opened"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", ratio=2)
+    if show_evidence:
+        table.add_column("evidence", ratio=1)
     with app.engine.connect() as conn:
         for row in conn.execute(query):
-            table.add_row(
+            cells = [
                 row.external_id,
-                row.kind,
                 row.type,
                 row.severity if row.status == "open" else f"{row.severity} ({row.status})",
                 str(row.opened_on),
                 escape(row.title),
-                escape(", ".join(row.evidence[:3])),
-            )
+            ]
+            table.add_row(*cells, *([escape(", ".join(row.evidence[:3]))] if show_evidence else []))
     console.print(table)
 
 
