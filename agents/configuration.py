@@ -27,7 +27,7 @@ class UsageDrop(_Strict):
 
 
 class PlanLimit(_Strict):
-    usage_pct: float = Field(85, gt=0, le=100)
+    usage_pct: float = Field(80, gt=0, le=100)
 
 
 class PowerUsers(_Strict):

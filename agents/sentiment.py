@@ -110,16 +110,22 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
     def weight(day: date) -> float:
         return 0.5 ** (max(0, (as_of - day).days) / config.half_life_days)
 
+    # Evidence is weighed per text, not per sentence: a long email is one opinion, not five.
     per_contact: dict[int | None, list[tuple[float, float, str, str]]] = defaultdict(list)
+    quotes_of: dict[int | None, list[tuple[float, float, str, str]]] = defaultdict(list)
     themes: dict[str, float] = defaultdict(float)
     cancel_refs: list[str] = []
     for ref, day, reading in state.get("readings", []):
         w = weight(day)
+        said: dict[int | None, list[float]] = defaultdict(list)
         for s in reading.statements:
-            per_contact[s.contact_id].append((w, s.sentiment, s.quote, ref))
+            said[s.contact_id].append(s.sentiment)
+            quotes_of[s.contact_id].append((w, s.sentiment, s.quote, ref))
             if s.sentiment < 0:
-                for theme in s.themes:
+                for theme in set(s.themes):
                     themes[theme] += w
+        for contact_id, scores in said.items():
+            per_contact[contact_id].append((w, sum(scores) / len(scores), "", ref))
         if reading.cancel_intent and (as_of - day).days <= config.engagement_days:
             cancel_refs.append(ref)
     for s in state["surveys"]:
@@ -149,7 +155,7 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
             if score >= config.promoter_at
             else "passive"
         )
-        quotes = sorted((q for q in items if q[2]), key=lambda q: -abs(q[0] * q[1]))[:3]
+        quotes = sorted(quotes_of.get(c.id, []), key=lambda q: (-abs(q[0] * q[1]), q[3], q[2]))[:3]
         days = touches.get(c.id, [])
         recent = sum(1 for d in days if d > recent_from)
         earlier = sum(1 for d in days if earlier_from < d <= recent_from)

@@ -541,6 +541,8 @@ class AccountGenerator:
             tone = "positive" if roll < health * 0.8 else "negative" if roll > 0.85 + 0.15 * health else "neutral"
             if (as_of - day).days < 60 and tone == "negative" and health > 0.45:
                 tone = "neutral"
+            if scenario == sc.HEALTHY_CONTROL and tone == "negative":
+                tone = "neutral"  # controls carry no risk signal at all, so any alert on one is a false alarm
             present = [c for c in contacts if c["status"] == "active" or (c["departed_on"] and c["departed_on"] > day)]
             items.append(
                 (
