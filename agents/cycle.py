@@ -4,8 +4,10 @@ start_run -> select_accounts -> review_accounts -> update_scorecards -> finish_r
 
 Accounts are reviewed in chunks, one transaction each, so a crash loses at
 most the chunk in flight and a re-run redoes it; every write is keyed, so the
-re-run adds nothing twice. The run record says how many LLM calls were made,
-how many answers came from the cache and how many steps fell back to rules.
+re-run adds nothing twice. Bad data in one account rolls back that account
+alone (a savepoint) and the run ends "partial", naming it in its notes. The
+run record says how many LLM calls were made, how many answers came from the
+cache and how many steps fell back to rules.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
@@ -36,6 +38,9 @@ from playbooks.scorecards import ScoringConfig, score_book
 
 log = logging.getLogger(__name__)
 _RUN = AgentRun.__table__  # type: ignore[attr-defined]
+
+#: Skipped accounts named in the run's notes; the count covers the rest.
+MAX_FAILURE_NOTES = 20
 
 GRAPHS: dict[str, Callable[..., CompiledStateGraph]] = {
     "product_health": product_health.build_graph,
@@ -137,28 +142,48 @@ def review_accounts(state: CycleState, runtime: Runtime[CycleContext]) -> dict[s
             )
             wctx = WatchtowerContext(conn=conn, config=ctx.config, reader=reader)
             for account_id in chunk:
-                for name, graph in graphs.items():
-                    result = graph.invoke({"account_id": account_id, "as_of": as_of}, context=wctx)
-                    save_output(
-                        conn,
-                        account_id=account_id,
-                        as_of=as_of,
-                        agent=name,
-                        produced_by=result["produced_by"],
-                        payload=result["payload"],
-                    )
-                    counts[f"{name}.{result['produced_by']}"] += 1
-                    for key, n in sync_alerts(
-                        conn, account_id=account_id, as_of=as_of, agent=name, candidates=result["alerts"]
-                    ).items():
-                        counts[f"alerts_{key}"] += n
-                    if result.get("movements"):
-                        counts["movements_logged"] += log_movements(
-                            conn, account_id=account_id, as_of=as_of, movements=result["movements"]
-                        )
+                try:
+                    # A savepoint per account: bad data in one account rolls back that account alone.
+                    with conn.begin_nested():
+                        _review_one(conn, graphs, wctx, account_id, as_of, counts)
+                except (ValueError, LookupError, TypeError) as exc:
+                    counts["accounts_failed"] += 1
+                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    log.warning("account %s skipped: %s: %s", account_id, type(exc).__name__, message)
+                    if counts["accounts_failed"] <= MAX_FAILURE_NOTES:
+                        ctx.stats.note(f"account {account_id} skipped: {type(exc).__name__}: {message}")
         if ctx.progress is not None:
             ctx.progress(len(chunk))
     return {"counts": dict(counts), "accounts": len(ids)}
+
+
+def _review_one(
+    conn: Connection,
+    graphs: dict[str, CompiledStateGraph],
+    wctx: WatchtowerContext,
+    account_id: int,
+    as_of: date,
+    counts: Counter[str],
+) -> None:
+    for name, graph in graphs.items():
+        result = graph.invoke({"account_id": account_id, "as_of": as_of}, context=wctx)
+        save_output(
+            conn,
+            account_id=account_id,
+            as_of=as_of,
+            agent=name,
+            produced_by=result["produced_by"],
+            payload=result["payload"],
+        )
+        counts[f"{name}.{result['produced_by']}"] += 1
+        for key, n in sync_alerts(
+            conn, account_id=account_id, as_of=as_of, agent=name, candidates=result["alerts"]
+        ).items():
+            counts[f"alerts_{key}"] += n
+        if result.get("movements"):
+            counts["movements_logged"] += log_movements(
+                conn, account_id=account_id, as_of=as_of, movements=result["movements"]
+            )
 
 
 def update_scorecards(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
@@ -171,7 +196,8 @@ def update_scorecards(state: CycleState, runtime: Runtime[CycleContext]) -> dict
 
 def finish_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
     ctx = runtime.context
-    status = "degraded" if ctx.stats.fallbacks else "succeeded"
+    failed = state.get("counts", {}).get("accounts_failed", 0)
+    status = "partial" if failed else "degraded" if ctx.stats.fallbacks else "succeeded"
     finish(ctx, state["run_id"], status, counts=state.get("counts", {}), accounts=state.get("accounts", 0))
     return {"status": status}
 

@@ -99,7 +99,7 @@ def show_run(app: AppContext, run_id: int) -> None:
             .order_by(Alert.kind, Alert.type)
         ).all()
     counts = run["counts"] or {}
-    colour = {"succeeded": "green", "degraded": "yellow"}.get(run["status"], "red")
+    colour = {"succeeded": "green", "degraded": "yellow", "partial": "yellow"}.get(run["status"], "red")
     console.print(
         f"run {run_id} [{colour}]{run['status']}[/]: {run['accounts']} accounts as of {run['as_of']} "
         f"({', '.join(run['agents'])}) in {(run['duration_ms'] or 0) / 1000:.1f}s"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Engine
 
-from core.models import AgentRun, Alert, Interaction, Invoice, Scorecard, SurveyResponse
+from core.models import AgentOutput, AgentRun, Alert, Contact, Interaction, Invoice, Scorecard, SurveyResponse
 from evals.alert_labels import EXPECTED, evaluate, read_labels
 from playbooks.scorecards import account_ids_for
 from sources.synthetic import text as pools
@@ -179,3 +179,34 @@ def test_stakeholder_map_names_roles_quotes_and_departures(
     assert quotes and all(q in texts for q in quotes)
     for s in sentiment["stakeholders"]:
         assert s["engagement_trend"] in {"rising", "steady", "falling", "none"}
+
+
+def test_bad_data_in_one_account_skips_it_alone_and_a_rerun_completes_it(
+    engine: Engine, database_url: str, book: dict[str, set[str]]
+) -> None:
+    with engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT id FROM account WHERE churned_on IS NULL ORDER BY id")).scalars())
+        contact_id, roles = conn.execute(
+            select(Contact.id, Contact.roles).where(Contact.account_id == ids[-1]).order_by(Contact.id)
+        ).first()
+    # Roles that are not a list (written around the importer, which would refuse them).
+    with engine.begin() as conn:
+        conn.execute(update(Contact).where(Contact.id == contact_id).values(roles="champion"))
+    _, result = run(engine, database_url, AS_OF)
+    with engine.connect() as conn:
+        record = conn.execute(select(AgentRun.status, AgentRun.notes, AgentRun.counts)).one()
+        reviewed = set(conn.execute(select(AgentOutput.account_id).distinct()).scalars())
+    assert result["status"] == record.status == "partial"
+    assert record.counts["accounts_failed"] == 1
+    assert any(note.startswith(f"account {ids[-1]} skipped: ValidationError") for note in record.notes)
+    assert reviewed == set(ids) - {ids[-1]}  # nothing half-written for the bad account
+    with engine.begin() as conn:
+        conn.execute(update(Contact).where(Contact.id == contact_id).values(roles=roles))
+    _, again = run(engine, database_url, AS_OF)
+    assert again["status"] == "succeeded"
+    done = watchtower_rows(engine)
+    assert len(done["agent_output"]) == 4 * len(ids)
+    report = evaluate(engine, book)
+    assert all(not missed for missed in report.missed.values())
+    run(engine, database_url, AS_OF)
+    assert watchtower_rows(engine) == done
