@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from agents.state import AlertCandidate, WatchtowerContext, WatchtowerInput, WatchtowerResult, severity_by
 from signals.data import AccountData, Usage
-from signals.derived import change, plan_seat_usage, usage_ref, usage_window
+from signals.derived import change, field_mean, field_total, plan_seat_usage, usage_ref, usage_window
 from tools.records import AccountProfile, UsageRecord
 from tools.registry import tools_for, use
 
@@ -59,9 +59,8 @@ def _data(account: AccountProfile, usage: list[UsageRecord]) -> AccountData:
     return data
 
 
-def _metric(rows: list[Usage], name: str, field: str | None = None) -> list[float]:
-    if field is not None:
-        return [float(v) for u in rows if (v := getattr(u, field)) is not None]
+def _metric(rows: list[Usage], name: str) -> list[float]:
+    """A team-named usage metric (``metrics.power_users``) across the rows that carry it."""
     return [u.metrics[name] for u in rows if name in u.metrics]
 
 
@@ -72,8 +71,8 @@ def measure(state: ProductHealthState, runtime: Runtime[WatchtowerContext]) -> d
     drop = config.usage_drop
     now = usage_window(data, as_of, drop.window_days)
     before = usage_window(data, as_of, drop.window_days, offset=drop.window_days)
-    total = (lambda xs: sum(xs) if xs else None) if drop.metric == "logins" else (lambda xs: fmean(xs) if xs else None)
-    usage_now, usage_before = total(_metric(now, "", drop.metric)), total(_metric(before, "", drop.metric))
+    total = field_total if drop.metric == "logins" else field_mean  # logins add up; active users average
+    usage_now, usage_before = total(now, drop.metric), total(before, drop.metric)
     seats = plan_seat_usage(data, as_of)
 
     power = config.power_users

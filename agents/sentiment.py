@@ -8,7 +8,7 @@ detractor share, engagement trend) are computed here.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
@@ -59,7 +59,7 @@ def _texts(state: SentimentState) -> list[tuple[str, date, InteractionRecord]]:
                 id=0,
                 external_id=s.external_id,
                 kind="survey",
-                occurred_at=s.responded_on,  # type: ignore[arg-type]
+                occurred_at=datetime.combine(s.responded_on, time(), tzinfo=UTC),
                 direction="inbound",
                 subject=None,
                 body=s.verbatim,
@@ -103,6 +103,28 @@ def _nps_sentiment(score: int) -> float:
     return max(-1.0, min(1.0, (score - 7.5) / 2.5))
 
 
+def _decayed(items: list[tuple[float, float]]) -> tuple[float | None, float]:
+    """Weighted sentiment that fades toward neutral: sum(w*s) / max(1, sum(w)); and the evidence weight."""
+    total = sum(w for w, _ in items)
+    return (sum(w * s for w, s in items) / max(1.0, total) if items else None), total
+
+
+def _stance(score: float | None, detractor_at: float, promoter_at: float) -> str:
+    if score is None:
+        return "unknown"
+    if score <= detractor_at:
+        return "detractor"
+    return "promoter" if score >= promoter_at else "passive"
+
+
+def _trend(recent: int, earlier: int) -> str:
+    if not recent and not earlier:
+        return "none"
+    if recent == earlier:
+        return "steady"
+    return "rising" if recent > earlier else "falling"
+
+
 def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dict[str, Any]:
     config = runtime.context.config.sentiment
     as_of: date = state["as_of"]
@@ -111,7 +133,7 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
         return 0.5 ** (max(0, (as_of - day).days) / config.half_life_days)
 
     # Evidence is weighed per text, not per sentence: a long email is one opinion, not five.
-    per_contact: dict[int | None, list[tuple[float, float, str, str]]] = defaultdict(list)
+    per_contact: dict[int | None, list[tuple[float, float]]] = defaultdict(list)
     quotes_of: dict[int | None, list[tuple[float, float, str, str]]] = defaultdict(list)
     themes: dict[str, float] = defaultdict(float)
     cancel_refs: list[str] = []
@@ -125,14 +147,12 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
                 for theme in set(s.themes):
                     themes[theme] += w
         for contact_id, scores in said.items():
-            per_contact[contact_id].append((w, sum(scores) / len(scores), "", ref))
+            per_contact[contact_id].append((w, sum(scores) / len(scores)))
         if reading.cancel_intent and (as_of - day).days <= config.engagement_days:
             cancel_refs.append(ref)
     for s in state["surveys"]:
         if s.survey == "nps" and s.contact_id is not None:
-            per_contact[s.contact_id].append(
-                (weight(s.responded_on), _nps_sentiment(s.score), "", f"survey {s.external_id}")
-            )
+            per_contact[s.contact_id].append((weight(s.responded_on), _nps_sentiment(s.score)))
 
     touches: dict[int, list[date]] = defaultdict(list)
     for i in state["interactions"]:
@@ -143,18 +163,7 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
 
     stakeholders = []
     for c in state["contacts"]:
-        items = per_contact.get(c.id, [])
-        total = sum(w for w, *_ in items)
-        score = sum(w * s for w, s, *_ in items) / max(1.0, total) if items else None
-        stance = (
-            "unknown"
-            if score is None
-            else "detractor"
-            if score <= config.detractor_at
-            else "promoter"
-            if score >= config.promoter_at
-            else "passive"
-        )
+        score, total = _decayed(per_contact.get(c.id, []))
         quotes = sorted(quotes_of.get(c.id, []), key=lambda q: (-abs(q[0] * q[1]), q[3], q[2]))[:3]
         days = touches.get(c.id, [])
         recent = sum(1 for d in days if d > recent_from)
@@ -169,27 +178,18 @@ def build_map(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> dic
                 "departed": c.status == "departed",
                 "departed_on": c.departed_on.isoformat() if c.departed_on else None,
                 "sentiment": round(score, 4) if score is not None else None,
-                "stance": stance,
+                "stance": _stance(score, config.detractor_at, config.promoter_at),
                 "evidence_weight": round(total, 4),
                 "quotes": [{"quote": q[2], "source": q[3], "sentiment": q[1]} for q in quotes],
                 "last_engagement": max(days).isoformat() if days else None,
-                "engagement_trend": "none"
-                if not recent and not earlier
-                else "rising"
-                if recent > earlier
-                else "falling"
-                if recent < earlier
-                else "steady",
+                "engagement_trend": _trend(recent, earlier),
             }
         )
     active = [s for s in stakeholders if not s["departed"]]
     detractors = [s for s in active if s["stance"] == "detractor"]
-    everything = [item for items in per_contact.values() for item in items]
-    weight_sum = sum(w for w, *_ in everything)
+    account_score, _ = _decayed([item for items in per_contact.values() for item in items])
     payload = {
-        "account_sentiment": round(sum(w * s for w, s, *_ in everything) / max(1.0, weight_sum), 4)
-        if everything
-        else None,
+        "account_sentiment": round(account_score, 4) if account_score is not None else None,
         "detractor_share": round(len(detractors) / len(active), 4) if active else None,
         "detractors": [s["contact"] for s in detractors],
         "risk_themes": [

@@ -73,12 +73,12 @@ def usage_ref(rows: list[Usage]) -> tuple[str, ...]:
     return (f"usage_snapshot {rows[0].period_start}..{rows[-1].period_start} ({len(rows)} {rows[0].period}s)",)
 
 
-def _sum(rows: list[Usage], field: str) -> float | None:
+def field_total(rows: list[Usage], field: str) -> float | None:
     values = [getattr(u, field) for u in rows if getattr(u, field) is not None]
     return float(sum(values)) if values else None
 
 
-def _mean(rows: list[Usage], field: str) -> float | None:
+def field_mean(rows: list[Usage], field: str) -> float | None:
     values = [getattr(u, field) for u in rows if getattr(u, field) is not None]
     return fmean(values) if values else None
 
@@ -106,7 +106,7 @@ def _refs(kind: str, ids: list[str], limit: int = 5) -> tuple[str, ...]:
 @derived("logins_per_user_month", "logins per active user per month", "number", higher_is_better=True)
 def logins_per_user_month(data: AccountData, as_of: date) -> SignalValue:
     rows = usage_window(data, as_of, MONTH)
-    logins, users = _sum(rows, "logins"), _mean(rows, "active_users")
+    logins, users = field_total(rows, "logins"), field_mean(rows, "active_users")
     if logins is None or users is None:
         return SignalValue(None)
     return SignalValue(0.0 if users == 0 else logins / users * 30 / MONTH, usage_ref(rows))
@@ -120,18 +120,18 @@ def period_change(data: AccountData, as_of: date, days: int, field: str, total: 
 
 @derived("logins_mom_change", "logins month over month", "change", higher_is_better=True)
 def logins_mom_change(data: AccountData, as_of: date) -> SignalValue:
-    return period_change(data, as_of, MONTH, "logins", _sum)
+    return period_change(data, as_of, MONTH, "logins", field_total)
 
 
 @derived("active_users_trend", "active users month over month", "change", higher_is_better=True)
 def active_users_trend(data: AccountData, as_of: date) -> SignalValue:
-    return period_change(data, as_of, MONTH, "active_users", _mean)
+    return period_change(data, as_of, MONTH, "active_users", field_mean)
 
 
 @derived("seat_utilisation", "active users per purchased seat", "percent", higher_is_better=True)
 def seat_utilisation(data: AccountData, as_of: date) -> SignalValue:
     rows = usage_window(data, as_of, MONTH)
-    users = _mean(rows, "active_users")
+    users = field_mean(rows, "active_users")
     if users is None or not data.seats_purchased:
         return SignalValue(None)
     return SignalValue(users / data.seats_purchased, usage_ref(rows))
@@ -156,7 +156,7 @@ def feature_breadth(data: AccountData, as_of: date) -> SignalValue:
 
 @derived("usage_trend_quarter", "logins quarter over quarter", "change", higher_is_better=True)
 def usage_trend_quarter(data: AccountData, as_of: date) -> SignalValue:
-    return period_change(data, as_of, QUARTER, "logins", _sum)
+    return period_change(data, as_of, QUARTER, "logins", field_total)
 
 
 @derived("days_since_last_use", "days since anyone last used the product", "days", higher_is_better=False)

@@ -164,14 +164,14 @@ def read_interactions(conn: Connection, account_id: int, as_of: date, days: int 
 
 def read_market_signals(conn: Connection, account_id: int, as_of: date, days: int = 365) -> list[MarketSignalRecord]:
     """Signals the import tied to this account, plus unmatched ones that name the company exactly."""
-    account = read_account(conn, account_id)
+    name = select(func.lower(Account.name)).where(Account.id == account_id).scalar_subquery()
     t = MarketSignal
     rows = conn.execute(
         select(t)
         .where(
             or_(
                 t.account_id == account_id,
-                and_(t.account_id.is_(None), func.lower(t.company_name) == account.name.lower()),
+                and_(t.account_id.is_(None), func.lower(t.company_name) == name),
             ),
             t.published_on <= as_of,
             t.published_on > as_of - timedelta(days=days),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
@@ -26,23 +27,23 @@ class NoArguments(BaseModel):
     pass
 
 
-#: name -> (service function, description, has a look-back argument)
-_SERVICES: dict[str, tuple[Callable[..., Any], str, bool]] = {
-    "read_account": (reads.read_account, "The account's profile: segment, ARR, plan and limits, owner.", False),
-    "read_usage": (reads.read_usage, "Usage snapshots (logins, active users, seats, features, metrics).", True),
-    "read_invoices": (reads.read_invoices, "Invoices with due and paid dates as known on the as-of date.", True),
-    "read_tickets": (reads.read_tickets, "Support tickets open during the look-back.", True),
-    "read_surveys": (reads.read_surveys, "NPS/CSAT/CES answers with verbatims.", True),
-    "read_contacts": (reads.read_contacts, "Contacts with roles and whether they had left by the as-of date.", False),
-    "read_interactions": (reads.read_interactions, "Calls, emails and meetings with their text.", True),
-    "read_market_signals": (reads.read_market_signals, "News and job changes about the company.", True),
+#: name -> (service function, description, what it takes after the connection and account id)
+_SERVICES: dict[str, tuple[Callable[..., Any], str, Literal["account", "as_of", "lookback"]]] = {
+    "read_account": (reads.read_account, "The account's profile: segment, ARR, plan and limits, owner.", "account"),
+    "read_usage": (reads.read_usage, "Usage snapshots (logins, active users, seats, features, metrics).", "lookback"),
+    "read_invoices": (reads.read_invoices, "Invoices with due and paid dates as known on the as-of date.", "lookback"),
+    "read_tickets": (reads.read_tickets, "Support tickets open during the look-back.", "lookback"),
+    "read_surveys": (reads.read_surveys, "NPS/CSAT/CES answers with verbatims.", "lookback"),
+    "read_contacts": (reads.read_contacts, "Contacts with roles and whether they had left by the as-of date.", "as_of"),
+    "read_interactions": (reads.read_interactions, "Calls, emails and meetings with their text.", "lookback"),
+    "read_market_signals": (reads.read_market_signals, "News and job changes about the company.", "lookback"),
 }
 
 #: Which read tools each watchtower is allowed; asking for any other is an error, not a fallback.
 AGENT_TOOLS: dict[str, tuple[str, ...]] = {
     "product_health": ("read_account", "read_usage"),
     "sentiment": ("read_contacts", "read_interactions", "read_surveys"),
-    "financial": ("read_account", "read_invoices"),
+    "financial": ("read_invoices",),
     "market_intel": ("read_account", "read_contacts", "read_market_signals", "read_interactions"),
 }
 
@@ -52,18 +53,13 @@ class ToolNotAllowed(PermissionError):
 
 
 def _bind(name: str, conn: Connection, account_id: int, as_of: date) -> BaseTool:
-    fn, description, lookback = _SERVICES[name]
-    if name == "read_account":
+    fn, description, takes = _SERVICES[name]
+    bound = partial(fn, conn, account_id) if takes == "account" else partial(fn, conn, account_id, as_of)
+    if takes == "lookback":
         return StructuredTool.from_function(
-            lambda: fn(conn, account_id), name=name, description=description, args_schema=NoArguments
+            lambda days=365: bound(days), name=name, description=description, args_schema=Lookback
         )
-    if not lookback:
-        return StructuredTool.from_function(
-            lambda: fn(conn, account_id, as_of), name=name, description=description, args_schema=NoArguments
-        )
-    return StructuredTool.from_function(
-        lambda days=365: fn(conn, account_id, as_of, days), name=name, description=description, args_schema=Lookback
-    )
+    return StructuredTool.from_function(bound, name=name, description=description, args_schema=NoArguments)
 
 
 def tools_for(agent: str, conn: Connection, account_id: int, as_of: date) -> dict[str, BaseTool]:
