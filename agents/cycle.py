@@ -1,13 +1,15 @@
 """The weekly cycle: run the watchtowers for every account in scope on one as-of date, then refresh scorecards.
 
-start_run -> select_accounts -> review_accounts -> update_scorecards -> finish_run
+start_run -> select_accounts -> review_accounts -> update_scorecards -> update_plays -> finish_run
 
 Accounts are reviewed in chunks, one transaction each, so a crash loses at
 most the chunk in flight and a re-run redoes it; every write is keyed, so the
 re-run adds nothing twice. Bad data in one account rolls back that account
 alone (a savepoint) and the run ends "partial", naming it in its notes. The
 run record says how many LLM calls were made, how many answers came from the
-cache and how many steps fell back to rules.
+cache and how many steps fell back to rules. Plays then open and advance on
+the fresh alerts and scorecards (and forecasts refresh), keyed like every other
+write, so a re-run of the same date opens nothing twice.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
+from agents.llm import build_reader
 from agents.persist import DatabaseLlmCache, log_movements, save_output, sync_alerts
 from agents.state import WatchtowerContext
-from agents.structured import LlmReader, LlmStats
+from agents.structured import LlmStats
 from core.models import Account, AgentRun
 from core.settings import Settings
+from playbooks.play_engine import PlayEngine
 from playbooks.scorecards import ScoringConfig, score_book
 
 log = logging.getLogger(__name__)
@@ -78,7 +82,8 @@ class CycleContext:
     #: None skips the scorecard step (e.g. a run of one agent between weekly cycles).
     scoring: ScoringConfig | None
     model: BaseChatModel | None
-    model_name: str = "none"
+    #: None skips plays; the command line and the scheduler always pass one.
+    plays: PlayEngine | None = None
     chunk_size: int = 100
     progress: Callable[[int], None] | None = None
     stats: LlmStats = field(default_factory=LlmStats)
@@ -131,15 +136,7 @@ def review_accounts(state: CycleState, runtime: Runtime[CycleContext]) -> dict[s
     for start in range(0, len(ids), ctx.chunk_size):
         chunk = ids[start : start + ctx.chunk_size]
         with ctx.engine.begin() as conn:
-            reader = LlmReader(
-                ctx.model,
-                model_name=ctx.model_name,
-                method=ctx.settings.llm_structured_method,
-                max_attempts=ctx.settings.llm_max_attempts,
-                backoff_max_seconds=ctx.settings.llm_backoff_max_seconds,
-                cache=DatabaseLlmCache(conn),
-                stats=ctx.stats,
-            )
+            reader = build_reader(ctx.settings, ctx.model, stats=ctx.stats, cache=DatabaseLlmCache(conn))
             wctx = WatchtowerContext(conn=conn, config=ctx.config, reader=reader)
             for account_id in chunk:
                 try:
@@ -194,9 +191,20 @@ def update_scorecards(state: CycleState, runtime: Runtime[CycleContext]) -> dict
     return {"counts": {**state.get("counts", {}), "scorecards": scored.accounts}}
 
 
+def update_plays(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    if ctx.plays is None:
+        return {}
+    played = ctx.plays.run(ctx.engine, state["as_of"], account_ids=state["selected"])
+    for failure in ctx.plays.failures[:MAX_FAILURE_NOTES]:
+        ctx.stats.note(failure)
+    return {"counts": {**state.get("counts", {}), **{f"plays.{k}": v for k, v in sorted(played.items())}}}
+
+
 def finish_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
     ctx = runtime.context
-    failed = state.get("counts", {}).get("accounts_failed", 0)
+    counts = state.get("counts", {})
+    failed = counts.get("accounts_failed", 0) + counts.get("plays.accounts_failed", 0)
     status = "partial" if failed else "degraded" if ctx.stats.fallbacks else "succeeded"
     finish(ctx, state["run_id"], status, counts=state.get("counts", {}), accounts=state.get("accounts", 0))
     return {"status": status}
@@ -229,11 +237,13 @@ def builder() -> StateGraph:
     graph.add_node("select_accounts", select_accounts)
     graph.add_node("review_accounts", review_accounts)
     graph.add_node("update_scorecards", update_scorecards)
+    graph.add_node("update_plays", update_plays)
     graph.add_node("finish_run", finish_run)
     graph.add_edge(START, "start_run")
     graph.add_edge("start_run", "select_accounts")
     graph.add_edge("review_accounts", "update_scorecards")
-    graph.add_edge("update_scorecards", "finish_run")
+    graph.add_edge("update_scorecards", "update_plays")
+    graph.add_edge("update_plays", "finish_run")
     graph.add_edge("finish_run", END)
     return graph
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from agents.structured import LlmCache, LlmReader, LlmStats
 from core.settings import Settings
 
 
@@ -38,3 +39,18 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
 
 def model_name(settings: Settings) -> str:
     return f"{settings.llm_base_url or 'openai'}/{settings.llm_model}" if settings.llm_configured else "none"
+
+
+def build_reader(
+    settings: Settings, model: BaseChatModel | None, *, stats: LlmStats, cache: LlmCache | None = None
+) -> LlmReader:
+    """An LLM step runner with the settings' method, retries and backoff; ``model`` None means rules only."""
+    return LlmReader(
+        model,
+        model_name=model_name(settings),
+        method=settings.llm_structured_method,
+        max_attempts=settings.llm_max_attempts,
+        backoff_max_seconds=settings.llm_backoff_max_seconds,
+        cache=cache,
+        stats=stats,
+    )

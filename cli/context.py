@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,12 @@ class AppContext:
     def today(self) -> date:
         """'Today' is decided here, at the edge; everything below takes an explicit as-of date."""
         return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+    def moment(self, day: date) -> datetime:
+        """The clock for hour-level deadlines: now when ``day`` is today, else the start of that day."""
+        zone = ZoneInfo(self.settings.timezone)
+        now = datetime.now(zone)
+        return now if day == now.date() else datetime.combine(day, time.min, tzinfo=zone)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import calibrate, data, run, score, seed, summary
+from cli import calibrate, data, outbox, plays, renewals, run, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -68,7 +68,13 @@ app.command("run")(run.run_command)
 app.command("alerts")(run.alerts_command)
 app.command("serve")(run.serve_command)
 app.command("feed")(run.feed_command)
+app.command("risks")(plays.risks_command)
 app.add_typer(score.model_app, name="model")
+app.add_typer(plays.plays_app, name="plays")
+app.add_typer(plays.tasks_app, name="tasks")
+app.add_typer(plays.experiments_app, name="experiments")
+app.add_typer(outbox.outbox_app, name="outbox")
+app.add_typer(renewals.renewals_app, name="renewals")
 
 
 def main() -> None:

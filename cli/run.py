@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +16,11 @@ from sqlalchemy import case, func, select
 
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.llm import build_chat_model, model_name
+from agents.llm import build_chat_model
 from agents.schedule import due_groups
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.models import Account, AgentRun, Alert
 from playbooks.config_errors import ConfigError
@@ -36,15 +39,16 @@ def load_config(path: Path | None) -> WatchtowerConfig:
         raise CliError(str(exc), "fix the file and run again") from None
 
 
-def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool) -> CycleContext:
-    return CycleContext(
+def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool, as_of: date) -> CycleContext:
+    cycle = CycleContext(
         engine=app.engine,
         settings=app.settings,
         config=config,
         scoring=load_scoring_config(None, None) if scorecards else None,
         model=build_chat_model(app.settings),
-        model_name=model_name(app.settings),
     )
+    cycle.plays = play_engine(app, as_of, model=cycle.model, stats=cycle.stats)
+    return cycle
 
 
 @handle_errors
@@ -80,7 +84,7 @@ def run_command(
             request["account_ids"] = account_ids_for(app.engine, _split(accounts))
         except LookupError as exc:
             raise CliError(str(exc), "check the ids with `watchtower export accounts`") from None
-    cycle = cycle_context(app, policy, scorecards=scorecards)
+    cycle = cycle_context(app, policy, scorecards=scorecards, as_of=day)
     columns = (TextColumn("reviewing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("review", total=None)
@@ -113,6 +117,9 @@ def show_run(app: AppContext, run_id: int) -> None:
         f"LLM calls {run['llm_calls']} ({run['llm_tokens']} tokens), cached answers {run['llm_cache_hits']}, "
         f"fell back to rules {run['llm_fallbacks']}"
     )
+    played = Counter({k.removeprefix("plays."): v for k, v in counts.items() if k.startswith("plays.")})
+    if played:
+        show_counts(played, run["as_of"])
     for note in run["notes"] or []:
         console.print(f"[yellow]note:[/] {escape(note)}")
     table = Table(title="Open alerts", title_justify="left")
@@ -210,7 +217,7 @@ def serve_command(
             )
             if dry_run:
                 continue
-            cycle = cycle_context(app, policy, scorecards=group.scorecards)
+            cycle = cycle_context(app, policy, scorecards=group.scorecards, as_of=day)
             request: CycleInput = {
                 "as_of": day,
                 "agents": list(group.agents),

@@ -75,6 +75,31 @@ class Settings(BaseSettings):
         default=20.0, ge=0, validation_alias=AliasChoices("llm_backoff_max_seconds", "WATCHTOWER_LLM_BACKOFF_MAX")
     )
 
+    smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("smtp_host", "WATCHTOWER_SMTP_HOST"))
+    smtp_port: int = Field(default=587, validation_alias=AliasChoices("smtp_port", "WATCHTOWER_SMTP_PORT"))
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls", validation_alias=AliasChoices("smtp_security", "WATCHTOWER_SMTP_SECURITY")
+    )
+    smtp_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("smtp_username", "WATCHTOWER_SMTP_USERNAME")
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("smtp_password", "WATCHTOWER_SMTP_PASSWORD")
+    )
+    smtp_from: str | None = Field(default=None, validation_alias=AliasChoices("smtp_from", "WATCHTOWER_SMTP_FROM"))
+    slack_webhook_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("slack_webhook_url", "WATCHTOWER_SLACK_WEBHOOK_URL")
+    )
+    send_max_attempts: int = Field(
+        default=3, ge=1, le=10, validation_alias=AliasChoices("send_max_attempts", "WATCHTOWER_SEND_MAX_ATTEMPTS")
+    )
+    send_backoff_max_seconds: float = Field(
+        default=10.0, ge=0, validation_alias=AliasChoices("send_backoff_max_seconds", "WATCHTOWER_SEND_BACKOFF_MAX")
+    )
+    send_timeout_seconds: float = Field(
+        default=15.0, gt=0, validation_alias=AliasChoices("send_timeout_seconds", "WATCHTOWER_SEND_TIMEOUT")
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -14,13 +14,13 @@ class ConfigError(ValueError):
 
 
 def _named_path(raw: Any, loc: tuple[Any, ...]) -> str:
-    """groups[product_usage].signals[logins].weight rather than groups.0.signals.2.weight."""
+    """groups[product_usage].signals[logins].weight rather than groups.0.signals.2.weight (items by id or name)."""
     parts: list[str] = []
     node = raw
     for part in loc:
         if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
             item = node[part]
-            label = item.get("name") if isinstance(item, dict) else None
+            label = (item.get("id") or item.get("name")) if isinstance(item, dict) else None
             parts[-1:] = [f"{parts[-1] if parts else ''}[{label if label is not None else part}]"]
             node = item
         else:

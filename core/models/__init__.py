@@ -6,6 +6,10 @@ from core.models.imports import ImportRun
 from core.models.interactions import Interaction, InteractionParticipant
 from core.models.market import MarketSignal
 from core.models.model_versions import HealthModelVersion
+from core.models.offers import Offer
+from core.models.outbox import OutboxMessage
+from core.models.plays import PlayEvent, PlayRun, PlayStep, RiskCase, RiskCaseStage, Task
+from core.models.renewals import Artifact, RenewalCall, RenewalForecast
 from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
@@ -17,6 +21,7 @@ __all__ = [
     "AgentOutput",
     "AgentRun",
     "Alert",
+    "Artifact",
     "Contact",
     "Contract",
     "CsmAssessment",
@@ -27,9 +32,19 @@ __all__ = [
     "Invoice",
     "LlmCacheEntry",
     "MarketSignal",
+    "Offer",
+    "OutboxMessage",
+    "PlayEvent",
+    "PlayRun",
+    "PlayStep",
+    "RenewalCall",
+    "RenewalForecast",
+    "RiskCase",
+    "RiskCaseStage",
     "Scorecard",
     "StakeholderMovement",
     "SupportTicket",
     "SurveyResponse",
+    "Task",
     "UsageSnapshot",
 ]

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.llm import build_chat_model, model_name
+from agents.llm import build_chat_model, build_reader
 from core.settings import Settings
+from playbooks.play_engine import load_play_configs, make_play_engine
 from playbooks.scorecards import ScoringConfig
 
 
-def cycle(engine: Engine, database_url: str, **settings: Any) -> CycleContext:
+def cycle(engine: Engine, database_url: str, as_of: date, *, plays: bool = True, **settings: Any) -> CycleContext:
     # Explicit values beat the environment, so a developer's OPENAI_API_KEY never reaches a test.
     settings = {"llm_model": None, "llm_base_url": None, "openai_api_key": None, **settings}
     config = Settings(database_url=database_url, _env_file=None, **settings)  # type: ignore[call-arg]
-    return CycleContext(
+    ctx = CycleContext(
         engine=engine,
         settings=config,
         config=load_watchtower_config(),
         scoring=ScoringConfig.load(),
         model=build_chat_model(config),
-        model_name=model_name(config),
     )
+    if plays:
+        playbook, forecast = load_play_configs()
+        reader = build_reader(config, ctx.model, stats=ctx.stats)
+        ctx.plays = make_play_engine(
+            playbook, forecast, now=datetime.combine(as_of, time(9), tzinfo=UTC), reader=reader
+        )
+    return ctx
 
 
 def run(engine: Engine, database_url: str, as_of: date, **request: Any) -> tuple[CycleContext, dict]:
-    ctx = cycle(engine, database_url, **request.pop("settings", {}))
+    ctx = cycle(engine, database_url, as_of, plays=request.pop("plays", True), **request.pop("settings", {}))
     payload: CycleInput = {"as_of": as_of, "trigger": "test", **request}
     return ctx, dict(run_cycle(ctx, payload))

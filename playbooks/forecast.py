@@ -1,0 +1,164 @@
+"""Renewal forecast: a category per renewal from health, timeline status and engagement, with the CSM's call beside it.
+
+The system's category comes from ``config/forecast.yaml`` (first rule that
+holds wins), each with a probability; weighted ARR is ARR times probability.
+The CSM's latest call (``watchtower renewals call``) stands beside it. When the
+two disagree inside the checkpoint (T-90 by default) the renewal is flagged for
+leadership, once per disagreement, with a notification.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Connection, delete, insert, select
+
+from core.models import RenewalCall, RenewalForecast
+from playbooks.conditions import Condition, ConditionError, parse, unknown_names
+from playbooks.config_errors import load_yaml_model
+from playbooks.facts import FACTS, PREFIXES, AccountFacts, ContractTerm
+from playbooks.timeline import Milestone, worst
+
+Category = Literal["commit", "upside", "at_risk", "churn"]
+CATEGORIES: tuple[str, ...] = ("commit", "upside", "at_risk", "churn")
+FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
+CALL = RenewalCall.__table__  # type: ignore[attr-defined]
+#: Facts only the forecast has: the contract's timeline status and how many milestones are late.
+FORECAST_FACTS = {"timeline": "on_track, behind or stuck", "milestones_late": "milestones behind or stuck"}
+
+
+class CategoryRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: Category
+    if_: str = Field(alias="if")
+    probability: float = Field(ge=0, le=1)
+
+    @field_validator("if_")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        try:
+            condition = parse(value)
+        except ConditionError as exc:
+            raise ValueError(str(exc)) from None
+        unknown = unknown_names(condition, {*FACTS, *FORECAST_FACTS}, PREFIXES)
+        if unknown:
+            raise ValueError(f"unknown fact(s) {', '.join(unknown)}")
+        return value
+
+    @cached_property
+    def condition(self) -> Condition:
+        return parse(self.if_)
+
+
+class ForecastConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1)
+    stuck_after_days: int = Field(14, ge=1)
+    checkpoint_days: int = Field(90, ge=1, description="Inside this many days, a disagreement is flagged.")
+    categories: list[CategoryRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _catch_all(self) -> ForecastConfig:
+        if self.categories[-1].if_.strip().lower() != "true":
+            raise ValueError('categories: the last rule must be `if: "true"` so every renewal gets a category')
+        return self
+
+
+def load_forecast_config(path: Path) -> ForecastConfig:
+    return load_yaml_model(path, ForecastConfig)
+
+
+def categorise(config: ForecastConfig, facts: dict[str, Any]) -> tuple[CategoryRule, dict[str, Any]]:
+    rule = next(r for r in config.categories if r.condition.evaluate(facts))
+    return rule, rule.condition.evidence(facts)
+
+
+def latest_calls(conn: Connection, contract_ids: list[int], as_of: date) -> dict[int, tuple[str, date]]:
+    found: dict[int, tuple[str, date]] = {}
+    for r in conn.execute(
+        select(CALL.c.contract_id, CALL.c.category, CALL.c.called_on)
+        .where(CALL.c.contract_id.in_(contract_ids), CALL.c.called_on <= as_of)
+        .order_by(CALL.c.contract_id, CALL.c.called_on)
+    ):
+        found[r.contract_id] = (r.category, r.called_on)
+    return found
+
+
+def was_flagged(conn: Connection, contract_id: int, as_of: date) -> bool:
+    return (
+        conn.execute(
+            select(FORECAST.c.id).where(
+                FORECAST.c.contract_id == contract_id, FORECAST.c.as_of < as_of, FORECAST.c.flagged.is_(True)
+            )
+        ).first()
+        is not None
+    )
+
+
+def forecast_row(
+    config: ForecastConfig,
+    account: AccountFacts,
+    contract: ContractTerm,
+    milestones: list[Milestone],
+    as_of: date,
+    call: tuple[str, date] | None,
+) -> dict[str, Any]:
+    facts = {
+        **account.for_contract(contract, as_of),
+        "timeline": worst(milestones),
+        "milestones_late": sum(m.status in ("behind", "stuck") for m in milestones),
+    }
+    rule, evidence = categorise(config, facts)
+    arr = Decimal(str(contract.arr)).quantize(Decimal("0.01"))
+    csm = call[0] if call else None
+    disagreement = csm is not None and csm != rule.name
+    days = (contract.end_date - as_of).days
+    return {
+        "contract_id": contract.id,
+        "account_id": account.account_id,
+        "as_of": as_of,
+        "renewal_on": contract.end_date,
+        "days_to_renewal": days,
+        "band": facts.get("band"),
+        "timeline": facts["timeline"],
+        "engaged": bool(facts.get("engaged")),
+        "category": rule.name,
+        "probability": rule.probability,
+        "arr": arr,
+        "weighted_arr": (arr * Decimal(str(rule.probability))).quantize(Decimal("0.01")),
+        "rule": rule.if_[:64],
+        "facts": evidence | {"timeline": facts["timeline"], "milestones_late": facts["milestones_late"]},
+        "csm_category": csm,
+        "csm_called_on": call[1] if call else None,
+        "disagreement": disagreement,
+        "flagged": disagreement and days <= config.checkpoint_days,
+    }
+
+
+def store(conn: Connection, rows: list[dict[str, Any]], as_of: date) -> None:
+    """Replace the forecasts of these contracts for this date."""
+    if not rows:
+        return
+    conn.execute(
+        delete(FORECAST).where(FORECAST.c.as_of == as_of, FORECAST.c.contract_id.in_([r["contract_id"] for r in rows]))
+    )
+    conn.execute(insert(FORECAST), rows)
+
+
+def record_call(conn: Connection, contract_id: int, on: date, category: str, *, by: str, note: str | None) -> None:
+    """The CSM's own call; a second call the same day replaces the first."""
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+    if not by or not by.strip():
+        raise ValueError("say who makes the call (--by)")
+    conn.execute(delete(CALL).where(CALL.c.contract_id == contract_id, CALL.c.called_on == on))
+    conn.execute(
+        insert(CALL).values(contract_id=contract_id, called_on=on, category=category, note=note, called_by=by.strip())
+    )

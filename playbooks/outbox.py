@@ -1,0 +1,170 @@
+"""The outbox: drafted -> approved -> sent, or discarded. People approve; senders deliver.
+
+A customer-facing draft goes out only after a person approves it (or when its
+play step is marked ``auto_send``). Sending claims one message at a time
+(``approved`` -> ``sending``) so two senders never deliver the same message; a
+failure puts it back to ``approved`` with the error and the attempt count, and
+the next send tries again. A claim left behind by a crashed sender is taken
+back after ``stale_after``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, or_, select, update
+
+from core.models import OutboxMessage
+from core.settings import Settings
+from tools.senders import Outgoing, Retry, Sender, SendFailed, SmtpSender, WebhookSender
+
+log = logging.getLogger(__name__)
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+class OutboxError(ValueError):
+    """A transition the message's state does not allow, with the reason."""
+
+
+def _message(conn: Connection, message_id: int) -> dict:
+    row = conn.execute(select(OUTBOX).where(OUTBOX.c.id == message_id)).mappings().first()
+    if row is None:
+        raise OutboxError(f"no outbox message {message_id}")
+    return dict(row)
+
+
+def approve(
+    conn: Connection,
+    message_id: int,
+    *,
+    by: str,
+    now: datetime,
+    subject: str | None = None,
+    body: str | None = None,
+) -> None:
+    """A person approves a draft, optionally editing it first; only drafts can be approved."""
+    if not by or not by.strip():
+        raise OutboxError("say who approves (--by)")
+    message = _message(conn, message_id)
+    if message["status"] != "drafted":
+        raise OutboxError(f"message {message_id} is {message['status']}; only a drafted message can be approved")
+    edits = {k: v for k, v in (("subject", subject), ("body", body)) if v is not None and v.strip()}
+    done = conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.status == "drafted")
+        .values(status="approved", approved_by=by.strip(), approved_at=now, **edits)
+    )
+    if done.rowcount != 1:
+        raise OutboxError(f"message {message_id} changed while being approved; look again")
+
+
+def discard(conn: Connection, message_id: int, *, by: str, reason: str) -> None:
+    if not by or not reason or not reason.strip():
+        raise OutboxError("say who discards the message (--by) and why (--reason)")
+    message = _message(conn, message_id)
+    if message["status"] not in ("drafted", "approved"):
+        raise OutboxError(f"message {message_id} is {message['status']}; only unsent messages can be discarded")
+    conn.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.status.in_(("drafted", "approved")))
+        .values(status="discarded", discarded_by=by.strip(), discard_reason=reason.strip())
+    )
+
+
+def senders_from(settings: Settings) -> dict[str, Sender]:
+    """The senders the settings configure; a channel without one keeps its messages approved, unsent."""
+    retry = Retry(settings.send_max_attempts, settings.send_backoff_max_seconds)
+    senders: dict[str, Sender] = {}
+    if settings.smtp_host and settings.smtp_from:
+        senders["email"] = SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            from_address=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            security=settings.smtp_security,
+            timeout=settings.send_timeout_seconds,
+            retry=retry,
+        )
+    if settings.slack_webhook_url:
+        senders["slack"] = WebhookSender(
+            settings.slack_webhook_url.get_secret_value(), timeout=settings.send_timeout_seconds, retry=retry
+        )
+    return senders
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    #: Approved messages left unsent because their channel has no sender configured, by channel.
+    no_sender: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+def send_approved(
+    engine: Engine,
+    senders: Mapping[str, Sender],
+    *,
+    now: datetime,
+    limit: int = 500,
+    stale_after: timedelta = timedelta(minutes=15),
+) -> SendReport:
+    """Deliver approved messages; each is claimed, sent and recorded in its own transaction."""
+    report = SendReport()
+    with engine.connect() as conn:
+        waiting = conn.execute(
+            select(OUTBOX.c.id, OUTBOX.c.channel)
+            .where(
+                or_(
+                    OUTBOX.c.status == "approved",
+                    and_(OUTBOX.c.status == "sending", OUTBOX.c.last_attempt_at < now - stale_after),
+                )
+            )
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+        ).all()
+    for message_id, channel in waiting:
+        sender = senders.get(channel)
+        if sender is None:
+            report.no_sender[channel] += 1
+            continue
+        with engine.begin() as conn:
+            claimed = conn.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.id == message_id,
+                    or_(
+                        OUTBOX.c.status == "approved",
+                        and_(OUTBOX.c.status == "sending", OUTBOX.c.last_attempt_at < now - stale_after),
+                    ),
+                )
+                .values(status="sending", last_attempt_at=now, attempts=OUTBOX.c.attempts + 1)
+            ).rowcount
+            if claimed != 1:
+                continue  # another sender has it
+            message = _message(conn, message_id)
+        outgoing = Outgoing(
+            message["id"], message["recipient"], message["recipient_name"], message["subject"], message["body"]
+        )
+        try:
+            sender.send(outgoing)
+        except SendFailed as exc:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(OUTBOX).where(OUTBOX.c.id == message_id).values(status="approved", last_error=str(exc))
+                )
+            report.failed += 1
+            report.errors.append(f"message {message_id}: {exc}")
+            log.warning("outbox message %s not sent: %s", message_id, exc)
+            continue
+        with engine.begin() as conn:
+            conn.execute(
+                update(OUTBOX).where(OUTBOX.c.id == message_id).values(status="sent", sent_at=now, last_error=None)
+            )
+        report.sent += 1
+    return report

@@ -1,0 +1,199 @@
+"""Reads and writes of play runs, their steps and their event log, on the caller's connection.
+
+Kept apart from the engine so the state machine reads as decisions, and so
+people's controls (pause, close...) and the engine write runs the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from core.models import PlayEvent, PlayRun, PlayStep, Task
+from core.models.plays import OPEN_RUN_STATUSES
+from playbooks.play_config import Play, Step
+
+RUN = PlayRun.__table__  # type: ignore[attr-defined]
+STEP = PlayStep.__table__  # type: ignore[attr-defined]
+EVENT = PlayEvent.__table__  # type: ignore[attr-defined]
+TASK = Task.__table__  # type: ignore[attr-defined]
+ENGINE = "play engine"
+
+
+@dataclass
+class RunState:
+    """A run and its current track's step rows, loaded once per advance."""
+
+    row: dict[str, Any]
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
+
+
+def log_event(
+    conn: Connection,
+    run_id: int,
+    on: date,
+    kind: str,
+    *,
+    by: str = ENGINE,
+    step: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(EVENT).values(
+            run_id=run_id,
+            occurred_on=on,
+            kind=kind,
+            step=step,
+            actor=by,
+            reason=reason,
+            detail=detail or {},
+            recorded_at=datetime.now(UTC),
+        )
+    )
+
+
+def open_runs(conn: Connection, account_ids: list[int]) -> dict[tuple[int, str, str], dict[str, Any]]:
+    rows = conn.execute(
+        select(RUN).where(RUN.c.account_id.in_(account_ids), RUN.c.status.in_(OPEN_RUN_STATUSES))
+    ).mappings()
+    return {(r["account_id"], r["play"], r["subject"]): dict(r) for r in rows}
+
+
+def last_closed(conn: Connection, account_ids: list[int]) -> dict[tuple[int, str, str], date]:
+    """The latest close date per (account, play, subject), for the reopen cool-down."""
+    rows = conn.execute(
+        select(RUN.c.account_id, RUN.c.play, RUN.c.subject, RUN.c.closed_on).where(
+            RUN.c.account_id.in_(account_ids), RUN.c.status == "closed"
+        )
+    )
+    latest: dict[tuple[int, str, str], date] = {}
+    for r in rows:
+        key = (r.account_id, r.play, r.subject)
+        if r.closed_on is not None and (key not in latest or r.closed_on > latest[key]):
+            latest[key] = r.closed_on
+    return latest
+
+
+def insert_run(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    run_id = conn.execute(insert(RUN).values(**values).returning(RUN.c.id)).scalar_one()
+    return dict(conn.execute(select(RUN).where(RUN.c.id == run_id)).mappings().one())
+
+
+def load_run(conn: Connection, run_id: int) -> RunState:
+    row = conn.execute(select(RUN).where(RUN.c.id == run_id)).mappings().first()
+    if row is None:
+        raise LookupError(f"no play run {run_id}")
+    state = RunState(dict(row))
+    state.steps = [
+        dict(r)
+        for r in conn.execute(
+            select(STEP).where(STEP.c.run_id == run_id, STEP.c.track == row["track"]).order_by(STEP.c.position)
+        ).mappings()
+    ]
+    return state
+
+
+def update_run(conn: Connection, state: RunState, **values: Any) -> None:
+    conn.execute(update(RUN).where(RUN.c.id == state.id).values(**values))
+    state.row.update(values)
+
+
+def update_step(conn: Connection, step: dict[str, Any], **values: Any) -> None:
+    conn.execute(update(STEP).where(STEP.c.id == step["id"]).values(**values))
+    step.update(values)
+
+
+def step_dates(play: Play, step: Step, *, track_start: date, anchor: date | None, run_start: date) -> dict[str, Any]:
+    """When a step runs, is due and times out. Account plays count days from the track's start (day 1 is that
+    day); renewal plays from the contract's end date, never earlier than the run itself began."""
+
+    def on(day: int) -> date:
+        if play.anchor == "renewal" and anchor is not None:
+            return max(anchor + timedelta(days=day), run_start)
+        return track_start + timedelta(days=day - 1)
+
+    due = on(step.day)
+    last = step.timeout_day if step.timeout_day is not None else step.expires_day
+    dates: dict[str, Any] = {
+        "start_on": max(due - timedelta(days=step.lead_days), run_start),
+        "due_on": due,
+        "deadline_on": on(last) if last is not None else None,
+    }
+    if play.anchor == "renewal" and anchor is not None:
+        natural = anchor + timedelta(days=step.day)
+        if natural < run_start - timedelta(days=play.catch_up_days):
+            dates.update(status="skipped", finished_on=run_start, note=f"due {natural}, before this timeline began")
+    return dates
+
+
+def enter_track(conn: Connection, state: RunState, play: Play, track: str, as_of: date, *, anchor: date | None) -> None:
+    """Create the track's step rows, all pending, and make it the run's current track."""
+    steps = play.all_tracks()[track]
+    rows = [
+        {
+            "run_id": state.id,
+            "track": track,
+            "step": step.id,
+            "position": n,
+            "action": step.action,
+            "owner_role": step.owner,
+            "status": "pending",
+            "finished_on": None,
+            "note": None,
+            "result": {},
+            **step_dates(play, step, track_start=as_of, anchor=anchor, run_start=state.row["started_on"]),
+        }
+        for n, step in enumerate(steps)
+    ]
+    conn.execute(insert(STEP), rows)
+    update_run(conn, state, track=track, track_started_on=as_of)
+    state.steps = [
+        dict(r)
+        for r in conn.execute(
+            select(STEP).where(STEP.c.run_id == state.id, STEP.c.track == track).order_by(STEP.c.position)
+        ).mappings()
+    ]
+
+
+def shift_schedule(conn: Connection, state: RunState, days: int) -> None:
+    """Push the run's unfinished steps and open tasks back by ``days`` (after a pause or snooze)."""
+    if days <= 0:
+        return
+    for step in conn.execute(
+        select(STEP).where(STEP.c.run_id == state.id, STEP.c.status.in_(("pending", "waiting")))
+    ).mappings():
+        conn.execute(
+            update(STEP)
+            .where(STEP.c.id == step["id"])
+            .values(
+                start_on=step["start_on"] + timedelta(days=days),
+                due_on=step["due_on"] + timedelta(days=days),
+                deadline_on=step["deadline_on"] + timedelta(days=days) if step["deadline_on"] else None,
+            )
+        )
+    for task in conn.execute(select(TASK).where(TASK.c.run_id == state.id, TASK.c.status == "open")).mappings():
+        conn.execute(update(TASK).where(TASK.c.id == task["id"]).values(due_on=task["due_on"] + timedelta(days=days)))
+    update_run(conn, state, offset_days=state.row["offset_days"] + days)
+    state.steps = [
+        dict(r)
+        for r in conn.execute(
+            select(STEP).where(STEP.c.run_id == state.id, STEP.c.track == state.row["track"]).order_by(STEP.c.position)
+        ).mappings()
+    ]
+
+
+def open_tasks(conn: Connection, run_id: int) -> list[dict[str, Any]]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(TASK).where(and_(TASK.c.run_id == run_id, TASK.c.status == "open")).order_by(TASK.c.id)
+        ).mappings()
+    ]

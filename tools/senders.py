@@ -1,0 +1,164 @@
+"""Deliver outbox messages: email over SMTP, team notifications to a Slack-compatible incoming webhook.
+
+Both retry transient failures (refused or dropped connections, timeouts, SMTP
+4xx, HTTP 429 and 5xx) with bounded, jittered backoff; a permanent refusal
+(SMTP 5xx, HTTP 4xx) fails at once. Either way the caller keeps the message
+in the outbox with the error, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Literal, Protocol
+
+import httpx
+from tenacity import (
+    RetryError,
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SendFailed(Exception):
+    """The message could not be delivered; the text says why and after how many attempts."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    recipient: str
+    recipient_name: str | None
+    subject: str
+    body: str
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, message: Outgoing) -> None: ...
+
+
+@dataclass(frozen=True)
+class Retry:
+    attempts: int = 3
+    backoff_max_seconds: float = 10.0
+
+    def run(self, what: str, call: object, transient: type[BaseException] | tuple[type[BaseException], ...]) -> None:
+        def retryable(exc: BaseException) -> bool:
+            return isinstance(exc, transient)
+
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception(retryable),
+                stop=stop_after_attempt(self.attempts),
+                wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+                reraise=False,
+            ):
+                with attempt:
+                    call()  # type: ignore[operator]
+        except RetryError as exc:
+            cause = exc.last_attempt.exception()
+            raise SendFailed(f"{what}: {_describe(cause)} (after {self.attempts} attempts)") from cause
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"SMTP {exc.smtp_code} {text}".strip()
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, _TransientSmtp | _TransientHttp):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+
+
+class _TransientSmtp(Exception):
+    """An SMTP 4xx answer: try again later."""
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    host: str
+    port: int
+    from_address: str
+    username: str | None = None
+    password: str | None = None
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    timeout: float = 15.0
+    retry: Retry = Retry()
+    channel: str = "email"
+
+    def send(self, message: Outgoing) -> None:
+        email = EmailMessage()
+        email["From"] = self.from_address
+        email["To"] = formataddr((message.recipient_name or "", message.recipient))
+        email["Subject"] = message.subject
+        email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+        email.set_content(message.body)
+
+        def deliver() -> None:
+            try:
+                self._deliver(email)
+            except smtplib.SMTPResponseException as exc:
+                if 400 <= exc.smtp_code < 500:
+                    raise _TransientSmtp(_describe(exc)) from exc
+                raise
+
+        transient = (_TransientSmtp, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
+        try:
+            self.retry.run(f"SMTP {self.host}:{self.port}", deliver, transient)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendFailed(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+
+    def _deliver(self, email: EmailMessage) -> None:
+        if self.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
+            if self.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(email)
+
+
+class _TransientHttp(Exception):
+    """HTTP 429 or 5xx from the webhook."""
+
+
+@dataclass(frozen=True)
+class WebhookSender:
+    """Slack incoming webhooks (and the many services that accept the same ``{"text": ...}`` body)."""
+
+    url: str
+    timeout: float = 15.0
+    retry: Retry = Retry()
+    channel: str = "slack"
+
+    def send(self, message: Outgoing) -> None:
+        payload = {"text": f"*{message.subject}*\n{message.body}"}
+
+        def post() -> None:
+            response = httpx.post(self.url, json=payload, timeout=self.timeout)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise _TransientHttp(f"HTTP {response.status_code}")
+            response.raise_for_status()
+
+        try:
+            self.retry.run("webhook", post, (_TransientHttp, httpx.TransportError))
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"webhook: {_describe(exc)}") from exc
