@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make demo   set up, build a synthetic book, run the watchtowers, score and show it (no API key, no network)
+#   make demo   set up, build a synthetic book, run the watchtowers and plays, score and show it (no API key, no network)
 #   make test   set up and run the whole test suite (SQLite and PostgreSQL)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -27,9 +27,13 @@ demo: install
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower score --export var/demo-scores.csv
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower summary
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower alerts --limit 15
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower plays list
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower renewals --within 90 --limit 15
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower outbox --limit 5
 	@echo
 	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv."
 	@echo "Alert precision and recall against the planted labels:  DATABASE_URL=$(DEMO_DB) $(BIN)/python -m evals.alert_labels"
+	@echo "Plays opened on the alerts above: watchtower plays runs; a run's steps: watchtower plays show RUN"
 	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB)"
 
 # The suite needs the local PostgreSQL server; start it if this machine has one that is down.
@@ -41,12 +45,15 @@ test: install
 	$(BIN)/pytest
 
 # Figures, not assertions: scoring 10k and 100k accounts on SQLite and Postgres against a bare scan,
-# then the weekly cycle (four watchtowers and scorecards) on 2k and 10k accounts.
+# the weekly cycle (four watchtowers and scorecards) on 2k and 10k accounts, then the play engine
+# (first day, the same day again, a two-week walk) on 2k and 10k accounts.
 BENCH_SIZES ?= 10000 100000
 CYCLE_BENCH_SIZES ?= 2000 10000
+PLAYS_BENCH_SIZES ?= 2000 10000
 bench: install
 	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.cycle_bench --sizes $(CYCLE_BENCH_SIZES)
+	$(BIN)/python -m bench.plays_bench --sizes $(PLAYS_BENCH_SIZES)
 
 # Only for recording LLM cassettes (see tests/cassettes/README.md); neither demo nor test needs it.
 # llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.

@@ -38,6 +38,7 @@ from agents.structured import LlmStats
 from core.models import Account, AgentRun
 from core.settings import Settings
 from playbooks.play_engine import PlayEngine
+from playbooks.play_store import churned_with_open_runs
 from playbooks.scorecards import ScoringConfig, score_book
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,10 @@ def update_plays(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str,
     ctx = runtime.context
     if ctx.plays is None:
         return {}
-    played = ctx.plays.run(ctx.engine, state["as_of"], account_ids=state["selected"])
+    with ctx.engine.connect() as conn:
+        gone = churned_with_open_runs(conn, state["as_of"])  # not reviewed any more, but their runs must close
+    scope = sorted(set(state["selected"]) | set(gone))
+    played = ctx.plays.run(ctx.engine, state["as_of"], account_ids=scope)
     for failure in ctx.plays.failures[:MAX_FAILURE_NOTES]:
         ctx.stats.note(failure)
     return {"counts": {**state.get("counts", {}), **{f"plays.{k}": v for k, v in sorted(played.items())}}}

@@ -33,7 +33,7 @@ from sources.synthetic.writer import seed_book
 AS_OF = date(2026, 11, 23)
 
 
-def _database(backend: str, size: int) -> tuple[str, str | None]:
+def bench_database(backend: str, size: int) -> tuple[str, str | None]:
     if backend == "sqlite":
         return f"sqlite:////tmp/watchtower-cycle-bench-{size}.db", None
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -44,7 +44,7 @@ def _database(backend: str, size: int) -> tuple[str, str | None]:
 
 
 def bench(backend: str, size: int) -> None:
-    url, schema = _database(backend, size)
+    url, schema = bench_database(backend, size)
     if backend == "sqlite":
         Path(make_url(url).database or "").unlink(missing_ok=True)
     engine = make_engine(url)
@@ -71,6 +71,10 @@ def bench(backend: str, size: int) -> None:
         print(f"    {score.alert_type:24} recall {recall:>4} ({score.found}/{score.planted})  precision {precision:>4}")
     print(f"    healthy controls with any alert: {len(report.controls_alerted)} of {report.controls}")
     engine.dispose()
+    drop_bench_schema(schema)
+
+
+def drop_bench_schema(schema: str | None) -> None:
     if schema is not None:
         dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(dsn, autocommit=True) as conn:

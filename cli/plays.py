@@ -84,18 +84,17 @@ def list_command(ctx: typer.Context) -> None:
             ).all()
         )
     table = Table(title=f"Plays ({playbook.version})", title_justify="left")
-    for column in ("play", "kind", "trigger", "qualify", "steps", "holdout", "open runs"):
-        table.add_column(column, overflow="fold")
+    for column in ("play", "kind", "open", "holdout"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("opens when", overflow="fold")
     for play in playbook.plays:
-        steps = sum(len(s) for s in play.all_tracks().values())
+        when = play.trigger + (f"; qualifies if {play.qualify}" if play.qualify else "")
         table.add_row(
-            play.id + ("" if play.enabled else " (disabled)"),
+            play.id + ("" if play.enabled else " (off)"),
             play.kind,
-            escape(play.trigger),
-            escape(play.qualify or "-"),
-            str(steps),
-            f"{play.holdout_pct:g}%",
             str(open_counts.get(play.id, 0)),
+            f"{play.holdout_pct:g}%",
+            escape(when),
         )
     console.print(table)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +24,7 @@ from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.models import Account, AgentRun, Alert
 from playbooks.config_errors import ConfigError
+from playbooks.outbox import send_approved, senders_from
 from playbooks.scorecards import account_ids_for
 from sources.feeds import FeedError, ingest_feed
 
@@ -193,7 +194,8 @@ def serve_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is due.")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="Watchtower policy YAML.")] = None,
 ) -> None:
-    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see config/watchtowers.yaml).
+    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see config/watchtowers.yaml),
+    plays advance with them, and approved messages go out through the configured senders every tick.
 
     The web API (and POST /events) joins this process in a later release; today it runs the scheduler only.
     """
@@ -226,6 +228,10 @@ def serve_command(
             }
             result = run_cycle(cycle, request)
             show_run(app, result["run_id"])
+        senders = senders_from(app.settings)
+        if senders and not dry_run:  # approved messages (and earlier failures) go out every tick
+            sent = send_approved(app.engine, senders, now=datetime.now(UTC))
+            console.print(f"outbox: sent {sent.sent}, failed {sent.failed} (kept with their errors)")
         if once or dry_run:
             return
         time.sleep(policy.schedule.tick_seconds)

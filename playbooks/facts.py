@@ -324,28 +324,35 @@ def _as_date(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def last_response(
-    conn: Connection, account_id: int, since: date, as_of: date, run_id: int | None = None
-) -> date | None:
-    """The latest customer reply from ``since`` to ``as_of``: an interaction, or one a person recorded on the run."""
-    when = conn.execute(
-        select(func.max(Interaction.occurred_at)).where(
-            Interaction.account_id == account_id,
+def response_dates(conn: Connection, account_ids: list[int], since: date, as_of: date) -> dict[int, list[date]]:
+    """Each account's customer replies (inbound emails, calls, meetings, QBRs) from ``since`` to ``as_of``."""
+    rows = conn.execute(
+        select(Interaction.account_id, Interaction.occurred_at).where(
+            Interaction.account_id.in_(account_ids),
             Interaction.occurred_at >= datetime.combine(since, time.min, tzinfo=UTC),
             Interaction.occurred_at <= _eod(as_of),
             _is_response(),
         )
-    ).scalar_one_or_none()
-    found = [_as_date(when)] if when is not None else []
-    if run_id is not None:
-        recorded = conn.execute(
-            select(func.max(PlayEvent.occurred_on)).where(
-                PlayEvent.run_id == run_id,
-                PlayEvent.kind == "response",
-                PlayEvent.occurred_on >= since,
-                PlayEvent.occurred_on <= as_of,
-            )
-        ).scalar_one_or_none()
-        if recorded is not None:
-            found.append(recorded)
-    return max(found) if found else None
+    )
+    found: dict[int, list[date]] = defaultdict(list)
+    for account_id, when in rows:
+        found[account_id].append(_as_date(when))
+    return dict(found)
+
+
+def recorded_responses(conn: Connection, run_ids: list[int], as_of: date) -> dict[int, list[date]]:
+    """Replies people recorded on runs (``watchtower plays respond``), up to ``as_of``."""
+    rows = conn.execute(
+        select(PlayEvent.run_id, PlayEvent.occurred_on).where(
+            PlayEvent.run_id.in_(run_ids), PlayEvent.kind == "response", PlayEvent.occurred_on <= as_of
+        )
+    )
+    found: dict[int, list[date]] = defaultdict(list)
+    for run_id, on in rows:
+        found[run_id].append(on)
+    return dict(found)
+
+
+def latest_between(dates: list[date], since: date, as_of: date) -> date | None:
+    inside = [d for d in dates if since <= d <= as_of]
+    return max(inside) if inside else None

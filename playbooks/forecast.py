@@ -91,17 +91,6 @@ def latest_calls(conn: Connection, contract_ids: list[int], as_of: date) -> dict
     return found
 
 
-def was_flagged(conn: Connection, contract_id: int, as_of: date) -> bool:
-    return (
-        conn.execute(
-            select(FORECAST.c.id).where(
-                FORECAST.c.contract_id == contract_id, FORECAST.c.as_of < as_of, FORECAST.c.flagged.is_(True)
-            )
-        ).first()
-        is not None
-    )
-
-
 def forecast_row(
     config: ForecastConfig,
     account: AccountFacts,

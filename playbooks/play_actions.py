@@ -52,90 +52,85 @@ def owner_address(ctx: ActionContext, account: AccountFacts, role: str) -> str |
     return ctx.playbook.owners.get(role)  # type: ignore[call-overload]
 
 
-def _key(state: RunState, step: Step) -> str:
-    return f"run:{state.id}:{state.row['track']}:{step.id}"
+@dataclass
+class StepCall:
+    """One step being performed: the run, the play and step, the account and its facts, and the dates."""
+
+    conn: Connection
+    ctx: ActionContext
+    state: RunState
+    play: Play
+    step: Step
+    account: AccountFacts
+    facts: dict[str, Any]
+    as_of: date
+    due_on: date
+    contract: ContractTerm | None
+
+    @property
+    def key(self) -> str:
+        """Run, track and step: what makes performing the step twice add nothing."""
+        return f"run:{self.state.id}:{self.state.row['track']}:{self.step.id}"
+
+    def values(self, recipient: Person | None = None) -> dict[str, str]:
+        return template_values(self.account, self.facts, play_name=self.play.name, recipient=recipient)
 
 
 def _existing(conn: Connection, table: Any, key: str) -> int | None:
     return conn.execute(select(table.c.id).where(table.c.dedupe_key == key)).scalar_one_or_none()
 
 
-def perform(
-    conn: Connection,
-    ctx: ActionContext,
-    state: RunState,
-    play: Play,
-    step: Step,
-    account: AccountFacts,
-    facts: dict[str, Any],
-    as_of: date,
-    *,
-    due_on: date,
-    contract: ContractTerm | None,
-) -> StepOutcome:
-    if step.action == "task":
-        return _task(conn, ctx, state, play, step, account, facts, as_of, due_on, step.title or "", {})
-    if step.action == "ritual":
-        return _ritual(conn, ctx, state, play, step, account, facts, as_of, due_on, contract)
-    if step.action == "email":
-        return _email(conn, ctx, state, play, step, account, facts, as_of)
-    if step.action == "notify":
-        values = template_values(account, facts, play_name=play.name)
-        role = step.owner or "csm"
+def perform(call: StepCall) -> StepOutcome:
+    action = call.step.action
+    if action == "task":
+        return _task(call, call.step.title or "", {})
+    if action == "ritual":
+        return _ritual(call)
+    if action == "email":
+        return _email(call)
+    if action == "notify":
+        role = call.step.owner or "csm"
         message_id = notify(
-            conn,
-            ctx,
-            account,
+            call.conn,
+            call.ctx,
+            call.account,
             role=role,
-            subject=fill(step.title or play.name, values),
-            body=_notification_body(play, step, account, facts, values),
-            key=_key(state, step),
-            run_id=state.id,
-            as_of=as_of,
+            subject=fill(call.step.title or call.play.name, call.values()),
+            body=_notification_body(call),
+            key=call.key,
+            run_id=call.state.id,
+            as_of=call.as_of,
         )
         return StepOutcome("done", f"notified {role}", {"outbox_id": message_id})
-    if step.action == "offer":
-        return _offer(conn, state, play, step, account, facts, as_of, contract)
-    raise ValueError(f"step {step.id}: the engine handles {step.action} itself")
+    if action == "offer":
+        return _offer(call)
+    raise ValueError(f"step {call.step.id}: the engine handles {action} itself")
 
 
-def _task(
-    conn: Connection,
-    ctx: ActionContext,
-    state: RunState,
-    play: Play,
-    step: Step,
-    account: AccountFacts,
-    facts: dict[str, Any],
-    as_of: date,
-    due_on: date,
-    title: str,
-    detail: dict[str, Any],
-) -> StepOutcome:
-    values = template_values(account, facts, play_name=play.name)
+def _task(call: StepCall, title: str, detail: dict[str, Any]) -> StepOutcome:
+    state, step = call.state, call.step
     role = step.owner or "csm"
     track = state.row["track"]
-    found = conn.execute(
+    found = call.conn.execute(
         select(TASK.c.id).where(TASK.c.run_id == state.id, TASK.c.track == track, TASK.c.step == step.id)
     ).scalar_one_or_none()
     if found is None:
-        found = conn.execute(
+        run_owner = state.row["owner"] if role == "csm" else None
+        found = call.conn.execute(
             insert(TASK)
             .values(
-                account_id=account.account_id,
+                account_id=call.account.account_id,
                 run_id=state.id,
                 track=track,
                 step=step.id,
-                title=fill(title, values)[:512],
-                detail={"play": play.id, "evidence": _evidence(facts), **detail},
+                title=fill(title, call.values())[:512],
+                detail={"play": call.play.id, "evidence": _evidence(call.facts), **detail},
                 owner_role=role,
-                assignee=state.row["owner"]
-                if role == "csm" and state.row["owner"]
-                else owner_address(ctx, account, role),
-                due_on=max(due_on, as_of),
-                due_at=ctx.now + timedelta(hours=step.hours) if step.hours else None,
+                assignee=run_owner or owner_address(call.ctx, call.account, role),
+                due_on=max(call.due_on, call.as_of),
+                due_at=call.ctx.now + timedelta(hours=step.hours) if step.hours else None,
                 status="open",
-                created_on=as_of,
+                created_on=call.as_of,
             )
             .returning(TASK.c.id)
         ).scalar_one()
@@ -149,33 +144,21 @@ def _evidence(facts: dict[str, Any]) -> list[str]:
     return refs[:10]
 
 
-def _ritual(
-    conn: Connection,
-    ctx: ActionContext,
-    state: RunState,
-    play: Play,
-    step: Step,
-    account: AccountFacts,
-    facts: dict[str, Any],
-    as_of: date,
-    due_on: date,
-    contract: ContractTerm | None,
-) -> StepOutcome:
-    ritual = ctx.playbook.rituals[step.ritual or ""]
+def _ritual(call: StepCall) -> StepOutcome:
+    ritual = call.ctx.playbook.rituals[call.step.ritual or ""]
     artifacts = write_artifacts(
-        conn,
-        ctx.drafter,
+        call.conn,
+        call.ctx.drafter,
         kinds=ritual.artifacts,
-        run_id=state.id,
-        account=account,
-        facts=facts,
-        contract=contract,
-        as_of=as_of,
+        run_id=call.state.id,
+        account=call.account,
+        facts=call.facts,
+        contract=call.contract,
+        as_of=call.as_of,
     )
-    detail = {"ritual": step.ritual, "audience": ritual.audience, "agenda": ritual.agenda, "artifacts": artifacts}
-    title = step.title or f"{ritual.title} for {{account_name}}"
-    outcome = _task(conn, ctx, state, play, step, account, facts, as_of, due_on, title, detail)
-    return StepOutcome("done", f"{ritual.title} scheduled for {step.owner}", {**(outcome.result or {}), **detail})
+    detail = {"ritual": call.step.ritual, "audience": ritual.audience, "agenda": ritual.agenda, "artifacts": artifacts}
+    outcome = _task(call, call.step.title or f"{ritual.title} for {{account_name}}", detail)
+    return StepOutcome("done", f"{ritual.title} scheduled for {call.step.owner}", {**(outcome.result or {}), **detail})
 
 
 def recipient_for(step: Step, account: AccountFacts, facts: dict[str, Any]) -> Person | None:
@@ -190,35 +173,27 @@ def recipient_for(step: Step, account: AccountFacts, facts: dict[str, Any]) -> P
     return None
 
 
-def _email(
-    conn: Connection,
-    ctx: ActionContext,
-    state: RunState,
-    play: Play,
-    step: Step,
-    account: AccountFacts,
-    facts: dict[str, Any],
-    as_of: date,
-) -> StepOutcome:
-    key = _key(state, step)
-    if (found := _existing(conn, OUTBOX, key)) is not None:
+def _email(call: StepCall) -> StepOutcome:
+    step = call.step
+    if (found := _existing(call.conn, OUTBOX, call.key)) is not None:
         return StepOutcome("done", "email drafted", {"outbox_id": found})
-    person = recipient_for(step, account, facts)
+    person = recipient_for(step, call.account, call.facts)
     if person is None or person.email is None:
         return StepOutcome("skipped", f"no active contact with an email in the role(s) {', '.join(step.to)}")
     template = load_template(step.template or "")
-    values = template_values(account, facts, play_name=play.name, recipient=person)
     try:
-        drafted = ctx.drafter.draft(template, values, purpose=f"{play.name}: email to the customer")
+        drafted = call.ctx.drafter.draft(
+            template, call.values(person), purpose=f"{call.play.name}: email to the customer"
+        )
     except TemplateError as exc:
         return StepOutcome("skipped", str(exc))
-    approved = {"approved_by": f"auto-send: play {play.id} step {step.id}", "approved_at": ctx.now}
-    message_id = conn.execute(
+    approved = {"approved_by": f"auto-send: play {call.play.id} step {step.id}", "approved_at": call.ctx.now}
+    message_id = call.conn.execute(
         insert(OUTBOX)
         .values(
-            account_id=account.account_id,
-            run_id=state.id,
-            dedupe_key=key,
+            account_id=call.account.account_id,
+            run_id=call.state.id,
+            dedupe_key=call.key,
             audience="customer",
             channel="email",
             recipient=person.email,
@@ -229,7 +204,7 @@ def _email(
             produced_by=drafted.produced_by,
             auto_send=step.auto_send,
             status="approved" if step.auto_send else "drafted",
-            created_on=as_of,
+            created_on=call.as_of,
             **(approved if step.auto_send else {}),
         )
         .returning(OUTBOX.c.id)
@@ -276,42 +251,29 @@ def notify(
     ).scalar_one()
 
 
-def _notification_body(
-    play: Play, step: Step, account: AccountFacts, facts: dict[str, Any], values: dict[str, str]
-) -> str:
-    if step.template:
+def _notification_body(call: StepCall) -> str:
+    if call.step.template:
         try:
-            return load_template(step.template).render(values)[1]
+            return load_template(call.step.template).render(call.values())[1]
         except TemplateError:
             pass  # the title alone still tells the team what happened
-    lines = [f"{play.name} for {account.name} ({account.external_id})."]
-    for alert in (facts.get("alert") or {}).values():
+    lines = [f"{call.play.name} for {call.account.name} ({call.account.external_id})."]
+    for alert in (call.facts.get("alert") or {}).values():
         lines.append(f"- {alert['title']} (open {alert['days_open']} days)")
-    if facts.get("band"):
-        lines.append(f"Health: {facts['band']} ({facts['score']:.0f})" if facts.get("score") is not None else "")
-    return "\n".join(line for line in lines if line)
+    if call.facts.get("score") is not None:
+        lines.append(f"Health: {call.facts['band']} ({call.facts['score']:.0f})")
+    return "\n".join(lines)
 
 
-def _offer(
-    conn: Connection,
-    state: RunState,
-    play: Play,
-    step: Step,
-    account: AccountFacts,
-    facts: dict[str, Any],
-    as_of: date,
-    contract: ContractTerm | None,
-) -> StepOutcome:
-    spec = step.offer
+def _offer(call: StepCall) -> StepOutcome:
+    spec = call.step.offer
     assert spec is not None
-    key = _key(state, step)
-    if (found := _existing(conn, OFFER, key)) is not None:
+    if (found := _existing(call.conn, OFFER, call.key)) is not None:
         return StepOutcome("done", "offer proposed", {"offer_id": found})
-    renewing = contract or next((c for c in account.contracts if c.status == "active"), None)
+    renewing = call.contract or next((c for c in call.account.contracts if c.status == "active"), None)
     terms: dict[str, Any] = dict(spec.terms)
     impact: Decimal | None = None
-    arr = facts.get("arr")
-    seats = facts.get("seats_purchased")
+    arr, seats = call.facts.get("arr"), call.facts.get("seats_purchased")
     if spec.seat_uplift is not None:
         if not seats or arr is None:
             return StepOutcome("skipped", "an expansion quote needs the account's seats and ARR")
@@ -323,23 +285,22 @@ def _offer(
         terms.setdefault("renewal_arr", renewing.arr)
         terms.setdefault("renewal_on", renewing.end_date.isoformat())
         impact = impact if impact is not None else Decimal("0.00")
-    values = template_values(account, facts, play_name=play.name)
-    offer_id = conn.execute(
+    offer_id = call.conn.execute(
         insert(OFFER)
         .values(
-            account_id=account.account_id,
+            account_id=call.account.account_id,
             contract_id=renewing.id if renewing else None,
             kind=spec.kind,
             terms=terms,
             arr_impact=impact,
             requester_kind="play",
-            requester=f"play:{play.id}",
-            run_id=state.id,
-            rationale=fill(spec.rationale, values),
-            evidence=_evidence(facts),
+            requester=f"play:{call.play.id}",
+            run_id=call.state.id,
+            rationale=fill(spec.rationale, call.values()),
+            evidence=_evidence(call.facts),
             status="proposed",
-            created_on=as_of,
-            dedupe_key=key,
+            created_on=call.as_of,
+            dedupe_key=call.key,
         )
         .returning(OFFER.c.id)
     ).scalar_one()

@@ -101,13 +101,12 @@ def _template(name: str | None) -> str | None:
     return name
 
 
-class Branch(Strict):
-    """``if`` the condition holds when the step falls due, ``goto`` there instead of doing the step."""
-
-    if_: str = Field(alias="if")
-    goto: str
+class Guarded(Strict):
+    """A rule with an ``if`` condition over facts, checked when the file loads."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    if_: str = Field(alias="if")
 
     @field_validator("if_")
     @classmethod
@@ -117,6 +116,12 @@ class Branch(Strict):
     @cached_property
     def condition(self) -> Condition:
         return parse(self.if_)
+
+
+class Branch(Guarded):
+    """``if`` the condition holds when the step falls due, ``goto`` there instead of doing the step."""
+
+    goto: str
 
 
 class OfferSpec(Strict):
@@ -216,22 +221,10 @@ class Step(Strict):
         return jumps
 
 
-class CloseRule(Strict):
+class CloseRule(Guarded):
     """Close the run with ``outcome`` when the condition holds (checked every day after the first)."""
 
-    if_: str = Field(alias="if")
     outcome: Outcome
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("if_")
-    @classmethod
-    def _check_if(cls, value: str) -> str:
-        return _condition(value) or value
-
-    @cached_property
-    def condition(self) -> Condition:
-        return parse(self.if_)
 
 
 class Play(Strict):

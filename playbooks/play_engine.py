@@ -33,9 +33,16 @@ from agents.structured import LlmReader
 from core.models import Account, OutboxMessage
 from playbooks import forecast, risk_cases
 from playbooks.drafting import Drafter
-from playbooks.facts import AccountFacts, ContractTerm, last_response, load_facts
+from playbooks.facts import (
+    AccountFacts,
+    ContractTerm,
+    latest_between,
+    load_facts,
+    recorded_responses,
+    response_dates,
+)
 from playbooks.forecast import ForecastConfig, load_forecast_config
-from playbooks.play_actions import ActionContext, notify, perform
+from playbooks.play_actions import ActionContext, StepCall, notify, perform
 from playbooks.play_config import Play, PlayBook, Step, load_playbook
 from playbooks.play_store import (
     STEP,
@@ -44,7 +51,7 @@ from playbooks.play_store import (
     enter_track,
     insert_run,
     last_closed,
-    load_run,
+    load_runs,
     log_event,
     open_runs,
     open_tasks,
@@ -89,6 +96,50 @@ def subjects(play: Play, account: AccountFacts, as_of: date, open_keys: set[str]
 
 
 @dataclass
+class Chunk:
+    """What the runs of a chunk of accounts need, read once for the chunk: replies and open tasks."""
+
+    runs: dict[int, RunState]
+    #: (account, play, subject) of every run open when the chunk began.
+    keys: set[tuple[int, str, str]]
+    replies: dict[int, list[date]]
+    recorded: dict[int, list[date]]
+    tasks: dict[int, list[dict[str, Any]]]
+
+    def replied(self, account_id: int, run_id: int, since: date, as_of: date) -> date | None:
+        dates = self.replies.get(account_id, []) + self.recorded.get(run_id, [])
+        return latest_between(dates, since, as_of)
+
+    def open_tasks(self, run_id: int) -> list[dict[str, Any]]:
+        return [t for t in self.tasks.get(run_id, []) if t["status"] == "open"]
+
+
+@dataclass
+class Turn:
+    """One run advancing to one date: what its steps read and where they write."""
+
+    conn: Connection
+    play: Play
+    state: RunState
+    account: AccountFacts
+    subject: Subject
+    as_of: date
+    chunk: Chunk
+    counts: Counter[str]
+    #: The subject's facts plus the run's own (day, responded...), set when the turn starts.
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def replied_since(self, since: date) -> date | None:
+        return self.chunk.replied(self.account.account_id, self.state.id, since, self.as_of)
+
+    def spec(self, track: str | None, step_id: str | None) -> Step | None:
+        for step in self.play.all_tracks().get(track or "", []):
+            if step.id == step_id:
+                return step
+        return None
+
+
+@dataclass
 class PlayEngine:
     playbook: PlayBook
     actions: ActionContext
@@ -125,6 +176,15 @@ class PlayEngine:
             engagement_days=settings.engagement_days,
         )
         runs = open_runs(conn, account_ids)
+        states = load_runs(conn, [r["id"] for r in runs.values()])
+        since = min((s.row["started_on"] for s in states.values()), default=as_of)
+        chunk = Chunk(
+            runs=states,
+            keys=set(runs),
+            replies=response_dates(conn, account_ids, since, as_of),
+            recorded=recorded_responses(conn, list(states), as_of),
+            tasks=open_tasks(conn, list(states)),
+        )
         closed = last_closed(conn, account_ids)
         cases = risk_cases.open_cases(conn, account_ids)
         for account_id in account_ids:
@@ -133,7 +193,7 @@ class PlayEngine:
                 continue
             try:
                 with conn.begin_nested():  # bad data in one account rolls back that account alone
-                    self.process_account(conn, account, as_of, runs, closed, counts)
+                    self.process_account(conn, account, as_of, runs, closed, chunk, counts)
                     if account_id in cases:
                         self.settle_case(conn, cases[account_id], account, as_of, counts)
             except (ValueError, LookupError, TypeError, KeyError) as exc:
@@ -177,7 +237,7 @@ class PlayEngine:
             )
             rows.append(row)
             counts[f"forecast.{row['category']}"] += 1
-            if row["flagged"] and not forecast.was_flagged(conn, contract_id, as_of):
+            if row["flagged"]:  # one notification per disagreement: the key holds both calls
                 counts["forecast.flagged"] += 1
                 notify(
                     conn,
@@ -204,17 +264,19 @@ class PlayEngine:
         as_of: date,
         runs: dict[tuple[int, str, str], dict[str, Any]],
         closed: dict[tuple[int, str, str], date],
+        chunk: Chunk,
         counts: Counter[str],
     ) -> None:
+        mine = [(p, s) for (a, p, s) in chunk.keys if a == account.account_id]
         for play in self.playbook.plays:
-            open_keys = {s for (a, p, s) in runs if a == account.account_id and p == play.id}
+            open_keys = {s for p, s in mine if p == play.id}
             for subject in subjects(play, account, as_of, open_keys):
                 key = (account.account_id, play.id, subject.key)
                 if key in runs:
-                    state = load_run(conn, runs[key]["id"])
-                    self.advance(conn, play, state, account, subject, as_of, counts)
+                    state = chunk.runs[runs[key]["id"]]
+                    self.advance(Turn(conn, play, state, account, subject, as_of, chunk, counts))
                 elif play.enabled:
-                    self.maybe_open(conn, play, account, subject, as_of, closed.get(key), counts)
+                    self.maybe_open(conn, play, account, subject, as_of, closed.get(key), chunk, counts)
 
     # --- opening -----------------------------------------------------------------------------
     def maybe_open(
@@ -225,6 +287,7 @@ class PlayEngine:
         subject: Subject,
         as_of: date,
         last_closed_on: date | None,
+        chunk: Chunk,
         counts: Counter[str],
     ) -> RunState | None:
         values = subject.facts
@@ -274,20 +337,12 @@ class PlayEngine:
             update_run(conn, state, risk_case_id=case_id)
         anchor = subject.contract.end_date if subject.contract else None
         enter_track(conn, state, play, "main", as_of, anchor=anchor)
-        self.advance(conn, play, state, account, subject, as_of, counts)
+        self.advance(Turn(conn, play, state, account, subject, as_of, chunk, counts))
         return state
 
     # --- advancing ---------------------------------------------------------------------------
-    def advance(
-        self,
-        conn: Connection,
-        play: Play,
-        state: RunState,
-        account: AccountFacts,
-        subject: Subject,
-        as_of: date,
-        counts: Counter[str],
-    ) -> None:
+    def advance(self, turn: Turn) -> None:
+        conn, play, state, as_of, counts = turn.conn, turn.play, turn.state, turn.as_of, turn.counts
         row = state.row
         if row["last_advanced_on"] is not None and as_of < row["last_advanced_on"]:
             counts["runs_skipped_past_date"] += 1
@@ -298,12 +353,20 @@ class PlayEngine:
             if as_of < row["snoozed_until"]:
                 return
             shift_schedule(conn, state, (row["snoozed_until"] - row["paused_on"]).days)
+            turn.chunk.tasks.update(open_tasks(conn, [state.id]))  # their due dates moved with the schedule
             update_run(conn, state, status="active", snoozed_until=None, paused_on=None)
             log_event(conn, state.id, as_of, "resumed", reason="snooze ended")
-        values = self.run_facts(conn, state, account, subject, as_of)
+        replied = turn.replied_since(row["started_on"])
+        turn.values = {
+            **turn.subject.facts,
+            "day": (as_of - row["track_started_on"]).days + 1,
+            "days_in_run": (as_of - row["started_on"]).days,
+            "responded": replied is not None,
+            "responded_on": replied,
+        }
         if as_of > row["started_on"]:
             for rule in play.close_when:
-                if rule.condition.evaluate(values):
+                if rule.condition.evaluate(turn.values):
                     close_run(conn, state, rule.outcome, as_of, by=ENGINE, reason=f"close rule: {rule.if_}")
                     counts[f"{play.id}.closed.{rule.outcome}"] += 1
                     return
@@ -314,171 +377,139 @@ class PlayEngine:
         if row["arm"] == "holdout":
             update_run(conn, state, last_advanced_on=as_of)
             return
-        self.complete_on_evidence(conn, play, state, values, as_of, counts)
-        self.escalate(conn, play, state, account, as_of, counts)
-        if not self.walk(conn, play, state, account, subject, values, as_of, counts):
+        self.complete_on_evidence(turn)
+        self.escalate(turn)
+        if not self.walk(turn):
             return  # a branch closed the run
         finished = all(s["status"] not in ("pending", "waiting") for s in state.steps)
         if finished and as_of >= max(s["due_on"] for s in state.steps):
             outcome = "completed"
             if play.anchor == "renewal":
+                values = turn.values
                 outcome = "renewed" if values.get("renewed") else "churned" if values.get("churned") else "completed"
             close_run(conn, state, outcome, as_of, by=ENGINE, reason="every step is done")
             counts[f"{play.id}.closed.{outcome}"] += 1
             return
         update_run(conn, state, last_advanced_on=as_of)
 
-    def run_facts(
-        self, conn: Connection, state: RunState, account: AccountFacts, subject: Subject, as_of: date
-    ) -> dict[str, Any]:
-        row = state.row
-        replied = last_response(conn, account.account_id, row["started_on"], as_of, state.id)
-        return {
-            **subject.facts,
-            "day": (as_of - row["track_started_on"]).days + 1,
-            "days_in_run": (as_of - row["started_on"]).days,
-            "responded": replied is not None,
-            "responded_on": replied,
-        }
-
-    def walk(
-        self,
-        conn: Connection,
-        play: Play,
-        state: RunState,
-        account: AccountFacts,
-        subject: Subject,
-        values: dict[str, Any],
-        as_of: date,
-        counts: Counter[str],
-    ) -> bool:
+    def walk(self, turn: Turn) -> bool:
         """Run every step that is due, in order; False when the run closed on the way."""
+        conn, play, state, as_of, values = turn.conn, turn.play, turn.state, turn.as_of, turn.values
         while True:
             current = next((s for s in state.steps if s["status"] in ("pending", "waiting")), None)
             if current is None or as_of < current["start_on"]:
                 return True
-            spec = _spec(play, state.row["track"], current["step"])
+            spec = turn.spec(state.row["track"], current["step"])
+            if spec is None:
+                raise LookupError(f"play {play.id} has no step {current['step']!r}; was the YAML changed?")
             if current["status"] == "waiting":
-                replied = last_response(conn, account.account_id, current["started_on"], as_of, state.id)
+                replied = turn.replied_since(current["started_on"])
                 if replied is not None:
-                    self.finish(conn, state, current, "done", as_of, f"customer replied on {replied}")
+                    self.finish(turn, current, "done", f"customer replied on {replied}")
                     target = spec.on_response or "next"
                 elif as_of >= current["deadline_on"]:
-                    self.finish(conn, state, current, "done", as_of, f"no reply by {current['deadline_on']}")
+                    self.finish(turn, current, "done", f"no reply by {current['deadline_on']}")
                     target = spec.on_timeout or "next"
                 else:
                     return True
-                if not self.jump(conn, play, state, current, target, as_of, subject):
+                if not self.jump(turn, current, target):
                     return False
                 continue
             conditions = spec.conditions
             if "only_if" in conditions and not conditions["only_if"].evaluate(values):
-                self.finish(conn, state, current, "skipped", as_of, f"only if {spec.only_if}: not the case")
+                self.finish(turn, current, "skipped", f"only if {spec.only_if}: not the case")
                 continue
             if "when" in conditions and not conditions["when"].evaluate(values):
                 if current["deadline_on"] is not None and as_of > current["deadline_on"]:
-                    self.finish(conn, state, current, "skipped", as_of, f"{spec.when}: never met by the deadline")
+                    self.finish(turn, current, "skipped", f"{spec.when}: never met by the deadline")
                     continue
                 return True
             branch = next((b for b in spec.branches if b.condition.evaluate(values)), None)
             if branch is not None:
-                self.finish(conn, state, current, "skipped", as_of, f"branch: {branch.if_} -> {branch.goto}")
-                counts[f"{play.id}.branch.{spec.id}"] += 1
-                if not self.jump(conn, play, state, current, branch.goto, as_of, subject):
+                self.finish(turn, current, "skipped", f"branch: {branch.if_} -> {branch.goto}")
+                turn.counts[f"{play.id}.branch.{spec.id}"] += 1
+                if not self.jump(turn, current, branch.goto):
                     return False
                 continue
             if spec.action == "wait_for_response":
                 update_step(conn, current, status="waiting", started_on=as_of)
                 log_event(conn, state.id, as_of, "waiting", step=spec.id, reason=f"until {current['deadline_on']}")
                 continue
-            outcome = perform(
+            call = StepCall(
                 conn,
                 self.actions,
                 state,
                 play,
                 spec,
-                account,
+                turn.account,
                 values,
                 as_of,
                 due_on=current["due_on"],
-                contract=subject.contract,
+                contract=turn.subject.contract,
             )
-            self.finish(conn, state, current, outcome.status, as_of, outcome.note, outcome.result)
-            counts[f"{play.id}.step.{outcome.status}"] += 1
+            outcome = perform(call)
+            self.finish(turn, current, outcome.status, outcome.note, outcome.result)
+            turn.counts[f"{play.id}.step.{outcome.status}"] += 1
             if outcome.status == "done" and spec.sets_stage and state.row["risk_case_id"]:
                 risk_cases.move(conn, state.row["risk_case_id"], spec.sets_stage, as_of, by=f"play:{play.id}")
 
     def finish(
-        self,
-        conn: Connection,
-        state: RunState,
-        step: dict[str, Any],
-        status: str,
-        as_of: date,
-        note: str | None,
-        result: dict[str, Any] | None = None,
+        self, turn: Turn, step: dict[str, Any], status: str, note: str | None, result: dict[str, Any] | None = None
     ) -> None:
         update_step(
-            conn,
+            turn.conn,
             step,
             status=status,
-            started_on=step["started_on"] or as_of,
-            finished_on=as_of,
+            started_on=step["started_on"] or turn.as_of,
+            finished_on=turn.as_of,
             note=note,
             result=result or step["result"] or {},
         )
-        log_event(conn, state.id, as_of, f"step_{status}", step=step["step"], reason=note, detail=result or {})
+        log_event(
+            turn.conn, turn.state.id, turn.as_of, f"step_{status}", step=step["step"], reason=note, detail=result or {}
+        )
 
-    def jump(
-        self,
-        conn: Connection,
-        play: Play,
-        state: RunState,
-        current: dict[str, Any],
-        target: str,
-        as_of: date,
-        subject: Subject,
-    ) -> bool:
+    def jump(self, turn: Turn, current: dict[str, Any], target: str) -> bool:
+        state, as_of = turn.state, turn.as_of
         if target == "next":
             return True
         if target.startswith("close:"):
-            close_run(conn, state, target[6:], as_of, by=ENGINE, reason=f"step {current['step']} closed the run")
+            close_run(turn.conn, state, target[6:], as_of, by=ENGINE, reason=f"step {current['step']} closed the run")
             return False
         positions = {s["step"]: s["position"] for s in state.steps}
         if target in positions:
             for step in state.steps:
                 if step["status"] == "pending" and step["position"] < positions[target]:
-                    self.finish(conn, state, step, "skipped", as_of, f"jumped to {target}")
+                    self.finish(turn, step, "skipped", f"jumped to {target}")
             return True
         for step in state.steps:
             if step["status"] in ("pending", "waiting"):
-                self.finish(conn, state, step, "skipped", as_of, f"left for track {target}")
-        log_event(conn, state.id, as_of, "track", step=current["step"], reason=f"entered track {target}")
-        enter_track(conn, state, play, target, as_of, anchor=subject.contract.end_date if subject.contract else None)
+                self.finish(turn, step, "skipped", f"left for track {target}")
+        log_event(turn.conn, state.id, as_of, "track", step=current["step"], reason=f"entered track {target}")
+        anchor = turn.subject.contract.end_date if turn.subject.contract else None
+        enter_track(turn.conn, state, turn.play, target, as_of, anchor=anchor)
         return True
 
-    def complete_on_evidence(
-        self, conn: Connection, play: Play, state: RunState, values: dict[str, Any], as_of: date, counts: Counter[str]
-    ) -> None:
-        for task in open_tasks(conn, state.id):
-            spec = _spec_or_none(play, task["track"], task["step"])
+    def complete_on_evidence(self, turn: Turn) -> None:
+        for task in turn.chunk.open_tasks(turn.state.id):
+            spec = turn.spec(task["track"], task["step"])
             if spec is None or "completes_when" not in spec.conditions:
                 continue
-            if spec.conditions["completes_when"].evaluate(values):
+            if spec.conditions["completes_when"].evaluate(turn.values):
                 by = f"evidence: {spec.completes_when}"
-                conn.execute(
+                turn.conn.execute(
                     update(TASK)
                     .where(TASK.c.id == task["id"])
-                    .values(status="done", completed_on=as_of, completed_by=by[:255])
+                    .values(status="done", completed_on=turn.as_of, completed_by=by[:255])
                 )
-                log_event(conn, state.id, as_of, "task_done", step=task["step"], reason=by)
-                counts[f"{play.id}.task_done_on_evidence"] += 1
+                task["status"] = "done"
+                log_event(turn.conn, turn.state.id, turn.as_of, "task_done", step=task["step"], reason=by)
+                turn.counts[f"{turn.play.id}.task_done_on_evidence"] += 1
 
-    def escalate(
-        self, conn: Connection, play: Play, state: RunState, account: AccountFacts, as_of: date, counts: Counter[str]
-    ) -> None:
-        for task in open_tasks(conn, state.id):
-            spec = _spec_or_none(play, task["track"], task["step"])
+    def escalate(self, turn: Turn) -> None:
+        conn, as_of, account = turn.conn, turn.as_of, turn.account
+        for task in turn.chunk.open_tasks(turn.state.id):
+            spec = turn.spec(task["track"], task["step"])
             if spec is None or spec.escalate_to is None or task["escalated_on"] is not None:
                 continue
             if as_of <= task["due_on"] + timedelta(days=spec.escalate_after_days or 0):
@@ -494,22 +525,22 @@ class PlayEngine:
                 subject=f"Overdue at {account.name}: {task['title']}"[:512],
                 body=(
                     f"{task['title']}\n\nOwner: {task['assignee'] or task['owner_role']}; due {task['due_on']}, "
-                    f"still open on {as_of}. Play: {play.name}."
+                    f"still open on {as_of}. Play: {turn.play.name}."
                 ),
                 key=f"escalation:task:{task['id']}",
-                run_id=state.id,
+                run_id=turn.state.id,
                 as_of=as_of,
             )
             log_event(
                 conn,
-                state.id,
+                turn.state.id,
                 as_of,
                 "escalated",
                 step=task["step"],
                 reason=f"task {task['id']} overdue",
                 detail={"to": spec.escalate_to, "task_id": task["id"]},
             )
-            counts[f"{play.id}.escalated"] += 1
+            turn.counts[f"{turn.play.id}.escalated"] += 1
 
     # --- risk cases --------------------------------------------------------------------------
     def settle_case(
@@ -526,20 +557,6 @@ class PlayEngine:
         else:
             return
         counts["risk_cases_closed"] += int(moved)
-
-
-def _spec(play: Play, track: str, step_id: str) -> Step:
-    spec = _spec_or_none(play, track, step_id)
-    if spec is None:
-        raise LookupError(f"play {play.id} has no step {step_id!r} in track {track!r}; was the YAML changed?")
-    return spec
-
-
-def _spec_or_none(play: Play, track: str | None, step_id: str | None) -> Step | None:
-    for step in play.all_tracks().get(track or "", []):
-        if step.id == step_id:
-            return step
-    return None
 
 
 def close_run(conn: Connection, state: RunState, outcome: str, as_of: date, *, by: str, reason: str) -> None:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from core.models import PlayEvent, PlayRun, PlayStep, Task
+from core.models import Account, PlayEvent, PlayRun, PlayStep, Task
 from core.models.plays import OPEN_RUN_STATUSES
 from playbooks.play_config import Play, Step
 
@@ -67,6 +67,18 @@ def open_runs(conn: Connection, account_ids: list[int]) -> dict[tuple[int, str, 
     return {(r["account_id"], r["play"], r["subject"]): dict(r) for r in rows}
 
 
+def churned_with_open_runs(conn: Connection, as_of: date) -> list[int]:
+    """Accounts that left while a play was working on them: their runs still need closing."""
+    return list(
+        conn.execute(
+            select(RUN.c.account_id)
+            .join(Account, Account.id == RUN.c.account_id)
+            .where(RUN.c.status.in_(OPEN_RUN_STATUSES), Account.churned_on <= as_of)
+            .distinct()
+        ).scalars()
+    )
+
+
 def last_closed(conn: Connection, account_ids: list[int]) -> dict[tuple[int, str, str], date]:
     """The latest close date per (account, play, subject), for the reopen cool-down."""
     rows = conn.execute(
@@ -88,17 +100,24 @@ def insert_run(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_run(conn: Connection, run_id: int) -> RunState:
-    row = conn.execute(select(RUN).where(RUN.c.id == run_id)).mappings().first()
-    if row is None:
+    state = load_runs(conn, [run_id]).get(run_id)
+    if state is None:
         raise LookupError(f"no play run {run_id}")
-    state = RunState(dict(row))
-    state.steps = [
-        dict(r)
-        for r in conn.execute(
-            select(STEP).where(STEP.c.run_id == run_id, STEP.c.track == row["track"]).order_by(STEP.c.position)
-        ).mappings()
-    ]
     return state
+
+
+def load_runs(conn: Connection, run_ids: list[int]) -> dict[int, RunState]:
+    """Runs with their current track's steps, in two queries however many runs there are."""
+    if not run_ids:
+        return {}
+    states = {r["id"]: RunState(dict(r)) for r in conn.execute(select(RUN).where(RUN.c.id.in_(run_ids))).mappings()}
+    for step in conn.execute(
+        select(STEP).where(STEP.c.run_id.in_(run_ids)).order_by(STEP.c.run_id, STEP.c.position)
+    ).mappings():
+        state = states[step["run_id"]]
+        if step["track"] == state.row["track"]:
+            state.steps.append(dict(step))
+    return states
 
 
 def update_run(conn: Connection, state: RunState, **values: Any) -> None:
@@ -154,6 +173,9 @@ def enter_track(conn: Connection, state: RunState, play: Play, track: str, as_of
         for n, step in enumerate(steps)
     ]
     conn.execute(insert(STEP), rows)
+    for row in rows:
+        if row["status"] == "skipped":
+            log_event(conn, state.id, as_of, "step_skipped", step=row["step"], reason=row["note"])
     update_run(conn, state, track=track, track_started_on=as_of)
     state.steps = [
         dict(r)
@@ -190,10 +212,12 @@ def shift_schedule(conn: Connection, state: RunState, days: int) -> None:
     ]
 
 
-def open_tasks(conn: Connection, run_id: int) -> list[dict[str, Any]]:
-    return [
-        dict(r)
-        for r in conn.execute(
-            select(TASK).where(and_(TASK.c.run_id == run_id, TASK.c.status == "open")).order_by(TASK.c.id)
-        ).mappings()
-    ]
+def open_tasks(conn: Connection, run_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Open tasks by run, in one query."""
+    found: dict[int, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
+    if run_ids:
+        for task in conn.execute(
+            select(TASK).where(TASK.c.run_id.in_(run_ids), TASK.c.status == "open").order_by(TASK.c.id)
+        ).mappings():
+            found[task["run_id"]].append(dict(task))
+    return found

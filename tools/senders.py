@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -53,10 +54,7 @@ class Retry:
     attempts: int = 3
     backoff_max_seconds: float = 10.0
 
-    def run(self, what: str, call: object, transient: type[BaseException] | tuple[type[BaseException], ...]) -> None:
-        def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, transient)
-
+    def run(self, what: str, call: Callable[[], None], retryable: Callable[[BaseException], bool]) -> None:
         try:
             for attempt in Retrying(
                 retry=retry_if_exception(retryable),
@@ -66,7 +64,7 @@ class Retry:
                 reraise=False,
             ):
                 with attempt:
-                    call()  # type: ignore[operator]
+                    call()
         except RetryError as exc:
             cause = exc.last_attempt.exception()
             raise SendFailed(f"{what}: {_describe(cause)} (after {self.attempts} attempts)") from cause
@@ -115,9 +113,8 @@ class SmtpSender:
                     raise _TransientSmtp(_describe(exc)) from exc
                 raise
 
-        transient = (_TransientSmtp, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
         try:
-            self.retry.run(f"SMTP {self.host}:{self.port}", deliver, transient)
+            self.retry.run(f"SMTP {self.host}:{self.port}", deliver, _smtp_transient)
         except (smtplib.SMTPException, OSError) as exc:
             raise SendFailed(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
 
@@ -134,6 +131,13 @@ class SmtpSender:
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(email)
+
+
+def _smtp_transient(exc: BaseException) -> bool:
+    """4xx answers, dropped or refused connections and timeouts; an SMTP 5xx (also an OSError) is final."""
+    if isinstance(exc, _TransientSmtp | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 class _TransientHttp(Exception):
@@ -159,6 +163,6 @@ class WebhookSender:
             response.raise_for_status()
 
         try:
-            self.retry.run("webhook", post, (_TransientHttp, httpx.TransportError))
+            self.retry.run("webhook", post, lambda exc: isinstance(exc, _TransientHttp | httpx.TransportError))
         except httpx.HTTPError as exc:
             raise SendFailed(f"webhook: {_describe(exc)}") from exc

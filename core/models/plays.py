@@ -111,6 +111,7 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("run_id", "track", "step", name="uq_task_step"),
         Index("ix_task_status_due", "status", "due_on"),
+        Index("ix_task_run_status", "run_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

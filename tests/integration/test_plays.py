@@ -12,13 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.models import Account, Offer, OutboxMessage, PlayRun, PlayStep, RiskCase, RiskCaseStage, Task, UsageSnapshot
 from playbooks import play_controls
 from playbooks.play_engine import in_holdout
+from playbooks.risk_cases import case_stats
 from sources.importer import import_records
 from tests.integration.helpers import AS_OF
 from tests.integration.play_support import (
@@ -168,7 +169,12 @@ def test_champion_departure_without_a_reply_then_a_new_champion_closes_it_recove
     assert all(m["status"] != "drafted" for m in _messages(book.engine, recovered["id"]))
     with book.engine.connect() as conn:
         case = conn.execute(select(RiskCase).where(RiskCase.id == recovered["risk_case_id"])).mappings().one()
+        stats = case_stats(conn, day(16))
     assert (case["outcome"], case["closed_on"]) == ("recovered", day(6))
+    # time to resolve is measured from the stage history: opened day 1, recovered day 6
+    assert stats.resolved == {"recovered": 1} and stats.median_days_to_resolve["recovered"] == 5
+    assert stats.open_by_stage == {"saving": 1}  # the first account's case, still being worked
+    assert stats.open_cases[0][1:] == ("saving", 2, 15)  # in saving since day 14, open since day 1
 
 
 def test_nps_detractor_hour_deadlines_escalation_and_follow_up_survey(book: Book) -> None:
@@ -396,3 +402,36 @@ def test_holdout_accounts_get_no_steps_and_keep_their_arm(book: Book, database_u
             assert _tasks(book.engine, run_row["id"]) == [] and _messages(book.engine, run_row["id"]) == []
         else:
             assert "done identify" in diary(book.engine, run_row["id"])[1]
+
+
+def test_only_a_step_marked_auto_send_skips_the_person_who_approves(book: Book) -> None:
+    playbook, _ = configs()
+    raw = playbook.model_dump(mode="json", by_alias=True)
+    usage = next(p for p in raw["plays"] if p["id"] == "usage_decline")
+    next(s for s in usage["steps"] if s["id"] == "email_champion")["auto_send"] = True
+    auto = type(playbook).model_validate(raw)
+    first, second = book.planted("usage_decline")
+    walk(book.engine, [book.account_id(first)], 2, playbook=auto)
+    walk(book.engine, [book.account_id(second)], 2)
+    sent_by_play = _messages(book.engine, run_of(book.engine, book.account_id(first), "usage_decline")["id"])
+    held = _messages(book.engine, run_of(book.engine, book.account_id(second), "usage_decline")["id"])
+    [auto_email] = [m for m in sent_by_play if m["audience"] == "customer"]
+    assert auto_email["status"] == "approved" and auto_email["auto_send"]
+    assert auto_email["approved_by"] == "auto-send: play usage_decline step email_champion"
+    [email] = [m for m in held if m["audience"] == "customer"]
+    assert email["status"] == "drafted" and email["approved_by"] is None
+
+
+def test_a_customer_who_leaves_mid_play_has_its_runs_closed_lost_by_the_next_cycle(book: Book) -> None:
+    account_id = book.account_id(book.planted("usage_decline")[0])
+    advance(book.engine, day(1), [account_id])
+    with book.engine.begin() as conn:
+        conn.execute(update(Account).where(Account.id == account_id).values(status="churned", churned_on=day(3)))
+    _, result = run(book.engine, book.database_url, day(4), agents=["product_health"])
+    assert result["status"] == "succeeded"
+    closed = run_of(book.engine, account_id, "usage_decline")
+    assert (closed["status"], closed["outcome"], closed["closed_on"]) == ("closed", "lost", day(4))
+    with book.engine.connect() as conn:
+        case = conn.execute(select(RiskCase).where(RiskCase.id == closed["risk_case_id"])).mappings().one()
+    assert (case["stage"], case["outcome"]) == ("lost", "lost")
+    assert {t["status"] for t in _tasks(book.engine, closed["id"])} == {"cancelled"}
