@@ -11,7 +11,21 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Engine
 
-from core.models import AgentOutput, AgentRun, Alert, Contact, Interaction, Invoice, Scorecard, SurveyResponse
+from core.models import (
+    Account,
+    AgentOutput,
+    AgentRun,
+    Alert,
+    Contact,
+    Interaction,
+    Invoice,
+    Offer,
+    OutboxMessage,
+    PlayRun,
+    RiskCase,
+    Scorecard,
+    SurveyResponse,
+)
 from evals.alert_labels import EXPECTED, evaluate, read_labels
 from playbooks.scorecards import account_ids_for
 from sources.synthetic import text as pools
@@ -127,17 +141,20 @@ def test_manipulative_text_changes_nothing_but_honest_sentiment(
                 text("SELECT a.external_id, s.score FROM scorecard s JOIN account a ON a.id = s.account_id")
             ).all()
         )
-    # The texts read as neither threats nor cancellations.
+    plays_with = _plays(engine, planted)
+    # The texts read as neither threats nor cancellations, and ask for nothing that happens.
     for account, alerts in with_text.items():
         assert not {t for _, t, _ in alerts} & {"escalation", "cancel_intent"}, account
-    # Remove the manipulative texts and run again on a clean slate: the same alerts and scores.
+    assert not any(kind == "discount" for _, kind in plays_with["offers"]), "no text can propose a discount"
+    # Remove the manipulative texts and run again on a clean slate: the same alerts, scores and plays.
     with engine.begin() as conn:
         for line in pools.MANIPULATIVE:
             conn.execute(delete(Interaction).where(Interaction.body.contains(line)))
-        conn.execute(delete(Alert))
-        conn.execute(delete(Scorecard))
+        for table in (Offer, OutboxMessage, PlayRun, RiskCase, Alert, Scorecard):
+            conn.execute(delete(table))
     run(engine, database_url, AS_OF)
     assert {a: _alerts(engine, a) for a in planted} == with_text
+    assert _plays(engine, planted) == plays_with
     with engine.connect() as conn:
         after = dict(
             conn.execute(
@@ -145,6 +162,22 @@ def test_manipulative_text_changes_nothing_but_honest_sentiment(
             ).all()
         )
     assert {a: after[a] for a in planted} == {a: scores[a] for a in planted}
+
+
+def _plays(engine: Engine, accounts: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """The plays opened and the offers proposed on these accounts, by what they are rather than by id."""
+    with engine.connect() as conn:
+        runs = conn.execute(
+            select(Account.external_id, PlayRun.play)
+            .join(PlayRun, PlayRun.account_id == Account.id)
+            .where(Account.external_id.in_(accounts))
+        ).all()
+        offers = conn.execute(
+            select(Account.external_id, Offer.kind)
+            .join(Offer, Offer.account_id == Account.id)
+            .where(Account.external_id.in_(accounts))
+        ).all()
+    return {"runs": {tuple(r) for r in runs}, "offers": {tuple(o) for o in offers}}  # type: ignore[misc]
 
 
 def test_stakeholder_map_names_roles_quotes_and_departures(
