@@ -122,7 +122,7 @@ def forecast_row(
         "probability": rule.probability,
         "arr": arr,
         "weighted_arr": (arr * Decimal(str(rule.probability))).quantize(Decimal("0.01")),
-        "rule": rule.if_[:64],
+        "rule": rule.if_,
         "facts": evidence | {"timeline": facts["timeline"], "milestones_late": facts["milestones_late"]},
         "csm_category": csm,
         "csm_called_on": call[1] if call else None,

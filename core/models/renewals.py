@@ -33,7 +33,7 @@ class RenewalForecast(SQLModel, table=True):
     probability: float
     arr: Decimal = Field(sa_type=Money)
     weighted_arr: Decimal = Field(sa_type=Money)
-    rule: str = Field(max_length=64)
+    rule: str = Field(sa_type=Text)
     facts: dict = Field(default_factory=dict, sa_type=JSONType)
     csm_category: str | None = Field(default=None, max_length=16)
     csm_called_on: date | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-23 09:38:38.578971
+Create Date: 2026-11-23 11:22:52.630062
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def upgrade() -> None:
     sa.Column('probability', sa.Float(), nullable=False),
     sa.Column('arr', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('weighted_arr', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('rule', sa.Text(), nullable=False),
     sa.Column('facts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('csm_category', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('csm_called_on', sa.Date(), nullable=True),
