@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, func, select
 
+from agents.llm import build_chat_model, build_reader
+from agents.structured import LlmStats
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.plays import load_configs
@@ -17,6 +19,7 @@ from playbooks.artifacts import TITLES, write_artifacts
 from playbooks.drafting import Drafter
 from playbooks.facts import load_facts
 from playbooks.forecast import CATEGORIES, record_call
+from playbooks.play_config import Play, PlayBook
 from playbooks.timeline import milestones_for_runs, renewal_run_for, worst
 
 renewals_app = typer.Typer(
@@ -39,6 +42,13 @@ def _contract(conn: Connection, external_id: str) -> dict:
     if row is None:
         raise CliError(f"no contract {external_id!r}", "list renewals with `watchtower renewals`")
     return dict(row)
+
+
+def _renewal_play(playbook: PlayBook) -> Play:
+    renewal = next((p for p in playbook.plays if p.anchor == "renewal"), None)
+    if renewal is None:
+        raise CliError("no renewal play in config/plays.yaml", "add one with anchor: renewal")
+    return renewal
 
 
 @renewals_app.callback()
@@ -117,9 +127,7 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     require_schema(app.engine)
     day = parse_date(as_of, option="--as-of") or app.today()
     playbook, rules = load_configs()
-    renewal = next((p for p in playbook.plays if p.anchor == "renewal"), None)
-    if renewal is None:
-        raise CliError("no renewal play in config/plays.yaml", "add one with anchor: renewal")
+    renewal = _renewal_play(playbook)
     with app.engine.connect() as conn:
         c = _contract(conn, contract)
         run = renewal_run_for(conn, c["id"], renewal.id)
@@ -214,9 +222,12 @@ def document_command(
     app = app_context(ctx)
     require_schema(app.engine)
     day = parse_date(as_of, option="--as-of") or app.today()
+    playbook, _ = load_configs()
+    model = build_chat_model(app.settings)
+    drafter = Drafter(build_reader(app.settings, model, stats=LlmStats()) if model is not None else None)
     with app.engine.begin() as conn:
         c = _contract(conn, contract)
-        run = renewal_run_for(conn, c["id"])
+        run = renewal_run_for(conn, c["id"], _renewal_play(playbook).id)
         if run is None:
             raise CliError(f"{contract} has no renewal timeline yet", "it starts at T-120 (T-180 below Green)")
         if (
@@ -224,11 +235,18 @@ def document_command(
             or conn.execute(select(Artifact.id).where(Artifact.run_id == run["id"], Artifact.kind == kind)).first()
             is None
         ):
-            facts = load_facts(conn, [c["account_id"]], day)[c["account_id"]]
+            settings = playbook.settings
+            facts = load_facts(
+                conn,
+                [c["account_id"]],
+                day,
+                scorecard_max_age_days=settings.scorecard_max_age_days,
+                engagement_days=settings.engagement_days,
+            )[c["account_id"]]
             term = next(t for t in facts.contracts if t.id == c["id"])
             write_artifacts(
                 conn,
-                Drafter(),
+                drafter,
                 kinds=[kind],
                 run_id=run["id"],
                 account=facts,

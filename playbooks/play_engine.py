@@ -45,6 +45,7 @@ from playbooks.forecast import ForecastConfig, load_forecast_config
 from playbooks.play_actions import ActionContext, StepCall, notify, perform
 from playbooks.play_config import Play, PlayBook, Step, load_playbook
 from playbooks.play_store import (
+    ENGINE,
     STEP,
     TASK,
     RunState,
@@ -64,7 +65,6 @@ from playbooks.timeline import milestones_for_runs
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-ENGINE = "play engine"
 #: Outcomes that end the work: unfinished steps and tasks are cancelled, unsent drafts discarded.
 _ABANDON = frozenset({"recovered", "lost", "expired", "withdrawn", "churned"})
 
@@ -547,7 +547,7 @@ class PlayEngine:
         self, conn: Connection, case_id: int, account: AccountFacts, as_of: date, counts: Counter[str]
     ) -> None:
         """Apply the playbook's case rules to a case no run is working on any more."""
-        if risk_cases.other_open_runs(conn, case_id, run_id=-1):
+        if risk_cases.other_open_runs(conn, case_id):
             return
         rules = self.playbook.risk_cases
         if rules.lost.evaluate(account.values):
@@ -590,7 +590,7 @@ def close_run(conn: Connection, state: RunState, outcome: str, as_of: date, *, b
         return
     if outcome in ("lost", "churned"):
         risk_cases.move(conn, case_id, "lost", as_of, by=by)
-    elif outcome == "recovered" and not risk_cases.other_open_runs(conn, case_id, state.id):
+    elif outcome == "recovered" and not risk_cases.other_open_runs(conn, case_id, but=state.id):
         risk_cases.move(conn, case_id, "recovered", as_of, by=by)
 
 

@@ -57,14 +57,12 @@ def move(conn: Connection, case_id: int, stage: str, as_of: date, *, by: str) ->
     return True
 
 
-def other_open_runs(conn: Connection, case_id: int, run_id: int) -> int:
-    return len(
-        conn.execute(
-            select(PlayRun.id).where(
-                PlayRun.risk_case_id == case_id, PlayRun.id != run_id, PlayRun.status.in_(OPEN_RUN_STATUSES)
-            )
-        ).all()
-    )
+def other_open_runs(conn: Connection, case_id: int, *, but: int | None = None) -> int:
+    """Open runs working on the case, leaving out run ``but`` (the one closing now)."""
+    query = select(PlayRun.id).where(PlayRun.risk_case_id == case_id, PlayRun.status.in_(OPEN_RUN_STATUSES))
+    if but is not None:
+        query = query.where(PlayRun.id != but)
+    return len(conn.execute(query).all())
 
 
 def open_cases(conn: Connection, account_ids: list[int]) -> dict[int, int]:

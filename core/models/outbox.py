@@ -7,8 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-OUTBOX_STATUSES = ("drafted", "approved", "sent", "discarded")
-
 
 class OutboxMessage(SQLModel, table=True):
     """drafted -> approved -> sent, or discarded; a failed send stays approved with its error and attempts.
