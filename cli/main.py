@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import calibrate, data, outbox, plays, renewals, run, score, seed, summary
+from cli import approvals, calibrate, data, outbox, plays, renewals, run, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -75,6 +75,11 @@ app.add_typer(plays.tasks_app, name="tasks")
 app.add_typer(plays.experiments_app, name="experiments")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(renewals.renewals_app, name="renewals")
+app.add_typer(approvals.users_app, name="users")
+app.add_typer(approvals.tokens_app, name="tokens")
+app.add_typer(approvals.approvals_app, name="approvals")
+app.add_typer(approvals.offers_app, name="offers")
+app.command("web")(approvals.web_command)
 
 
 def main() -> None:

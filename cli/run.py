@@ -18,6 +18,9 @@ from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_confi
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.llm import build_chat_model
 from agents.schedule import due_groups
+from approvals.escalation import escalate_overdue
+from approvals.policy import load_policy
+from approvals.resume import resume_settled
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.plays import play_engine, show_counts
@@ -195,9 +198,8 @@ def serve_command(
     config: Annotated[Path | None, typer.Option("--config", help="Watchtower policy YAML.")] = None,
 ) -> None:
     """Run the in-process scheduler: reviews fall due by agent cadence and segment (see config/watchtowers.yaml),
-    plays advance with them, and approved messages go out through the configured senders every tick.
-
-    The web API (and POST /events) joins this process in a later release; today it runs the scheduler only.
+    plays advance with them, overdue approvals escalate, settled offers resume their paused agent runs, and
+    approved messages go out through the configured senders every tick. The web app is `watchtower web`.
     """
     app = app_context(ctx)
     require_schema(app.engine)
@@ -228,6 +230,14 @@ def serve_command(
             }
             result = run_cycle(cycle, request)
             show_run(app, result["run_id"])
+        if not dry_run:  # overdue approvals escalate; settled offers resume the agent runs waiting on them
+            now = datetime.now(UTC)
+            approval_policy = load_policy()
+            for item in escalate_overdue(app.engine, approval_policy, now=now):
+                console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
+            resumed = resume_settled(app.engine, app.settings.database_url, approval_policy, now=now)
+            if resumed:
+                console.print(f"approvals: resumed {len(resumed)} paused agent run(s)")
         senders = senders_from(app.settings)
         if senders and not dry_run:  # approved messages (and earlier failures) go out every tick
             sent = send_approved(app.engine, senders, now=datetime.now(UTC))

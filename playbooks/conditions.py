@@ -63,7 +63,7 @@ class Condition:
 
     def evidence(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The value of every fact the condition read: what a run records as the reason it opened."""
-        return {name: _json_safe(lookup(facts, name)) for name in self.names}
+        return {name: json_safe(lookup(facts, name)) for name in self.names}
 
 
 def parse(source: str) -> Condition:
@@ -178,13 +178,13 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
         return False
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return str(value)
 
 

@@ -14,10 +14,11 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 
+from approvals.audit import record
 from core.models import OutboxMessage
 from core.settings import Settings
 from tools.senders import Outgoing, Retry, Sender, SendFailed, SmtpSender, WebhookSender
@@ -45,8 +46,9 @@ def approve(
     now: datetime,
     subject: str | None = None,
     body: str | None = None,
+    reason: str | None = None,
 ) -> None:
-    """A person approves a draft, optionally editing it first; only drafts can be approved."""
+    """A person approves a draft, optionally editing it first; only drafts can be approved. Audited."""
     if not by or not by.strip():
         raise OutboxError("say who approves (--by)")
     message = _message(conn, message_id)
@@ -60,9 +62,22 @@ def approve(
     )
     if done.rowcount != 1:
         raise OutboxError(f"message {message_id} changed while being approved; look again")
+    record(
+        conn,
+        at=now,
+        actor=by.strip(),
+        actor_kind="person",
+        action="approve",
+        entity="outbox_message",
+        entity_id=message_id,
+        account_id=message["account_id"],
+        before={"status": "drafted", **{k: message[k] for k in edits}},
+        after={"status": "approved", **edits},
+        reason=reason,
+    )
 
 
-def discard(conn: Connection, message_id: int, *, by: str, reason: str) -> None:
+def discard(conn: Connection, message_id: int, *, by: str, reason: str, now: datetime | None = None) -> None:
     if not by or not reason or not reason.strip():
         raise OutboxError("say who discards the message (--by) and why (--reason)")
     message = _message(conn, message_id)
@@ -72,6 +87,19 @@ def discard(conn: Connection, message_id: int, *, by: str, reason: str) -> None:
         update(OUTBOX)
         .where(OUTBOX.c.id == message_id, OUTBOX.c.status.in_(("drafted", "approved")))
         .values(status="discarded", discarded_by=by.strip(), discard_reason=reason.strip())
+    )
+    record(
+        conn,
+        at=now or datetime.now(UTC),
+        actor=by.strip(),
+        actor_kind="person",
+        action="discard",
+        entity="outbox_message",
+        entity_id=message_id,
+        account_id=message["account_id"],
+        before={"status": message["status"]},
+        after={"status": "discarded"},
+        reason=reason.strip(),
     )
 
 

@@ -9,13 +9,15 @@ step marked ``auto_send`` in YAML skips the person who approves them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from approvals.policy import ApprovalPolicy, load_policy
+from approvals.queue import Actor, OfferError, submit
 from core.models import Offer, OutboxMessage
 from playbooks.artifacts import write_artifacts
 from playbooks.drafting import Drafter, template_values
@@ -43,6 +45,8 @@ class ActionContext:
     playbook: PlayBook
     drafter: Drafter
     now: datetime
+    #: Routes the offers plays propose; the policy, never the play, decides who must approve them.
+    approvals: ApprovalPolicy = field(default_factory=load_policy)
 
 
 def owner_address(ctx: ActionContext, account: AccountFacts, role: str) -> str | None:
@@ -285,23 +289,24 @@ def _offer(call: StepCall) -> StepOutcome:
         terms.setdefault("renewal_arr", renewing.arr)
         terms.setdefault("renewal_on", renewing.end_date.isoformat())
         impact = impact if impact is not None else Decimal("0.00")
-    offer_id = call.conn.execute(
-        insert(OFFER)
-        .values(
+    try:
+        submitted = submit(
+            call.conn,
+            call.ctx.approvals,
             account_id=call.account.account_id,
             contract_id=renewing.id if renewing else None,
             kind=spec.kind,
             terms=terms,
             arr_impact=impact,
-            requester_kind="play",
-            requester=f"play:{call.play.id}",
+            requester=Actor(f"play:{call.play.id}", "play"),
             run_id=call.state.id,
             rationale=fill(spec.rationale, call.values()),
             evidence=_evidence(call.facts),
-            status="proposed",
+            now=call.ctx.now,
             created_on=call.as_of,
             dedupe_key=call.key,
         )
-        .returning(OFFER.c.id)
-    ).scalar_one()
-    return StepOutcome("done", f"{spec.kind} offer proposed for approval", {"offer_id": offer_id})
+    except OfferError as exc:
+        return StepOutcome("skipped", f"offer not proposed: {exc}")
+    offer_id = submitted.offer_id
+    return StepOutcome("done", f"{spec.kind} offer proposed for approval ({submitted.message})", {"offer_id": offer_id})

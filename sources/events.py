@@ -1,8 +1,9 @@
-"""Market events pushed to Watchtower (the web API exposes this as ``POST /events``).
+"""Usage and market events pushed to Watchtower (the web API exposes this as ``POST /events``).
 
-An event is one market-signal row in the import format; it goes through the
+An event is one row in the import format of its kind; a batch goes through the
 same validation and upsert as a file import, so a bad event is refused with
-the field named and nothing written, and a repeated event changes nothing.
+its position and field named and nothing of the batch written, and a repeated
+event changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ from sqlalchemy import Engine
 
 from sources.importer import ImportResult, import_records
 
+#: Event kinds and the import entity each one is.
+EVENT_KINDS = {"usage": "usage_snapshot", "market_signal": "market_signal"}
 
-def ingest_events(engine: Engine, events: list[dict[str, Any]], *, source: str = "POST /events") -> ImportResult:
-    return import_records(engine, "market_signal", events, source=source)
+
+class UnknownEventKind(ValueError):
+    pass
+
+
+def ingest_events(
+    engine: Engine, events: list[dict[str, Any]], *, kind: str = "market_signal", source: str = "POST /events"
+) -> ImportResult:
+    if kind not in EVENT_KINDS:
+        raise UnknownEventKind(f"type: {kind!r} is not an event kind; use one of {', '.join(EVENT_KINDS)}")
+    return import_records(engine, EVENT_KINDS[kind], events, source=source)

@@ -1,6 +1,8 @@
 """SQLModel tables; importing this package registers them all."""
 
 from core.models.accounts import Account, Contact, Contract
+from core.models.approvals import Approval, ApprovalDecision
+from core.models.audit import AuditEvent
 from core.models.billing import Invoice
 from core.models.imports import ImportRun
 from core.models.interactions import Interaction, InteractionParticipant
@@ -13,6 +15,7 @@ from core.models.renewals import Artifact, RenewalCall, RenewalForecast
 from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
+from core.models.users import ApiToken, AppUser, WebSession
 from core.models.watchtower import AgentOutput, AgentRun, Alert, LlmCacheEntry, StakeholderMovement
 
 __all__ = [
@@ -21,7 +24,12 @@ __all__ = [
     "AgentOutput",
     "AgentRun",
     "Alert",
+    "ApiToken",
+    "AppUser",
+    "Approval",
+    "ApprovalDecision",
     "Artifact",
+    "AuditEvent",
     "Contact",
     "Contract",
     "CsmAssessment",
@@ -47,4 +55,5 @@ __all__ = [
     "SurveyResponse",
     "Task",
     "UsageSnapshot",
+    "WebSession",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Text
@@ -32,6 +32,9 @@ class Offer(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="play_run.id", ondelete="SET NULL")
     rationale: str = Field(sa_type=Text)
     evidence: list[str] = Field(default_factory=list, sa_type=JSONType)
-    status: str = Field(default="proposed", max_length=16, index=True)
+    status: str = Field(default="proposed", max_length=16, index=True)  # proposed | approved | rejected
     created_on: date
     dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
+    #: The LangGraph thread of the agent run waiting on this offer's decision, when an agent proposed it.
+    thread_id: str | None = Field(default=None, max_length=128)
+    settled_at: datetime | None = None

@@ -1,0 +1,53 @@
+"""The FastAPI application: JSON API under /api, POST /events, the web pages, and /health.
+
+``create_app`` takes its engine, settings, policy and clock from the caller,
+so tests and ``watchtower web`` build the same app against different databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Engine, text
+
+from api.deps import LoginRequired, utcnow
+from api.routes import approvals, events, offers, web
+from approvals.policy import ApprovalPolicy, load_policy
+from core.db import make_engine
+from core.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    policy: ApprovalPolicy | None = None,
+    policy_path: Path | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="Watchtower", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.policy = policy or load_policy(policy_path)
+    app.state.clock = clock
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        with app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.exception_handler(LoginRequired)
+    def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    app.include_router(approvals.router)
+    app.include_router(offers.router)
+    app.include_router(events.router)
+    app.include_router(web.router)
+    return app

@@ -1,0 +1,30 @@
+"""POST /events: usage and market-signal events, validated like an import, all or nothing per batch."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import ApiUser, Db
+from sources.errors import ImportFailed
+from sources.events import ingest_events
+
+router = APIRouter(tags=["events"])
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["usage", "market_signal"]
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/events", status_code=202)
+def post_events(body: EventBatch, user: ApiUser, engine: Db) -> dict[str, Any]:
+    try:
+        result = ingest_events(engine, body.events, kind=body.type, source=f"POST /events ({user.username})")
+    except ImportFailed as exc:
+        raise HTTPException(422, {"message": str(exc), "errors": [str(e) for e in exc.errors]}) from None
+    return {"rows": result.rows, "inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged}

@@ -1,0 +1,216 @@
+"""Offers enter the queue here: typed, routed by the policy, audited, in the proposer's transaction.
+
+Whoever proposes (a person, an agent run, a play step) gets the same path: the
+terms are validated, the routing facts computed, the chain routed, and the
+offer, its approval and the audit events are written together. An offer the
+policy does not cover is recorded as rejected with the reason, so the
+proposer sees why, and nothing is ever approved by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from approvals.audit import record
+from approvals.policy import ApprovalPolicy, NoRuleMatched, next_due, route
+from approvals.terms import OfferTerms, TermsError, read_terms, routing_facts
+from core.models import Account, Approval, Contract, Offer, Scorecard
+
+OFFER = Offer.__table__  # type: ignore[attr-defined]
+APPROVAL = Approval.__table__  # type: ignore[attr-defined]
+ACCOUNT = Account.__table__  # type: ignore[attr-defined]
+CONTRACT = Contract.__table__  # type: ignore[attr-defined]
+SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in person with a role, or an agent, play or the system (which can never decide)."""
+
+    name: str
+    kind: str = "person"  # person | agent | play | system
+    role: str | None = None
+    user_id: int | None = None
+
+
+class OfferError(ValueError):
+    """An offer that cannot be proposed as given; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    offer_id: int
+    approval_id: int
+    status: str  # pending | rejected
+    message: str
+
+
+def account_facts(conn: Connection, account_id: int) -> dict[str, Any]:
+    account = conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == account_id)).mappings().first()
+    if account is None:
+        raise OfferError(f"no account {account_id}")
+    card = (
+        conn.execute(
+            select(SCORECARD.c.band, SCORECARD.c.score, SCORECARD.c.trend, SCORECARD.c.as_of)
+            .where(SCORECARD.c.account_id == account_id)
+            .order_by(SCORECARD.c.as_of.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return {
+        "id": account["id"],
+        "external_id": account["external_id"],
+        "name": account["name"],
+        "owner_csm": account["owner_csm"],
+        "arr": float(account["arr"]) if account["arr"] is not None else None,
+        "segment": account["segment"],
+        "band": card["band"] if card else None,
+        "score": card["score"] if card else None,
+        "trend": card["trend"] if card else None,
+        "scored_on": card["as_of"] if card else None,
+    }
+
+
+def _base_arr(conn: Connection, account: dict[str, Any], contract_id: int | None) -> Decimal | None:
+    if contract_id is not None:
+        row = conn.execute(select(CONTRACT.c.arr, CONTRACT.c.account_id).where(CONTRACT.c.id == contract_id)).first()
+        if row is None or row.account_id != account["id"]:
+            raise OfferError(f"contract {contract_id} is not a contract of account {account['external_id']}")
+        if row.arr is not None:
+            return Decimal(row.arr)
+    return Decimal(str(account["arr"])) if account["arr"] is not None else None
+
+
+def facts_for(
+    conn: Connection, account_id: int, kind: str, terms: OfferTerms, contract_id: int | None, arr_impact: Any
+) -> dict[str, Any]:
+    account = account_facts(conn, account_id)
+    try:
+        facts = routing_facts(
+            kind,
+            terms,
+            base_arr=_base_arr(conn, account, contract_id),
+            arr_impact=Decimal(str(arr_impact)) if arr_impact is not None else None,
+        )
+    except TermsError as exc:
+        raise OfferError(str(exc)) from None
+    facts["account"] = {k: account[k] for k in ("arr", "segment", "band")}
+    return facts
+
+
+def submit(
+    conn: Connection,
+    policy: ApprovalPolicy,
+    *,
+    account_id: int,
+    kind: str,
+    terms: dict[str, Any] | OfferTerms,
+    requester: Actor,
+    rationale: str,
+    evidence: list[str],
+    now: datetime,
+    contract_id: int | None = None,
+    arr_impact: Decimal | None = None,
+    run_id: int | None = None,
+    thread_id: str | None = None,
+    dedupe_key: str | None = None,
+    created_on: date | None = None,
+) -> Submitted:
+    if not rationale or not rationale.strip():
+        raise OfferError("rationale: say why this offer is worth making")
+    if dedupe_key is not None:
+        found = conn.execute(
+            select(OFFER.c.id, APPROVAL.c.id.label("approval_id"), APPROVAL.c.status)
+            .join(APPROVAL, APPROVAL.c.offer_id == OFFER.c.id)
+            .where(OFFER.c.dedupe_key == dedupe_key)
+        ).first()
+        if found is not None:
+            return Submitted(found.id, found.approval_id, found.status, "already proposed")
+    try:
+        typed = terms if isinstance(terms, OfferTerms) else read_terms(terms)
+    except TermsError as exc:
+        raise OfferError(str(exc)) from None
+    facts = facts_for(conn, account_id, kind, typed, contract_id, arr_impact)
+    try:
+        routed = route(policy, facts, now=now)
+        status, message = "pending", "routed to " + ", ".join(g["key"] for g in routed.groups)
+    except NoRuleMatched as exc:
+        routed, status, message = None, "rejected", str(exc)
+    impact = Decimal(str(facts["arr_change"])).quantize(Decimal("0.01"))
+    offer_id = conn.execute(
+        insert(OFFER)
+        .values(
+            account_id=account_id,
+            contract_id=contract_id,
+            kind=kind,
+            terms=typed.stored(),
+            arr_impact=impact,
+            requester_kind=requester.kind,
+            requester=requester.name,
+            run_id=run_id,
+            rationale=rationale.strip(),
+            evidence=list(evidence),
+            status="proposed" if routed else "rejected",
+            created_on=created_on or now.date(),
+            dedupe_key=dedupe_key,
+            thread_id=thread_id,
+            settled_at=None if routed else now,
+        )
+        .returning(OFFER.c.id)
+    ).scalar_one()
+    approval_id = conn.execute(
+        insert(APPROVAL)
+        .values(
+            offer_id=offer_id,
+            account_id=account_id,
+            status=status,
+            policy_version=policy.version,
+            rules=routed.rules if routed else [],
+            groups=routed.groups if routed else [],
+            version=1,
+            created_at=now,
+            next_due_at=next_due(routed.groups) if routed else None,
+            settled_at=None if routed else now,
+            settled_by=None if routed else "policy",
+            reason=None if routed else message,
+        )
+        .returning(APPROVAL.c.id)
+    ).scalar_one()
+    audit = {"actor": requester.name, "actor_kind": requester.kind, "account_id": account_id, "at": now}
+    record(
+        conn,
+        **audit,
+        action="create",
+        entity="offer",
+        entity_id=offer_id,
+        after={"kind": kind, "terms": typed.stored(), "arr_impact": impact, "rationale": rationale.strip()},
+    )
+    record(
+        conn,
+        at=now,
+        actor="policy",
+        actor_kind="system",
+        account_id=account_id,
+        action="route" if routed else "reject",
+        entity="approval",
+        entity_id=approval_id,
+        after={
+            "policy": policy.version,
+            "rules": routed.rules if routed else [],
+            "groups": [g["key"] for g in routed.groups] if routed else [],
+            "facts": routed.evidence if routed else {k: v for k, v in facts.items() if k != "account"},
+        },
+        reason=None if routed else message,
+    )
+    return Submitted(offer_id, approval_id, status, message)
+
+
+def pending_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(APPROVAL).where(APPROVAL.c.status == "pending")).scalar_one()

@@ -1,0 +1,206 @@
+"""The HTTP API and web pages: auth everywhere but health, CSM visibility, decisions, 409s, events, CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from approvals.audit import AUDIT
+from approvals.queue import ACCOUNT
+from core.models import MarketSignal
+from core.settings import Settings
+from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose, token_for
+
+SIGNALS = MarketSignal.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def api(engine, database_url):
+    people = book_with_people(engine)
+    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
+    with TestClient(app) as client:
+        yield client, people
+
+
+def bearer(engine, user):
+    return {"Authorization": f"Bearer {token_for(engine, user)}"}
+
+
+def test_every_endpoint_but_health_needs_auth(api):
+    client, _ = api
+    assert client.get("/health").json() == {"status": "ok"}
+    for method, path in [
+        ("GET", "/api/approvals"),
+        ("GET", "/api/approvals/1"),
+        ("POST", "/api/approvals/1/decision"),
+        ("POST", "/api/offers"),
+        ("POST", "/events"),
+    ]:
+        response = client.request(method, path, json={})
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"] == "Bearer"
+    bad = client.get("/api/approvals", headers={"Authorization": "Bearer wt_not-a-token"})
+    assert bad.status_code == 401 and "unknown" in bad.json()["detail"]
+    for path in ("/", "/outbox", "/approvals/1"):
+        page = client.get(path, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+def test_offer_to_decision_over_http(api, engine):
+    client, people = api
+    ae, finance, cro = (bearer(engine, people[r]) for r in ("ae", "finance", "cro"))
+    assert client.get("/api/approvals", headers=ae).json()["items"] == []
+    created = client.post(
+        "/api/offers",
+        headers=ae,
+        json={
+            "account": _external(engine),
+            "kind": "discount",
+            "terms": {"discount_pct": 25},
+            "rationale": "Champion left; keep the renewal",
+            "evidence": ["alert:7"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    approval_id = created.json()["approval_id"]
+    queue = client.get("/api/approvals", headers=finance, params={"status": "pending", "role": "finance"}).json()
+    assert [i["id"] for i in queue["items"]] == [approval_id] and queue["total"] == 1
+    assert client.get("/api/approvals", headers=finance, params={"role": "cro"}).json()["items"] == []
+    detail = client.get(f"/api/approvals/{approval_id}", headers=finance).json()
+    assert detail["evidence"] == ["alert:7"] and detail["account_context"]["external_id"] == _external(engine)
+    assert [g["key"] for g in detail["chain"]] == ["finance", "cro"]
+
+    early = client.post(
+        f"/api/approvals/{approval_id}/decision", headers=cro, json={"decision": "approve", "reason": "ok"}
+    )
+    assert early.status_code == 409 and "must approve before" in early.json()["detail"]
+    wrong = client.post(f"/api/approvals/{approval_id}/decision", headers=finance, json={"decision": "yes"})
+    assert wrong.status_code == 422 and "approve, edit, reject" in wrong.json()["detail"]
+    stale = client.post(
+        f"/api/approvals/{approval_id}/decision",
+        headers=finance,
+        json={"decision": "approve", "reason": "ok", "version": detail["version"] + 5},
+    )
+    assert stale.status_code == 409 and "changed since you read it" in stale.json()["detail"]
+    own = client.post(f"/api/approvals/{approval_id}/decision", headers=ae, json={"decision": "approve", "reason": "x"})
+    assert own.status_code == 403
+    step = client.post(
+        f"/api/approvals/{approval_id}/decision",
+        headers=finance,
+        json={"decision": "approve", "reason": "within guidance", "version": detail["version"]},
+    )
+    assert step.status_code == 200 and step.json()["status"] == "pending"
+    final = client.post(
+        f"/api/approvals/{approval_id}/decision", headers=cro, json={"decision": "approve", "reason": "ok"}
+    )
+    assert final.json()["status"] == "approved" and final.json()["settled"]
+    trail = client.get(f"/api/approvals/{approval_id}", headers=cro).json()["audit"]
+    assert [e["action"] for e in trail] == ["create", "route", "approve", "approve", "settle"]
+
+
+def _external(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(ACCOUNT.c.external_id).order_by(ACCOUNT.c.id).limit(1)).scalar_one()
+
+
+def test_a_csm_sees_only_their_own_accounts(api, engine):
+    client, people = api
+    mine = account_ids(engine, owner=people["csm"].email)
+    theirs = [a for a in account_ids(engine) if a not in mine]
+    assert mine and theirs
+    own = propose(engine, mine[0], {"discount_pct": 5}, by=people["ae"])
+    other = propose(engine, theirs[0], {"discount_pct": 5}, by=people["ae"])
+    csm = bearer(engine, people["csm"])
+    assert [i["id"] for i in client.get("/api/approvals", headers=csm).json()["items"]] == [own.approval_id]
+    assert client.get(f"/api/approvals/{other.approval_id}", headers=csm).status_code == 404
+    manager = bearer(engine, people["cs_manager"])
+    assert {i["id"] for i in client.get("/api/approvals", headers=manager).json()["items"]} == {
+        own.approval_id,
+        other.approval_id,
+    }
+
+
+def test_pagination(api, engine):
+    client, people = api
+    ids = [propose(engine, a, {"discount_pct": 3}, by=people["ae"]).approval_id for a in account_ids(engine)[:5]]
+    headers = bearer(engine, people["cs_manager"])
+    pages = [client.get("/api/approvals", headers=headers, params={"limit": 2, "offset": o}).json() for o in (0, 2, 4)]
+    assert [i["id"] for p in pages for i in p["items"]] == ids and {p["total"] for p in pages} == {5}
+
+
+def test_events_are_validated_like_an_import(api, engine):
+    client, people = api
+    headers = bearer(engine, people["admin"])
+    event = {
+        "external_id": "EVT-API-1",
+        "account_external_id": _external(engine),
+        "kind": "funding",
+        "published_on": "2026-11-20",
+        "title": "Raises a Series C",
+    }
+    ok = client.post("/events", headers=headers, json={"type": "market_signal", "events": [event]})
+    assert ok.status_code == 202, ok.text
+    assert ok.json()["inserted"] == 1
+    again = client.post("/events", headers=headers, json={"type": "market_signal", "events": [event]})
+    assert again.json()["unchanged"] == 1
+    bad = client.post(
+        "/events",
+        headers=headers,
+        json={"type": "market_signal", "events": [{**event, "external_id": "EVT-API-2"}, {**event, "kind": "rumour"}]},
+    )
+    assert bad.status_code == 422
+    assert re.search(r"item 2, field 'kind'", " ".join(bad.json()["detail"]["errors"]))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(SIGNALS)).scalar_one() == 1 + _seeded_signals(engine)
+    assert client.post("/events", headers=headers, json={"type": "gossip", "events": [event]}).status_code == 422
+
+
+def _seeded_signals(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(SIGNALS).where(SIGNALS.c.external_id != "EVT-API-1")
+        ).scalar_one()
+
+
+def test_no_api_route_can_change_audit_rows(api, engine):
+    client, people = api
+    offer = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["ae"])
+    with engine.connect() as conn:
+        before = conn.execute(select(AUDIT).order_by(AUDIT.c.id)).all()
+    routes = [(sorted(r.methods or ()), r.path) for r in client.app.routes if hasattr(r, "methods")]
+    assert not [p for methods, p in routes if {"PUT", "PATCH", "DELETE"} & set(methods)]
+    assert not [p for _, p in routes if "audit" in p]
+    headers = bearer(engine, people["cs_manager"])
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert client.request(method, f"/api/approvals/{offer.approval_id}", headers=headers).status_code == 405
+    client.post(
+        f"/api/approvals/{offer.approval_id}/decision", headers=headers, json={"decision": "approve", "reason": "ok"}
+    )
+    with engine.connect() as conn:
+        after = conn.execute(select(AUDIT).order_by(AUDIT.c.id)).all()
+    assert after[: len(before)] == before and len(after) > len(before)
+
+
+def test_web_login_and_csrf(api, engine):
+    client, people = api
+    offer = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["ae"])
+    assert client.post("/login", data={"username": "cs-manager", "password": "wrong"}).status_code == 200
+    assert "watchtower_session" not in client.cookies
+    signed = client.post("/login", data={"username": "cs-manager", "password": PASSWORD}, follow_redirects=False)
+    assert signed.status_code == 303 and "watchtower_session" in client.cookies
+    page = client.get("/")
+    assert f'id="approval-{offer.approval_id}"' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    forged = client.post(
+        f"/approvals/{offer.approval_id}/decision", data={"decision": "approve", "reason": "x", "csrf": "forged"}
+    )
+    assert forged.status_code == 403
+    done = client.post(
+        f"/approvals/{offer.approval_id}/decision", data={"decision": "approve", "reason": "fine", "csrf": csrf}
+    )
+    assert done.status_code == 200 and "approved" in done.text
+    assert f'id="approval-{offer.approval_id}"' not in client.get("/").text
