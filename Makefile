@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///./var/demo.db
 DEMO_ACCOUNTS ?= 500
 
-.PHONY: install demo test bench lint format lock clean llm-local llm-serve
+.PHONY: install browser demo test bench lint format lock clean llm-local llm-serve
 
 install: $(STAMP)
 
@@ -30,14 +30,25 @@ demo: install
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower plays list
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower renewals --within 90 --limit 15
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower outbox --limit 5
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower approvals list --as manager --limit 10
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower users demo
 	@echo
 	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv."
 	@echo "Alert precision and recall against the planted labels:  DATABASE_URL=$(DEMO_DB) $(BIN)/python -m evals.alert_labels"
 	@echo "Plays opened on the alerts above: watchtower plays runs; a run's steps: watchtower plays show RUN"
+	@echo "The approvals queue and outbox in a browser, signed in with a login above:"
+	@echo "  DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower web   then open http://127.0.0.1:8000"
 	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB)"
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
 # The suite needs the local PostgreSQL server; start it if this machine has one that is down.
-test: install
+test: install browser
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { command -v pg_ctlcluster >/dev/null && \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; } || true
 	$(BIN)/ruff check .

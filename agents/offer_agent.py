@@ -24,7 +24,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlalchemy import Engine, insert, select
 
-from approvals.decisions import parse_decision
+from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import ApprovalPolicy
 from approvals.queue import APPROVAL, OFFER, Actor, submit
 from core.models import Account, OutboxMessage
@@ -85,11 +85,19 @@ def propose(state: OfferRunState, config: RunnableConfig, runtime: Runtime[Offer
 
 
 def await_approval(state: OfferRunState, runtime: Runtime[OfferAgentContext]) -> dict[str, Any]:
+    """Pause until a decision arrives. A resume value that is not a decision is refused and the run pauses
+    again, its refusal in the new interrupt, so a bad value can never wedge or advance the run."""
     if state["routed"] == "rejected":
         return {"decision": {"decision": "reject", "reason": "no approval rule covers this offer"}}
-    raw = interrupt({"approval_id": state["approval_id"], "offer_id": state["offer_id"]})
-    decision = parse_decision(raw)
-    return {"decision": decision.model_dump()}
+    payload: dict[str, Any] = {"approval_id": state["approval_id"], "offer_id": state["offer_id"]}
+    while True:
+        raw = interrupt(payload)
+        try:
+            decision = parse_decision(raw)
+        except InvalidDecision as exc:
+            payload = {**payload, "refused": str(exc)}
+            continue
+        return {"decision": decision.model_dump()}
 
 
 def act(state: OfferRunState, runtime: Runtime[OfferAgentContext]) -> dict[str, Any]:

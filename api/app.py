@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine, text
 
-from api.deps import LoginRequired, utcnow
+from api.deps import ApiUser, LoginRequired, utcnow
 from api.routes import approvals, events, offers, web
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
@@ -30,7 +31,8 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Watchtower", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # No public docs pages: every route but /health needs a signed-in user, the schema included.
+    app = FastAPI(title="Watchtower", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.policy = policy or load_policy(policy_path)
@@ -41,6 +43,10 @@ def create_app(
         with app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
+
+    @app.get("/api/openapi.json", tags=["health"], include_in_schema=False)
+    def openapi(user: ApiUser) -> dict[str, Any]:
+        return app.openapi()
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

@@ -16,7 +16,23 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from core.models import Account, Offer, OutboxMessage, PlayRun, PlayStep, RiskCase, RiskCaseStage, Task, UsageSnapshot
+from api.identity import add_user
+from approvals.decisions import decide
+from approvals.policy import load_policy
+from approvals.queue import Actor
+from core.models import (
+    Account,
+    Approval,
+    Offer,
+    OutboxMessage,
+    PlayEvent,
+    PlayRun,
+    PlayStep,
+    RiskCase,
+    RiskCaseStage,
+    Task,
+    UsageSnapshot,
+)
 from playbooks import play_controls
 from playbooks.play_engine import in_holdout
 from playbooks.risk_cases import case_stats
@@ -265,6 +281,22 @@ def test_approaching_plan_limits_walks_80_85_90_and_the_limit_as_usage_rises(boo
     assert offer["terms"]["seats_added"] == math.ceil(seats * 0.2)
     expected = (acc["arr"] / seats).quantize(offer["arr_impact"]) * offer["terms"]["seats_added"]
     assert abs(offer["arr_impact"] - expected) <= 0.01 * offer["terms"]["seats_added"]
+    # The policy routes the play's quote; a person's decision settles it and the run's log records it.
+    with book.engine.begin() as conn:
+        approval = conn.execute(select(Approval).where(Approval.offer_id == offer["id"])).mappings().one()
+        manager = add_user(conn, username="morgan", role="cs_manager", now=datetime(2026, 12, 20, tzinfo=UTC))
+        assert approval["rules"] == ["list_price_quote"] and approval["status"] == "pending"
+        decide(
+            conn,
+            load_policy(),
+            approval["id"],
+            Actor("morgan", "person", "cs_manager", manager.id),
+            {"decision": "approve", "reason": "list price"},
+            now=datetime(2026, 12, 20, tzinfo=UTC),
+        )
+    with book.engine.connect() as conn:
+        heard = conn.execute(select(PlayEvent.kind, PlayEvent.actor).where(PlayEvent.run_id == run_row["id"])).all()
+    assert ("offer_approved", "morgan") in [tuple(e) for e in heard]
 
 
 def test_power_users_without_and_with_a_reply(book: Book) -> None:
