@@ -30,8 +30,10 @@ demo: install
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower plays list
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower renewals --within 90 --limit 15
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower outbox --limit 5
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower approvals list --as manager --limit 10
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower users demo
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower offers propose ACC-00001 --agent financial --kind discount \
+		--term discount_pct=15 --rationale "Renewal at risk: keep the account with a one-time discount"
+	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower approvals list --as manager --limit 10
 	@echo
 	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv."
 	@echo "Alert precision and recall against the planted labels:  DATABASE_URL=$(DEMO_DB) $(BIN)/python -m evals.alert_labels"
@@ -57,14 +59,17 @@ test: install browser
 
 # Figures, not assertions: scoring 10k and 100k accounts on SQLite and Postgres against a bare scan,
 # the weekly cycle (four watchtowers and scorecards) on 2k and 10k accounts, then the play engine
-# (first day, the same day again, a two-week walk) on 2k and 10k accounts.
+# (first day, the same day again, a two-week walk) on 2k and 10k accounts, then approvals (routing 2k offers,
+# reading the queue, every decision of every chain over HTTP from 8 client threads, agent runs paused and resumed).
 BENCH_SIZES ?= 10000 100000
 CYCLE_BENCH_SIZES ?= 2000 10000
 PLAYS_BENCH_SIZES ?= 2000 10000
+APPROVALS_BENCH_OFFERS ?= 2000
 bench: install
 	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.cycle_bench --sizes $(CYCLE_BENCH_SIZES)
 	$(BIN)/python -m bench.plays_bench --sizes $(PLAYS_BENCH_SIZES)
+	$(BIN)/python -m bench.approvals_bench --offers $(APPROVALS_BENCH_OFFERS)
 
 # Only for recording LLM cassettes (see tests/cassettes/README.md); neither demo nor test needs it.
 # llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.

@@ -124,10 +124,15 @@ def _load(conn: Connection, approval_id: int) -> tuple[dict[str, Any], dict[str,
     return dict(approval), dict(offer)
 
 
-def _approvers_by_group(conn: Connection, approval_id: int) -> dict[str, list[tuple[int, str]]]:
+def _approvers_by_group(conn: Connection, approval_id: int, revision: int) -> dict[str, list[tuple[int, str]]]:
+    """Who approved which group of the terms as they stand: an edit starts a revision and voids the rest."""
     rows = conn.execute(
         select(DECISION.c.group_key, DECISION.c.user_id, DECISION.c.role)
-        .where(DECISION.c.approval_id == approval_id, DECISION.c.decision.in_(("approve", "edit")))
+        .where(
+            DECISION.c.approval_id == approval_id,
+            DECISION.c.revision == revision,
+            DECISION.c.decision.in_(("approve", "edit")),
+        )
         .order_by(DECISION.c.id)
     )
     out: dict[str, list[tuple[int, str]]] = {}
@@ -169,12 +174,34 @@ def _reroute(
         routed = route(policy, facts, now=now)
     except NoRuleMatched as exc:
         raise InvalidDecision(f"the edited offer matches no approval rule: {exc}") from None
+    # People approved the old terms, not these: every group must approve again (the editor's own group is
+    # satisfied by the edit). A group keeps its clock and escalations if it was already open.
     previous = {g["key"]: g for g in old_groups}
     for group in routed.groups:
-        if (old := previous.get(group["key"])) is not None:
-            for field in ("opened_at", "due_at", "satisfied_at", "escalated_roles", "escalations"):
+        old = previous.get(group["key"])
+        if old is not None and old["opened_at"] and not group["after"]:
+            for field in ("opened_at", "due_at", "escalated_roles", "escalations"):
                 group[field] = old[field]
+        elif old is not None:
+            group.update(escalated_roles=old["escalated_roles"], escalations=old["escalations"])
+        if group["after"]:
+            group.update(opened_at=None, due_at=None)
     return routed.rules, routed.groups
+
+
+def _settle_groups(groups: list[dict[str, Any]], counted: dict[str, list[tuple[int, str]]], now: datetime) -> None:
+    """Mark every open group its approvals satisfy, open the groups that were waiting on them, and repeat:
+    an approval given on a group before it opened (an edit by a later approver) counts once it opens."""
+    while True:
+        changed = False
+        for group in groups:
+            roles = [role for _, role in counted.get(group["key"], [])]
+            if group["opened_at"] and not group["satisfied_at"] and roles and is_satisfied(group, roles):
+                group["satisfied_at"] = now.isoformat()
+                changed = True
+        open_ready(groups, now)
+        if not changed:
+            return
 
 
 def decide(
@@ -204,7 +231,8 @@ def decide(
     if offer["requester_kind"] == "person" and offer["requester"] == actor.name:
         raise Refused(f"{actor.name} proposed offer {offer['id']} and cannot decide on it")
     groups: list[dict[str, Any]] = [dict(g) for g in approval["groups"]]
-    decided = _approvers_by_group(conn, approval_id)
+    decided = _approvers_by_group(conn, approval_id, approval["revision"])
+    revision = approval["revision"] + (1 if isinstance(typed, Edit) else 0)
     group = _pick_group(groups, actor, approval_id, decided)
 
     rules = approval["rules"]
@@ -230,13 +258,14 @@ def decide(
         }
 
     status = "pending"
+    counted: dict[str, list[tuple[int, str]]] = {}
     if isinstance(typed, Reject):
         status = "rejected"
-    elif any(g["key"] == group["key"] for g in groups):
-        approvers = [role for _, role in decided.get(group["key"], [])] + [actor.role]
-        if is_satisfied(group, approvers):
-            group["satisfied_at"] = now.isoformat()
-        open_ready(groups, now)
+    else:
+        # An edit voids what was approved before it; this decision counts for the group it was made on.
+        counted = {} if isinstance(typed, Edit) else {k: list(v) for k, v in decided.items()}
+        counted.setdefault(group["key"], []).append((actor.user_id or 0, actor.role))
+        _settle_groups(groups, counted, now)
         if all(g["satisfied_at"] for g in groups):
             status = "approved"
 
@@ -246,6 +275,7 @@ def decide(
         .where(APPROVAL.c.id == approval_id, APPROVAL.c.version == approval["version"])
         .values(
             version=approval["version"] + 1,
+            revision=revision,
             status=status,
             rules=rules,
             groups=groups,
@@ -262,6 +292,7 @@ def decide(
             conn.execute(
                 insert(DECISION).values(
                     approval_id=approval_id,
+                    revision=revision,
                     group_key=group["key"],
                     user_id=actor.user_id,
                     username=actor.name,
@@ -326,7 +357,12 @@ def decide(
                     recorded_at=now,
                 )
             )
-    waiting = [g["key"] for g in groups if not g["satisfied_at"]]
+    # Groups someone still has to act on (a later group approved in this revision only waits for its turn).
+    waiting = [
+        g["key"]
+        for g in groups
+        if not g["satisfied_at"] and not is_satisfied(g, [role for _, role in counted.get(g["key"], [])])
+    ]
     message = {
         "approved": f"offer {offer['id']} approved",
         "rejected": f"offer {offer['id']} rejected",

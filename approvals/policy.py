@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from approvals.terms import ROUTING_FACTS, OfferTerms
-from playbooks.conditions import Condition, ConditionError, parse, unknown_names
+from playbooks.conditions import Condition, checked, parse
 from playbooks.config_errors import load_yaml_model
 
 Role = Literal["csm", "cs_manager", "ae", "finance", "legal", "cro", "admin"]
@@ -63,14 +63,7 @@ class Rule(Strict):
     @field_validator("when")
     @classmethod
     def _condition(cls, value: str) -> str:
-        try:
-            condition = parse(value)
-        except ConditionError as exc:
-            raise ValueError(str(exc)) from None
-        unknown = unknown_names(condition, ROUTING_FACTS)
-        if unknown:
-            raise ValueError(f"unknown fact {', '.join(unknown)}; rules can read: {', '.join(sorted(ROUTING_FACTS))}")
-        return value
+        return checked(value, ROUTING_FACTS)
 
     @property
     def condition(self) -> Condition:

@@ -175,6 +175,7 @@ def submit(
             rules=routed.rules if routed else [],
             groups=routed.groups if routed else [],
             version=1,
+            revision=1,
             created_at=now,
             next_due_at=next_due(routed.groups) if routed else None,
             settled_at=None if routed else now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from api.identity import User
 from approvals.audit import history
@@ -31,6 +31,25 @@ def waiting_for(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _queue_query() -> Any:
+    return (
+        select(
+            APPROVAL,
+            OFFER.c.kind,
+            OFFER.c.terms,
+            OFFER.c.arr_impact,
+            OFFER.c.rationale,
+            OFFER.c.evidence,
+            OFFER.c.requester,
+            OFFER.c.requester_kind,
+            ACCOUNT.c.external_id.label("account_external_id"),
+            ACCOUNT.c.name.label("account_name"),
+        )
+        .join(OFFER, OFFER.c.id == APPROVAL.c.offer_id)
+        .join(ACCOUNT, ACCOUNT.c.id == APPROVAL.c.account_id)
+    )
+
+
 def _visible(query: Any, user: User) -> Any:
     if user.role == "csm":
         return query.where(ACCOUNT.c.owner_csm == user.email)
@@ -46,30 +65,21 @@ def list_approvals(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    query = (
-        select(
-            APPROVAL,
-            OFFER.c.kind,
-            OFFER.c.terms,
-            OFFER.c.arr_impact,
-            OFFER.c.rationale,
-            OFFER.c.evidence,
-            OFFER.c.requester,
-            OFFER.c.requester_kind,
-            ACCOUNT.c.external_id.label("account_external_id"),
-            ACCOUNT.c.name.label("account_name"),
-        )
-        .join(OFFER, OFFER.c.id == APPROVAL.c.offer_id)
-        .join(ACCOUNT, ACCOUNT.c.id == APPROVAL.c.account_id)
-        .order_by(APPROVAL.c.next_due_at.is_(None), APPROVAL.c.next_due_at, APPROVAL.c.id)
-    )
-    query = _visible(query, user)
+    """A page of the queue and the total. Who a group waits for lives in the chain's JSON, so the role
+    filter (only ever over pending approvals) runs here; without it the database pages and counts."""
+    query = _visible(_queue_query(), user)
     if status:
         query = query.where(APPROVAL.c.status == status)
-    rows = [dict(r) for r in conn.execute(query).mappings()]
     if role:
+        query = query.where(APPROVAL.c.status == "pending")
+    query = query.order_by(APPROVAL.c.next_due_at.is_(None), APPROVAL.c.next_due_at, APPROVAL.c.id)
+    if role:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
         rows = [r for r in rows if any(role in w["roles"] for w in waiting_for(r["groups"]))]
-    page = rows[offset : offset + limit]
+        total, page = len(rows), rows[offset : offset + limit]
+    else:
+        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        page = [dict(r) for r in conn.execute(query.limit(limit).offset(offset)).mappings()]
     ids = {r["account_id"] for r in page}
     health: dict[int, dict[str, Any]] = {}
     if ids:
@@ -80,7 +90,7 @@ def list_approvals(
         ).mappings()
         for card in found:
             health.setdefault(card["account_id"], dict(card))
-    return [_item(r, health.get(r["account_id"])) for r in page], len(rows)
+    return [_item(r, health.get(r["account_id"])) for r in page], total
 
 
 def _item(row: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
@@ -108,6 +118,13 @@ def _item(row: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
         "settled_by": row["settled_by"],
         "reason": row["reason"],
     }
+
+
+def is_visible(conn: Connection, user: User, approval_id: int) -> bool:
+    query = (
+        select(APPROVAL.c.id).join(ACCOUNT, ACCOUNT.c.id == APPROVAL.c.account_id).where(APPROVAL.c.id == approval_id)
+    )
+    return conn.execute(_visible(query, user)).first() is not None
 
 
 def approval_detail(conn: Connection, user: User, approval_id: int) -> dict[str, Any] | None:
@@ -161,6 +178,7 @@ def approval_detail(conn: Connection, user: User, approval_id: int) -> dict[str,
         decisions=[
             {
                 "group": d["group_key"],
+                "revision": d["revision"],
                 "by": d["username"],
                 "role": d["role"],
                 "decision": d["decision"],
@@ -183,23 +201,7 @@ def approval_detail(conn: Connection, user: User, approval_id: int) -> dict[str,
 
 
 def _one(conn: Connection, user: User, approval_id: int) -> tuple[list[dict[str, Any]], int]:
-    query = (
-        select(
-            APPROVAL,
-            OFFER.c.kind,
-            OFFER.c.terms,
-            OFFER.c.arr_impact,
-            OFFER.c.rationale,
-            OFFER.c.evidence,
-            OFFER.c.requester,
-            OFFER.c.requester_kind,
-            ACCOUNT.c.external_id.label("account_external_id"),
-            ACCOUNT.c.name.label("account_name"),
-        )
-        .join(OFFER, OFFER.c.id == APPROVAL.c.offer_id)
-        .join(ACCOUNT, ACCOUNT.c.id == APPROVAL.c.account_id)
-        .where(APPROVAL.c.id == approval_id)
-    )
+    query = _queue_query().where(APPROVAL.c.id == approval_id)
     row = conn.execute(_visible(query, user)).mappings().first()
     if row is None:
         return [], 0

@@ -193,3 +193,19 @@ def unknown_names(condition: Condition, known: Iterable[str], prefixes: Iterable
     exact = set(known)
     starts = tuple(prefixes)
     return [n for n in condition.names if n not in exact and not n.startswith(starts)]
+
+
+def checked(source: str, known: Iterable[str], prefixes: Iterable[str] = ()) -> str:
+    """A configuration's condition, validated: parses, and reads only known facts. ``ValueError`` otherwise,
+    which pydantic reports under the key that holds the condition."""
+    try:
+        condition = parse(source)
+    except ConditionError as exc:
+        raise ValueError(str(exc)) from None
+    names = set(known)
+    starts = tuple(prefixes)
+    unknown = unknown_names(condition, names, starts)
+    if unknown:
+        listed = ", ".join(sorted(names)) + "".join(f", {p}<name>" for p in starts)
+        raise ValueError(f"unknown fact(s) {', '.join(unknown)}; known: {listed}")
+    return source

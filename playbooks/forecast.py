@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import Connection, delete, insert, select
 
 from core.models import RenewalCall, RenewalForecast
-from playbooks.conditions import Condition, ConditionError, parse, unknown_names
+from playbooks.conditions import Condition, checked, parse
 from playbooks.config_errors import load_yaml_model
 from playbooks.facts import FACTS, PREFIXES, AccountFacts, ContractTerm
 from playbooks.timeline import Milestone, worst
@@ -42,14 +42,7 @@ class CategoryRule(BaseModel):
     @field_validator("if_")
     @classmethod
     def _check(cls, value: str) -> str:
-        try:
-            condition = parse(value)
-        except ConditionError as exc:
-            raise ValueError(str(exc)) from None
-        unknown = unknown_names(condition, {*FACTS, *FORECAST_FACTS}, PREFIXES)
-        if unknown:
-            raise ValueError(f"unknown fact(s) {', '.join(unknown)}")
-        return value
+        return checked(value, {*FACTS, *FORECAST_FACTS}, PREFIXES)
 
     @cached_property
     def condition(self) -> Condition:

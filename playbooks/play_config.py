@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from playbooks.conditions import Condition, ConditionError, parse, unknown_names
+from playbooks.conditions import Condition, checked, parse
 from playbooks.config_errors import load_yaml_model
 from playbooks.facts import FACTS, PREFIXES
 from prompts.templates import PLACEHOLDER, TemplateError, load_template
@@ -66,18 +66,7 @@ class Strict(BaseModel):
 def _condition(value: str | None, *, allow_run_facts: bool = True) -> str | None:
     if value is None:
         return None
-    try:
-        parsed = parse(value)
-    except ConditionError as exc:
-        raise ValueError(str(exc)) from None
-    known = set(FACTS) - (set() if allow_run_facts else _STEP_FACTS)
-    unknown = unknown_names(parsed, known, PREFIXES)
-    if unknown:
-        raise ValueError(
-            f"unknown fact(s) {', '.join(unknown)}; known: {', '.join(sorted(known))} "
-            f"and {', '.join(p + '<name>' for p in PREFIXES)}"
-        )
-    return value
+    return checked(value, set(FACTS) - (set() if allow_run_facts else _STEP_FACTS), PREFIXES)
 
 
 def _title(value: str | None) -> str | None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from api.deps import ApiUser, AppSettings, Clock, Db, Policy
 from api.identity import User
@@ -14,7 +15,7 @@ from approvals.decisions import DecisionError, decide
 from approvals.policy import ROLES, ApprovalPolicy
 from approvals.queue import Actor
 from approvals.resume import resume_settled
-from approvals.views import STATUSES, approval_detail, list_approvals
+from approvals.views import STATUSES, approval_detail, is_visible, list_approvals
 from core.settings import Settings
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
@@ -61,7 +62,7 @@ def settle(
 ) -> dict[str, Any]:
     """Decide in one transaction, then resume the paused agent run if the decision settled the offer."""
     with engine.connect() as conn:
-        if approval_detail(conn, user, approval_id) is None:
+        if not is_visible(conn, user, approval_id):
             raise HTTPException(404, f"no approval {approval_id} you can see")
     actor = Actor(user.username, "person", user.role, user.id)
     try:
@@ -69,6 +70,10 @@ def settle(
             outcome = decide(conn, policy, approval_id, actor, decision, now=now, expected_version=expected_version)
     except DecisionError as exc:
         raise HTTPException(exc.status, str(exc)) from None
+    except OperationalError as exc:  # SQLite: another decision held the write lock past the busy timeout
+        if "locked" not in str(exc):
+            raise
+        raise HTTPException(409, f"approval {approval_id} was being decided by someone else; reload it") from None
     resumed: list[int] = []
     if outcome.settled:
         try:

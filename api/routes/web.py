@@ -37,9 +37,14 @@ def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, values)
 
 
+def _local(path: str) -> str:
+    """Only paths on this site are followed after sign-in (no //host or /\\host redirects)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return _page(request, "login.html", user=None, next=next if next.startswith("/") else "/")
+    return _page(request, "login.html", user=None, next=_local(next))
 
 
 @router.post("/login")
@@ -56,7 +61,7 @@ def login_submit(
     if found is None:
         return _page(request, "login.html", user=None, next=next, error="Wrong username or password.")
     session, _ = found
-    response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
+    response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         session,

@@ -28,6 +28,8 @@ class Approval(SQLModel, table=True):
     rules: list[str] = Field(default_factory=list, sa_type=JSONType)
     groups: list[dict] = Field(default_factory=list, sa_type=JSONType)
     version: int = 1
+    #: The terms' revision: 1 as proposed, one more with every edit; approvals count for one revision only.
+    revision: int = 1
     created_at: datetime
     next_due_at: datetime | None = None
     settled_at: datetime | None = None
@@ -37,13 +39,16 @@ class Approval(SQLModel, table=True):
 
 
 class ApprovalDecision(SQLModel, table=True):
-    """One person's decision on one group of a chain; a person decides a group once."""
+    """One person's decision on one group of a chain; a person decides a group once per revision of the terms."""
 
     __tablename__ = "approval_decision"
-    __table_args__ = (UniqueConstraint("approval_id", "group_key", "user_id", name="uq_decision_person_group"),)
+    __table_args__ = (
+        UniqueConstraint("approval_id", "revision", "group_key", "user_id", name="uq_decision_person_group"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     approval_id: int = Field(foreign_key="approval.id", index=True, ondelete="CASCADE")
+    revision: int
     group_key: str = Field(max_length=64)
     user_id: int = Field(foreign_key="app_user.id")
     username: str = Field(max_length=64)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from api.child_process import running_server
 from approvals.queue import APPROVAL
 from core.db import make_engine
 from core.schema import upgrade
 from tests.integration.approval_support import PASSWORD, account_ids, book_with_people, propose
-from tests.integration.server_support import running_server
 
 
 def test_click_through_one_approval(browser_page, tmp_path):

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from api.child_process import running_server
 from approvals.audit import AUDIT
 from approvals.decisions import DECISION
 from approvals.queue import APPROVAL
@@ -17,7 +18,6 @@ from core.db import make_engine
 from core.models import OutboxMessage
 from core.schema import upgrade
 from tests.integration.approval_support import POLICY, account_ids, book_with_people, token_for
-from tests.integration.server_support import running_server
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 OFFERS, DECIDERS = 20, 5

@@ -112,7 +112,21 @@ def test_pause_kill_restart_decide_resume_once(engine, database_url):
         "--reason",
         "22% is the most we give",
     )
-    assert "resumed the agent run" in done.stdout
+    # Finance approved 25%, not 22%: it approves again, and that settles the offer and resumes the run.
+    assert "waiting for finance\n" in done.stdout and "resumed" not in done.stdout
+    done = cli(
+        database_url,
+        "approvals",
+        "decide",
+        str(approval["id"]),
+        "--as",
+        "finance",
+        "--decision",
+        "approve",
+        "--reason",
+        "22% is fine",
+    )
+    assert "offer 1 approved" in done.stdout and "resumed the agent run" in done.stdout
 
     # Resuming again, from another process or this one, does nothing more.
     assert "0 run(s) resumed" in cli(database_url, "approvals", "resume").stdout

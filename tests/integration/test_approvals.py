@@ -148,3 +148,28 @@ def test_audit_rows_cannot_be_changed_even_with_sql(engine):
         assert conn.execute(select(AUDIT).order_by(AUDIT.c.id)).all() == before
     actions = [(r.action, r.entity) for r in before]
     assert ("create", "offer") in actions and ("route", "approval") in actions
+
+
+def test_an_edit_voids_earlier_approvals_of_other_terms(engine):
+    people = book_with_people(engine)
+    # 36 months at 8% off: the CS manager (discount) and finance (multi-year discount), in parallel.
+    offer = propose(
+        engine, account_ids(engine)[0], {"term_months": 36, "discount_pct": 8}, kind="term_change", by=people["ae"]
+    )
+    assert not act(engine, offer.approval_id, people["cs_manager"], "approve").settled
+    # Finance raises the discount to 9%: the CS manager approved 8%, not 9%, and must look again.
+    edited = act(engine, offer.approval_id, people["finance"], "edit", terms={"discount_pct": 9})
+    assert edited.status == "pending" and "waiting for cs_manager" in edited.message
+    assert act(engine, offer.approval_id, people["cs_manager"], "approve", reason="9% is fine").status == "approved"
+
+
+def test_a_later_approvers_edit_goes_back_down_the_ordered_chain(engine):
+    people = book_with_people(engine)
+    offer = propose(engine, account_ids(engine)[0], {"discount_pct": 28}, by=people["ae"])
+    act(engine, offer.approval_id, people["finance"], "approve")
+    # The CRO brings it to 22%; finance approved 28%, so finance must approve 22% before it settles.
+    edited = act(engine, offer.approval_id, people["cro"], "edit", terms={"discount_pct": 22})
+    assert edited.status == "pending" and "waiting for finance" in edited.message
+    with pytest.raises(Conflict, match="already approved"):
+        act(engine, offer.approval_id, people["cro"], "approve")
+    assert act(engine, offer.approval_id, people["finance"], "approve").status == "approved"

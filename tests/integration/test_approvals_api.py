@@ -6,16 +6,17 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from api.app import create_app
 from approvals.audit import AUDIT
 from approvals.queue import ACCOUNT
-from core.models import MarketSignal
+from core.models import MarketSignal, OutboxMessage
 from core.settings import Settings
 from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose, token_for
 
 SIGNALS = MarketSignal.__table__  # type: ignore[attr-defined]
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -206,3 +207,77 @@ def test_web_login_and_csrf(api, engine):
     )
     assert done.status_code == 200 and "approved" in done.text
     assert f'id="approval-{offer.approval_id}"' not in client.get("/").text
+
+
+def _login(client, username):
+    client.cookies.clear()
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/outbox").text).group(1)
+
+
+def test_outbox_drafts_are_approved_on_the_web_and_audited(api, engine):
+    client, people = api
+    mine, other = account_ids(engine, owner=people["csm"].email)[0], account_ids(engine)[-1]
+    assert mine != other
+    with engine.begin() as conn:
+        ids = [
+            conn.execute(
+                insert(OUTBOX)
+                .values(
+                    account_id=account,
+                    audience="customer",
+                    channel="email",
+                    recipient=f"champion{account}@customer.test",
+                    subject=f"Checking in {account}",
+                    body="Hello",
+                    status="drafted",
+                    created_on=NOW.date(),
+                )
+                .returning(OUTBOX.c.id)
+            ).scalar_one()
+            for account in (mine, other)
+        ]
+    csrf = _login(client, "finance")
+    assert "finance does not approve customer emails" in client.get("/outbox").text
+    refused = client.post(f"/outbox/{ids[0]}/decision", data={"decision": "approve", "reason": "x", "csrf": csrf})
+    assert "not a draft you may approve" in refused.text
+
+    csrf = _login(client, "csm")
+    page = client.get("/outbox").text
+    assert f'id="message-{ids[0]}"' in page and f'id="message-{ids[1]}"' not in page
+    assert (
+        "not a draft you may approve"
+        in client.post(f"/outbox/{ids[1]}/decision", data={"decision": "approve", "reason": "x", "csrf": csrf}).text
+    )
+    done = client.post(
+        f"/outbox/{ids[0]}/decision", data={"decision": "approve", "reason": "tone is right", "csrf": csrf}
+    )
+    assert f"Message {ids[0]}: approved" in done.text
+    with engine.connect() as conn:
+        status = conn.execute(select(OUTBOX.c.status, OUTBOX.c.approved_by).where(OUTBOX.c.id == ids[0])).one()
+        event = conn.execute(select(AUDIT).where(AUDIT.c.entity == "outbox_message")).mappings().one()
+    assert tuple(status) == ("approved", "csm")
+    assert (event["action"], event["actor"], event["reason"]) == ("approve", "csm", "tone is right")
+    assert event["before"] == {"status": "drafted"} and event["after"] == {"status": "approved"}
+
+
+def test_sign_in_only_follows_local_paths(api):
+    client, _ = api
+    for target, expected in (("/outbox", "/outbox"), ("//evil.test/x", "/"), ("https://evil.test", "/")):
+        response = client.post(
+            "/login", data={"username": "legal", "password": PASSWORD, "next": target}, follow_redirects=False
+        )
+        assert response.headers["location"] == expected
+
+
+def test_offers_the_policy_does_not_cover_or_cannot_price_are_answered_plainly(api, engine):
+    client, people = api
+    headers = bearer(engine, people["ae"])
+    body = {"account": _external(engine), "kind": "payment_terms", "rationale": "asked for net-45"}
+    uncovered = client.post("/api/offers", headers=headers, json={**body, "terms": {"payment_terms_days": 45}})
+    assert uncovered.status_code == 201
+    assert uncovered.json()["status"] == "rejected" and "no approval rule matches" in uncovered.json()["message"]
+    typo = client.post("/api/offers", headers=headers, json={**body, "terms": {"payment_days": 45}})
+    assert typo.status_code == 422 and "terms.payment_days" in typo.json()["detail"]
+    elsewhere = client.post("/api/offers", headers=bearer(engine, people["csm"]), json={**body, "account": "NOPE-1"})
+    assert elsewhere.status_code == 404

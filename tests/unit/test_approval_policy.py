@@ -193,7 +193,7 @@ def test_policy_errors_name_the_key(tmp_path: Path):
     with pytest.raises(ConfigError) as caught:
         load_policy(bad)
     text = str(caught.value)
-    assert "rules[c].when: unknown fact discount" in text
+    assert "rules[c].when: unknown fact(s) discount" in text
     assert "rules[d].approvers.0.roles.0" in text or "rules[d].approvers[0].roles[0]" in text
     bad.write_text(bad.read_text().split("  - {id: c")[0])
     with pytest.raises(ConfigError, match="loop"):

@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('rules', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('groups', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('next_due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('settled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -113,6 +114,7 @@ def upgrade() -> None:
     op.create_table('approval_decision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('approval_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('group_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -124,7 +126,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['approval_id'], ['approval.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('approval_id', 'group_key', 'user_id', name='uq_decision_person_group')
+    sa.UniqueConstraint('approval_id', 'revision', 'group_key', 'user_id', name='uq_decision_person_group')
     )
     with op.batch_alter_table('approval_decision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approval_decision_approval_id'), ['approval_id'], unique=False)

@@ -1,4 +1,4 @@
-"""A real `watchtower web` server in a child process, for tests that need HTTP over a socket."""
+"""`watchtower web` in a child process on a free local port: for tests and benchmarks that need real HTTP."""
 
 from __future__ import annotations
 
