@@ -56,6 +56,7 @@ test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	$(BIN)/watchtower evals run
 
 # Figures, not assertions: scoring 10k and 100k accounts on SQLite and Postgres against a bare scan,
 # the weekly cycle (four watchtowers and scorecards) on 2k and 10k accounts, then the play engine

@@ -110,19 +110,28 @@ def _count(value: float | int | None) -> str | None:
 
 def unfaithful(draft: Draft, reference: str) -> list[str]:
     """Numbers and capitalised names in the model's draft that the deterministic draft does not contain."""
+    return claims(f"{draft.subject}\n{draft.body}", reference)[1]
+
+
+def claims(text: str, reference: str) -> tuple[int, list[str]]:
+    """How many numbers and names ``text`` states, and those that do not trace to ``reference``."""
     problems = []
     ref_numbers = {n.replace(",", "") for n in _NUMBER.findall(reference)}
-    for number in _NUMBER.findall(f"{draft.subject}\n{draft.body}"):
+    numbers = _NUMBER.findall(text)
+    for number in numbers:
         if number.replace(",", "") not in ref_numbers:
             problems.append(f"number {number} is not in the facts")
     ref_words = {w.lower() for w in re.findall(r"[A-Za-z'-]+", reference)}
-    for name in _NAME.findall(f"{draft.subject}\n{draft.body}"):
+    names = 0
+    for name in _NAME.findall(text):
         # A capitalised word the draft never used is a claim (a person, a company, a product); greetings and
         # sentence openers are not.
-        unseen = [w for w in name.split() if w.lower() not in ref_words and w not in _COMMON]
+        words = [w.removesuffix("'s") for w in name.split() if w not in _COMMON]
+        names += bool(words)
+        unseen = [w for w in words if w.lower() not in ref_words]
         if unseen:
             problems.append(f"name {name!r} is not in the facts")
-    return problems
+    return len(numbers) + names, problems
 
 
 _COMMON = frozenset(

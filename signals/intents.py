@@ -1,4 +1,5 @@
-"""Rule reading of a customer's intent to cancel: the deterministic path behind churn-intent signals.
+"""Rule reading of a customer's intent to cancel, and of billing friction: the deterministic path behind
+churn-intent and billing signals.
 
 Cancelling a payment method or an automatic charge is billing friction, not
 churn, so those phrasings are excluded before the cancel patterns are tried.
@@ -41,3 +42,29 @@ def read_cancel_intent(text: str) -> IntentReading:
     cleaned = _NOT_CHURN.sub(" ", _AUTO_BILLING.sub(" ", text))
     match = _CANCEL.search(cleaned)
     return IntentReading(True, match.group(0)) if match else IntentReading(False)
+
+
+#: Billing and payment trouble or requests: the bill, a charge, a payment, automatic billing, a refund.
+#: Written against the insurance half of the DSTC11 utterances only; banking and finance are the held-out test.
+_BILLING = re.compile(
+    r"\b(?:"
+    r"bill(?:s|ed|ing)?"
+    r"|(?:over|double|wrongly\s+)?charge[sd]?"
+    r"|payments?|pay\s+(?:my|the|our|this|an?)\b|paid"
+    r"|auto[\s-]?pay\w*"
+    r"|invoices?|refund\w*|dispute\w*"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class BillingReading:
+    friction: bool
+    phrase: str = ""
+
+
+def read_billing_friction(text: str) -> BillingReading:
+    """True when the customer raises the bill, a charge or a payment (what the signal counts as friction)."""
+    match = _BILLING.search(text)
+    return BillingReading(True, match.group(0)) if match else BillingReading(False)

@@ -1,0 +1,120 @@
+"""The eval framework's pure parts: graders, metrics, thresholds, comparison, specs and cases."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from evals.compare import compare
+from evals.graders import classification, effects, exact, expectation, faithfulness, measured
+from evals.metrics import compute, passes
+from evals.spec import Metric, load_specs, read_cases
+from evals.suites.narrative import _dates
+from playbooks.config_errors import ConfigError
+from playbooks.drafting import claims
+
+
+def cases(*pairs, group=None):
+    return [
+        {"input": {"g": group or f"g{n % 2}"}, "grades": [g.as_dict() for g in classification.grade(label, predicted)]}
+        for n, (label, predicted) in enumerate(pairs)
+    ]
+
+
+def test_classification_metrics_overall_and_by_group():
+    data = cases((True, True), (True, False), (False, True), (False, False), (True, True), (False, False))
+    precision = compute(Metric(name="p", grade="tp", aggregate="precision", by="g"), data)
+    recall = compute(Metric(name="r", grade="tp", aggregate="recall"), data)
+    f1 = compute(Metric(name="f", grade="tp", aggregate="f1"), data)
+    assert precision["value"] == pytest.approx(2 / 3) and precision["groups"] == {"g0": 2 / 3, "g1": None}
+    assert recall["value"] == pytest.approx(2 / 3) and f1["value"] == pytest.approx(2 / 3)
+
+
+def test_thresholds_hold_in_both_directions():
+    assert passes(Metric(name="a", grade="x", min=0.9), 0.9) and not passes(Metric(name="a", grade="x", min=0.9), 0.89)
+    assert passes(Metric(name="e", grade="x", aggregate="sum", max=0), 0.0)
+    assert not passes(Metric(name="e", grade="x", aggregate="sum", max=0), 1.0)
+    assert not passes(Metric(name="a", grade="x", min=0.5), None)
+
+
+def test_graders_say_what_went_wrong():
+    assert exact.grade({"a": 1, "b": 2}, {"a": 1, "b": 3})[0].comment == "b: expected 2, got 3"
+    traced = faithfulness.grade(None, {"claims": 4, "untraced": ["number 7 is not in the facts"]})
+    assert traced[0].score == 0.75 and "number 7" in traced[0].comment and traced[2].score == 0
+    found = effects.grade({"allowed": ["alerts"]}, {"offers": ["3 discount"], "alerts": ["x"], "leaks": []})
+    assert found[0].score == 1 and found[0].comment == "offers: 3 discount"
+    card = expectation.grade(
+        {"band_not_in": ["Green"], "weakest_any": ["latest_nps"]}, {"band": "Green", "weakest": ["x"]}
+    )
+    assert [g.score for g in card] == [0, 0, 0] and "band Green" in card[-1].comment
+    bounds = measured.grade({"auc": {"min": 0.7}}, {"auc": 0.65, "pr_auc": 0.3})
+    assert bounds[-1].score == 0 and "auc=0.65" in bounds[-1].comment
+
+
+def test_claims_trace_numbers_and_names_to_the_facts():
+    reference = "Acme Corp renews at 12,000 ARR; champion Dana Reyes; usage down 52"
+    assert claims("Dana Reyes's team at Acme Corp: usage down 52%, 12,000 ARR.", reference)[1] == []
+    count, untraced = claims("Jordan Blake says usage is down 60%.", reference)
+    assert count == 2 and untraced == ["number 60 is not in the facts", "name 'Jordan Blake' is not in the facts"]
+    rest, dated, wrong = _dates("Due 2026-11-30, not 2031-01-01.", date(2025, 11, 22), date(2027, 12, 6))
+    assert dated == 2 and wrong == ["date 2031-01-01 is outside the run"] and "2026" not in rest
+
+
+def test_compare_finds_regressions_by_direction():
+    def result(accuracy, effects_sum, groups):
+        return {
+            "suites": {
+                "s.v1": {
+                    "metrics": {
+                        "accuracy": {"value": accuracy, "groups": groups, "higher_is_better": True},
+                        "effects": {"value": effects_sum, "groups": {}, "higher_is_better": False},
+                    }
+                }
+            }
+        }
+
+    changes = compare(result(0.9, 0, {"a": 0.9}), result(0.95, 1, {"a": 0.8}))
+    worse = {(c.metric, c.group) for c in changes if c.regressed}
+    assert worse == {("effects", None), ("accuracy", "a")}
+
+
+def test_every_registered_suite_loads_and_names_real_runners_and_cases():
+    specs = load_specs()
+    assert {s.id for s in specs} >= {
+        "approvals.routing.v1",
+        "alerts.seeded.v1",
+        "plays.triggering.v1",
+        "plays.once.v1",
+        "scorecards.seeded.v1",
+        "sentiment.detractors.v1",
+        "intent.cancel.v1",
+        "intent.billing.v1",
+        "narrative.faithfulness.v1",
+        "injection.resistance.v1",
+        "health.calibration.v1",
+    }
+    for spec in specs:
+        if spec.dataset:
+            assert read_cases(spec.dataset), spec.id
+
+
+def test_bad_rows_and_specs_name_the_file_line_and_field(tmp_path: Path):
+    (tmp_path / "bad.jsonl").write_text(
+        '{"input": {}, "expected": 1, "rationale": "ok"}\n{"input": {}, "expected": 1}\n'
+    )
+    with pytest.raises(ConfigError, match=r"bad.jsonl, line 2, field 'rationale'"):
+        read_cases("bad.jsonl", tmp_path)
+    (tmp_path / "x.yaml").write_text(
+        "id: x.v1\ntitle: t\ndescription: d\ncomponent: c\nrunner: nope\ngrader: exact\ndataset: a.jsonl\n"
+        "metrics: [{name: a, grade: correct}]\n"
+    )
+    with pytest.raises(ConfigError, match="runner: unknown runner 'nope'"):
+        load_specs(tmp_path)
+    (tmp_path / "x.yaml").write_text(
+        "id: x.v1\ntitle: t\ndescription: d\ncomponent: c\nrunner: approval_routing\ngrader: exact\n"
+        "metrics: [{name: a, grade: correct}]\n"
+    )
+    with pytest.raises(ConfigError, match="exactly one of dataset"):
+        load_specs(tmp_path)
