@@ -42,6 +42,7 @@ def runners() -> dict[str, Runner]:
         "alerts_seeded": book_suites.alerts,
         "plays_triggering": book_suites.plays,
         "plays_once": book_suites.plays_once,
+        "plays_routing": book_suites.plays_routing,
         "scorecards_seeded": book_suites.scorecards,
         "health_calibration": book_suites.calibration,
         "narrative_faithfulness": narrative.run,

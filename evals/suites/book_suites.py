@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from core.models import Account, Alert, PlayRun, Scorecard
+from core.models import Account, Alert, PlayRun, Scorecard, Task
 from evals.book import Book, book_for
 from evals.spec import SuiteSpec, read_cases
 from evals.suites import EvalContext, Outcome
 from playbooks.metrics import pr_auc, roc_auc
+from playbooks.play_engine import load_play_configs
 
 BANDS = ("Green", "Yellow", "Orange", "Red")
 
@@ -151,4 +152,31 @@ def calibration(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
                 rates.append(sum(members) / len(members))
         figures["bands_ordered"] = float(all(a <= b for a, b in pairwise(rates)))
         outcomes.append(Outcome(case.id, case.input, case.expected, figures, case.rationale))
+    return outcomes
+
+
+def plays_routing(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
+    """For each play: the tasks it handed out that went to someone other than the owner its step names
+    (the account's CSM for ``csm``, the playbook's owner for any other role). Escalated tasks are left out."""
+    book = book_for(ctx, spec.params)
+    owners = load_play_configs()[0].owners
+    with book.engine.connect() as conn:
+        tasks = conn.execute(
+            select(PlayRun.play, Task.id, Task.owner_role, Task.assignee, Account.owner_csm)
+            .join(PlayRun, PlayRun.id == Task.run_id)
+            .join(Account, Account.id == Task.account_id)
+            .where(Task.escalated_on.is_(None))
+        ).all()
+    outcomes = []
+    for case in read_cases(spec.dataset or ""):
+        play = case.input["play"]
+        mine = [t for t in tasks if t.play == play]
+        wrong = [
+            f"task {t.id}: {t.owner_role} went to {t.assignee}"
+            for t in mine
+            if t.assignee != (t.owner_csm if t.owner_role == "csm" else owners.get(t.owner_role))  # type: ignore[call-overload]
+        ]
+        outcomes.append(
+            Outcome(case.id, {"play": play, "tasks": len(mine)}, case.expected, {"misrouted": wrong}, case.rationale)
+        )
     return outcomes

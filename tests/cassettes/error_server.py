@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible server for recording failure cassettes: 429s, 500s and malformed answers.
+"""A scripted OpenAI-compatible server for recording cassettes: 429s, 500s, malformed and canned answers.
 
 Each scenario is a path prefix (``/rate_limited/v1/chat/completions``) with a
 list of replies served in turn; the last one repeats. Only used when
@@ -34,7 +34,16 @@ SERVER_ERROR = (500, {"error": {"message": "The server had an error", "type": "s
 MALFORMED = (200, _completion('{"statements": [{"contact_id": 1, "quote": '))
 VALID = (200, _completion(json.dumps(ANSWER)))
 
+#: For the evals' --live path: every text read as one unhappy statement.
+NEGATIVE = (
+    200,
+    _completion(
+        json.dumps({"statements": [{"contact_id": 1, "quote": "x", "sentiment": -0.8}], "cancel_intent": False})
+    ),
+)
+
 SCENARIOS: dict[str, list[tuple[int, dict[str, Any]]]] = {
+    "negative_reader": [NEGATIVE],
     "rate_limited": [RATE_LIMIT, VALID],
     "server_error": [SERVER_ERROR],
     "malformed": [MALFORMED],

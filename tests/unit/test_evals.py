@@ -87,6 +87,7 @@ def test_every_registered_suite_loads_and_names_real_runners_and_cases():
         "alerts.seeded.v1",
         "plays.triggering.v1",
         "plays.once.v1",
+        "plays.routing.v1",
         "scorecards.seeded.v1",
         "sentiment.detractors.v1",
         "intent.cancel.v1",
