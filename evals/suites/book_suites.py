@@ -47,26 +47,25 @@ def _classified(book: Book, spec: SuiteSpec, field: str, found: dict[str, set[st
     return outcomes
 
 
-def alerts(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
-    book = book_for(ctx, spec.params)
+def _found(book: Book, model: Any, column: Any) -> dict[str, set[str]]:
+    """What each account has of one kind (alert types, plays), by external id."""
     found: dict[str, set[str]] = defaultdict(set)
     with book.engine.connect() as conn:
-        for account, alert_type in conn.execute(
-            select(Account.external_id, Alert.type).join(Alert, Alert.account_id == Account.id)
+        for account, value in conn.execute(
+            select(Account.external_id, column).join(model, model.account_id == Account.id)
         ):
-            found[account].add(alert_type)
-    return _classified(book, spec, "alert_type", found)
+            found[account].add(value)
+    return found
+
+
+def alerts(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
+    book = book_for(ctx, spec.params)
+    return _classified(book, spec, "alert_type", _found(book, Alert, Alert.type))
 
 
 def plays(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
     book = book_for(ctx, spec.params)
-    found: dict[str, set[str]] = defaultdict(set)
-    with book.engine.connect() as conn:
-        for account, play in conn.execute(
-            select(Account.external_id, PlayRun.play).join(PlayRun, PlayRun.account_id == Account.id)
-        ):
-            found[account].add(play)
-    return _classified(book, spec, "play", found)
+    return _classified(book, spec, "play", _found(book, PlayRun, PlayRun.play))
 
 
 def plays_once(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
