@@ -63,6 +63,9 @@ def model_card(result: dict[str, Any]) -> str:
                 )
                 lines.append(f"Data: {data}; runner `{spec.runner}`, grader `{spec.grader}`.")
                 lines.append("")
+                if spec.limits:
+                    lines.append(f"Limits: {' '.join(spec.limits.split())}")
+                    lines.append("")
             for name, metric in suite["metrics"].items():
                 groups = ", ".join(f"{g} {_fmt(v)}" for g, v in metric["groups"].items())
                 lines.append(f"- {name}: **{_fmt(metric['value'])}**" + (f" ({groups})" if groups else ""))

@@ -61,6 +61,8 @@ class SuiteSpec(Strict):
     metrics: list[Metric] = Field(min_length=1)
     #: Whether --live changes what runs (a model reads the texts); otherwise live and offline are the same.
     live: bool = False
+    #: What the figures do not show, for the model card: the data's limits, known weak spots.
+    limits: str | None = None
 
     @model_validator(mode="after")
     def _cases(self) -> SuiteSpec:

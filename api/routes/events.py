@@ -23,6 +23,10 @@ class EventBatch(BaseModel):
 
 @router.post("/events", status_code=202)
 def post_events(body: EventBatch, user: ApiUser, engine: Db) -> dict[str, Any]:
+    """Integrations post with an admin's token: events write source data for every account, so a person's
+    own role (a CSM's, say) does not cover them."""
+    if user.role != "admin":
+        raise HTTPException(403, f"posting events needs an admin token (integrations); {user.username} is {user.role}")
     try:
         result = ingest_events(engine, body.events, kind=body.type, source=f"POST /events ({user.username})")
     except ImportFailed as exc:

@@ -160,6 +160,10 @@ def test_events_are_validated_like_an_import(api, engine):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(SIGNALS)).scalar_one() == 1 + _seeded_signals(engine)
     assert client.post("/events", headers=headers, json={"type": "gossip", "events": [event]}).status_code == 422
+    csm = client.post(
+        "/events", headers=bearer(engine, people["csm"]), json={"type": "market_signal", "events": [event]}
+    )
+    assert csm.status_code == 403 and "admin token" in csm.json()["detail"]
 
 
 def _seeded_signals(engine):
