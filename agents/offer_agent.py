@@ -22,14 +22,14 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import ApprovalPolicy
 from approvals.queue import APPROVAL, OFFER, Actor, submit
-from core.models import Account, OutboxMessage
+from core.models import Account
+from playbooks.outbox import notify_internal
 
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 
@@ -111,37 +111,30 @@ def act(state: OfferRunState, runtime: Runtime[OfferAgentContext]) -> dict[str, 
         account = conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == offer["account_id"])).mappings().one()
         approved = approval["status"] == "approved"
         key = f"offer:{offer['id']}:{approval['status']}"
-        if conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key)).first() is None:
-            terms = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(offer["terms"].items())) or "as proposed"
-            conn.execute(
-                insert(OUTBOX).values(
-                    account_id=offer["account_id"],
-                    dedupe_key=key,
-                    audience="internal",
-                    channel="email",
-                    recipient=account["owner_csm"] or "cs-managers@watchtower.example",
-                    recipient_name="csm",
-                    subject=(
-                        f"Offer {offer['id']} for {account['name']} is {approval['status']}"
-                        + ("" if approved else f": {approval['reason']}")
-                    )[:512],
-                    body=(
-                        f"{offer['kind'].replace('_', ' ').capitalize()} offer: {terms}.\n"
-                        f"Decided by {approval['settled_by']}: {approval['reason']}\n"
-                        + (
-                            "Prepare the order form with these terms; the customer email goes through the outbox."
-                            if approved
-                            else "Nothing goes to the customer."
-                        )
-                    ),
-                    produced_by="deterministic",
-                    auto_send=True,
-                    status="approved",
-                    approved_by="approval-policy",
-                    approved_at=now,
-                    created_on=now.date(),
+        terms = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(offer["terms"].items())) or "as proposed"
+        notify_internal(
+            conn,
+            key=key,
+            account_id=offer["account_id"],
+            channel="email",
+            recipient=account["owner_csm"] or "cs-managers@watchtower.example",
+            recipient_name="csm",
+            subject=(
+                f"Offer {offer['id']} for {account['name']} is {approval['status']}"
+                + ("" if approved else f": {approval['reason']}")
+            ),
+            body=(
+                f"{offer['kind'].replace('_', ' ').capitalize()} offer: {terms}.\n"
+                f"Decided by {approval['settled_by']}: {approval['reason']}\n"
+                + (
+                    "Prepare the order form with these terms; the customer email goes through the outbox."
+                    if approved
+                    else "Nothing goes to the customer."
                 )
-            )
+            ),
+            now=now,
+            created_on=now.date(),
+        )
     return {"effects": [key]}
 
 

@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from approvals.audit import record
 from approvals.policy import ApprovalPolicy, next_due
 from approvals.queue import APPROVAL, OFFER
-from core.models import Account, AppUser, OutboxMessage
+from core.models import Account, AppUser
+from playbooks.outbox import notify_internal
 
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 USER = AppUser.__table__  # type: ignore[attr-defined]
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-ESCALATION_APPROVAL = "approval-policy"
 
 
 class _Raced(Exception):
@@ -94,23 +93,17 @@ def _escalate_one(conn: Connection, policy: ApprovalPolicy, approval_id: int, no
             f"Rationale: {offer['rationale']}"
         )
         for n, recipient in enumerate(recipients):
-            conn.execute(
-                insert(OUTBOX).values(
-                    account_id=offer["account_id"],
-                    dedupe_key=f"approval:{approval_id}:{group['key']}:escalation:{group['escalations']}:{n}",
-                    audience="internal",
-                    channel="email" if "@" in recipient else "slack",
-                    recipient=recipient,
-                    recipient_name=notify_role,
-                    subject=subject[:512],
-                    body=body,
-                    produced_by="deterministic",
-                    auto_send=True,
-                    status="approved",
-                    approved_by=ESCALATION_APPROVAL,
-                    approved_at=now,
-                    created_on=now.date(),
-                )
+            notify_internal(
+                conn,
+                key=f"approval:{approval_id}:{group['key']}:escalation:{group['escalations']}:{n}",
+                account_id=offer["account_id"],
+                channel="email" if "@" in recipient else "slack",
+                recipient=recipient,
+                recipient_name=notify_role,
+                subject=subject,
+                body=body,
+                now=now,
+                created_on=now.date(),
             )
         record(
             conn,

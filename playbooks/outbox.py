@@ -14,9 +14,9 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from approvals.audit import record
 from core.models import OutboxMessage
@@ -25,6 +25,51 @@ from tools.senders import Outgoing, Retry, Sender, SendFailed, SmtpSender, Webho
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+#: Who "approved" a message to the team: nobody needs to, as no customer receives it.
+INTERNAL_APPROVAL = "internal notification: no customer recipient"
+
+
+def notify_internal(
+    conn: Connection,
+    *,
+    key: str,
+    account_id: int | None,
+    recipient: str,
+    recipient_name: str,
+    subject: str,
+    body: str,
+    channel: str,
+    now: datetime,
+    created_on: date,
+    run_id: int | None = None,
+) -> int:
+    """A message to the team, never the customer, ready to send; writing it twice with one key writes it once."""
+    found = conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key)).scalar_one_or_none()
+    if found is not None:
+        return found
+    return conn.execute(
+        insert(OUTBOX)
+        .values(
+            account_id=account_id,
+            run_id=run_id,
+            dedupe_key=key,
+            audience="internal",
+            channel=channel,
+            recipient=recipient,
+            recipient_name=recipient_name,
+            subject=subject[:512],
+            body=body,
+            produced_by="deterministic",
+            auto_send=True,
+            status="approved",
+            approved_by=INTERNAL_APPROVAL,
+            approved_at=now,
+            created_on=created_on,
+        )
+        .returning(OUTBOX.c.id)
+    ).scalar_one()
 
 
 class OutboxError(ValueError):

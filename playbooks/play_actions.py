@@ -22,13 +22,13 @@ from core.models import Offer, OutboxMessage
 from playbooks.artifacts import write_artifacts
 from playbooks.drafting import Drafter, template_values
 from playbooks.facts import AccountFacts, ContractTerm, Person
+from playbooks.outbox import notify_internal
 from playbooks.play_config import Play, PlayBook, Step
 from playbooks.play_store import TASK, RunState
 from prompts.templates import TemplateError, fill, load_template
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 OFFER = Offer.__table__  # type: ignore[attr-defined]
-INTERNAL_APPROVAL = "internal notification: no customer recipient"
 
 
 @dataclass
@@ -230,29 +230,19 @@ def notify(
     as_of: date,
 ) -> int:
     """An internal notification: to the team, never the customer, so it needs no approval to go out."""
-    if (found := _existing(conn, OUTBOX, key)) is not None:
-        return found
-    return conn.execute(
-        insert(OUTBOX)
-        .values(
-            account_id=account.account_id,
-            run_id=run_id,
-            dedupe_key=key,
-            audience="internal",
-            channel="slack",
-            recipient=owner_address(ctx, account, role) or role,
-            recipient_name=role,
-            subject=subject[:512],
-            body=body,
-            produced_by="deterministic",
-            auto_send=True,
-            status="approved",
-            approved_by=INTERNAL_APPROVAL,
-            approved_at=ctx.now,
-            created_on=as_of,
-        )
-        .returning(OUTBOX.c.id)
-    ).scalar_one()
+    return notify_internal(
+        conn,
+        key=key,
+        account_id=account.account_id,
+        run_id=run_id,
+        channel="slack",
+        recipient=owner_address(ctx, account, role) or role,
+        recipient_name=role,
+        subject=subject,
+        body=body,
+        now=ctx.now,
+        created_on=as_of,
+    )
 
 
 def _notification_body(call: StepCall) -> str:
