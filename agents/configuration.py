@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from playbooks.config_errors import load_yaml_model
-from playbooks.scorecards import config_dir
+from core.config_errors import load_yaml_model
+from core.config_files import config_dir
 
 AgentName = Literal["product_health", "sentiment", "financial", "market_intel"]
 AGENTS: tuple[AgentName, ...] = ("product_health", "sentiment", "financial", "market_intel")

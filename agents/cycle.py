@@ -31,15 +31,16 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
-from agents.llm import build_reader
-from agents.persist import DatabaseLlmCache, log_movements, save_output, sync_alerts
+from agents.persist import log_movements, save_output, sync_alerts
 from agents.state import WatchtowerContext
-from agents.structured import LlmStats
 from core.models import Account, AgentRun
 from core.settings import Settings
+from llm.cache import DatabaseLlmCache
+from llm.factory import build_reader
+from llm.structured import LlmStats
 from playbooks.play_engine import PlayEngine
 from playbooks.play_store import churned_with_open_runs
-from playbooks.scorecards import ScoringConfig, score_book
+from scorecards.weekly import ScoringConfig, score_book
 
 log = logging.getLogger(__name__)
 _RUN = AgentRun.__table__  # type: ignore[attr-defined]

@@ -24,11 +24,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from sqlalchemy import Engine, select
 
+from actions.outbox import notify_internal
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import ApprovalPolicy
 from approvals.queue import APPROVAL, OFFER, Actor, submit
 from core.models import Account
-from playbooks.outbox import notify_internal
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 

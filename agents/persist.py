@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from agents.state import AlertCandidate, Movement
-from core.models import AgentOutput, Alert, LlmCacheEntry, StakeholderMovement
+from core.models import AgentOutput, Alert, StakeholderMovement
 
 _ALERT = Alert.__table__  # type: ignore[attr-defined]
 _OUTPUT = AgentOutput.__table__  # type: ignore[attr-defined]
 _MOVE = StakeholderMovement.__table__  # type: ignore[attr-defined]
-_CACHE = LlmCacheEntry.__table__  # type: ignore[attr-defined]
 
 
 def save_output(conn: Connection, *, account_id: int, as_of: date, agent: str, produced_by: str, payload: dict) -> None:
@@ -99,18 +98,3 @@ def log_movements(conn: Connection, *, account_id: int, as_of: date, movements: 
             conn.execute(insert(_MOVE).values(account_id=account_id, recorded_on=as_of, **m.model_dump()))
             added += 1
     return added
-
-
-class DatabaseLlmCache:
-    """The LLM answer cache in the ``llm_cache`` table, written in the caller's transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        row = self.conn.execute(select(_CACHE.c.output).where(_CACHE.c.key == key)).first()
-        return row.output if row is not None else None
-
-    def put(self, key: str, *, step: str, model: str, output: dict[str, Any], tokens: int) -> None:
-        if self.get(key) is None:
-            self.conn.execute(insert(_CACHE).values(key=key, step=step, model=model, output=output, tokens=tokens))

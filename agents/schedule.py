@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from agents.configuration import AGENTS, Schedule
 from core.models import Account, AgentOutput
-from playbooks.segments import SegmentRules
+from scorecards.segments import SegmentRules
 
 
 @dataclass(frozen=True)

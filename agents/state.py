@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from agents.configuration import WatchtowerConfig
-from agents.structured import LlmReader
+from llm.structured import LlmReader
 
 Severity = Literal["low", "medium", "high", "critical"]
 

@@ -15,8 +15,8 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Request, status
 from sqlalchemy import Engine
 
-from api.identity import User, session_user, user_for_token
 from approvals.policy import ApprovalPolicy
+from core.identity import User, session_user, user_for_token
 from core.settings import Settings
 
 SESSION_COOKIE = "watchtower_session"

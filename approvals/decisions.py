@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from approvals.audit import record
 from approvals.policy import (
     ApprovalPolicy,
     NoRuleMatched,
@@ -33,10 +32,10 @@ from approvals.policy import (
 )
 from approvals.queue import APPROVAL, OFFER, Actor, facts_for
 from approvals.terms import OfferTerms, TermsError, read_terms
-from core.models import ApprovalDecision, PlayEvent
+from core.audit import record
+from core.models import ApprovalDecision
 
 DECISION = ApprovalDecision.__table__  # type: ignore[attr-defined]
-PLAY_EVENT = PlayEvent.__table__  # type: ignore[attr-defined]
 DECISIONS = ("approve", "edit", "reject")
 
 
@@ -345,18 +344,6 @@ def decide(
             after={"status": status},
             reason=typed.reason,
         )
-        if offer["run_id"] is not None:
-            conn.execute(
-                insert(PLAY_EVENT).values(
-                    run_id=offer["run_id"],
-                    occurred_on=now.date(),
-                    kind=f"offer_{status}",
-                    actor=actor.name,
-                    reason=typed.reason,
-                    detail={"offer_id": offer["id"], "approval_id": approval_id},
-                    recorded_at=now,
-                )
-            )
     # Groups someone still has to act on (a later group approved in this revision only waits for its turn).
     waiting = [
         g["key"]

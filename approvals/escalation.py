@@ -1,25 +1,29 @@
 """SLA escalation: a group still waiting past its deadline lets the next role approve it too, and says so.
 
 The escalation role comes from the policy's ``escalation`` map. Each
-escalation is an audit event and an internal notification (to the policy's
-address for the role, or else to every active user with the role), and the
-group's clock restarts so a still-silent group escalates again one SLA later.
-Run it as often as you like: the version check makes two runs at once safe.
+escalation is an audit event and an internal notice (to the policy's address
+for the role, or else to every active user with the role), and the group's
+clock restarts so a still-silent group escalates again one SLA later. Run it
+as often as you like: the version check makes two runs at once safe.
+
+Writing the notice is the effects layer's job (``actions.outbox``): the caller
+passes ``deliver``, which runs inside the escalation's own transaction, so an
+escalation and its notices are written together or not at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from approvals.audit import record
 from approvals.policy import ApprovalPolicy, next_due
 from approvals.queue import APPROVAL, OFFER
+from core.audit import record
 from core.models import Account, AppUser
-from playbooks.outbox import notify_internal
 
 USER = AppUser.__table__  # type: ignore[attr-defined]
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
@@ -27,6 +31,26 @@ ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 class _Raced(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One internal message an escalation owes someone; ``key`` makes writing it twice add nothing."""
+
+    key: str
+    account_id: int
+    recipient: str
+    recipient_name: str
+    subject: str
+    body: str
+
+    @property
+    def channel(self) -> str:
+        return "email" if "@" in self.recipient else "slack"
+
+
+#: Writes a notice inside the caller's transaction (``actions.outbox.deliver_notice``).
+Deliver = Callable[[Connection, Notice, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -46,7 +70,7 @@ def _recipients(conn: Connection, policy: ApprovalPolicy, role: str) -> list[str
     return [r.email or r.username for r in rows]
 
 
-def escalate_overdue(engine: Engine, policy: ApprovalPolicy, *, now: datetime) -> list[Escalated]:
+def escalate_overdue(engine: Engine, policy: ApprovalPolicy, *, now: datetime, deliver: Deliver) -> list[Escalated]:
     with engine.connect() as conn:
         due = conn.execute(
             select(APPROVAL.c.id).where(APPROVAL.c.status == "pending", APPROVAL.c.next_due_at <= now)
@@ -56,13 +80,15 @@ def escalate_overdue(engine: Engine, policy: ApprovalPolicy, *, now: datetime) -
     for approval_id in ids:
         try:
             with engine.begin() as conn:
-                done.extend(_escalate_one(conn, policy, approval_id, now))
+                done.extend(_escalate_one(conn, policy, approval_id, now, deliver))
         except _Raced:
             continue  # a decision or another escalation got there first; the next run looks again
     return done
 
 
-def _escalate_one(conn: Connection, policy: ApprovalPolicy, approval_id: int, now: datetime) -> list[Escalated]:
+def _escalate_one(
+    conn: Connection, policy: ApprovalPolicy, approval_id: int, now: datetime, deliver: Deliver
+) -> list[Escalated]:
     approval = conn.execute(select(APPROVAL).where(APPROVAL.c.id == approval_id).with_for_update()).mappings().first()
     if approval is None or approval["status"] != "pending":
         return []
@@ -93,18 +119,15 @@ def _escalate_one(conn: Connection, policy: ApprovalPolicy, approval_id: int, no
             f"Rationale: {offer['rationale']}"
         )
         for n, recipient in enumerate(recipients):
-            notify_internal(
-                conn,
+            notice = Notice(
                 key=f"approval:{approval_id}:{group['key']}:escalation:{group['escalations']}:{n}",
                 account_id=offer["account_id"],
-                channel="email" if "@" in recipient else "slack",
                 recipient=recipient,
                 recipient_name=notify_role,
                 subject=subject,
                 body=body,
-                now=now,
-                created_on=now.date(),
             )
+            deliver(conn, notice, now)
         record(
             conn,
             at=now,

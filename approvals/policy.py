@@ -22,11 +22,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from approvals.terms import ROUTING_FACTS, OfferTerms
-from playbooks.conditions import Condition, checked, parse
-from playbooks.config_errors import load_yaml_model
+from core.conditions import Condition, checked, parse
+from core.config_errors import load_yaml_model
+from core.identity import Role
 
-Role = Literal["csm", "cs_manager", "ae", "finance", "legal", "cro", "admin"]
-ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "config" / "approvals.yaml"
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from approvals.audit import record
 from approvals.policy import ApprovalPolicy, NoRuleMatched, next_due, route
 from approvals.terms import OfferTerms, TermsError, read_terms, routing_facts
+from core.audit import record
 from core.models import Account, Approval, Contract, Offer, Scorecard
 
 OFFER = Offer.__table__  # type: ignore[attr-defined]

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from api.identity import User
-from approvals.audit import history
 from approvals.decisions import DECISION
 from approvals.policy import eligible_roles
 from approvals.queue import ACCOUNT, APPROVAL, OFFER, SCORECARD, account_facts
+from core.audit import history
+from core.identity import User
 from core.models import Alert, Contract
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]

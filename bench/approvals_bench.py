@@ -20,14 +20,14 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from agents.resume import resume_settled, start_offer_run
 from api.child_process import running_server
-from api.identity import add_user, create_token
 from approvals.decisions import DECISION, decide
 from approvals.policy import load_policy
 from approvals.queue import ACCOUNT, APPROVAL, Actor, submit
-from approvals.resume import resume_settled, start_offer_run
 from bench.cycle_bench import bench_database, drop_bench_schema
 from core.db import make_engine
+from core.identity import add_user, create_token
 from core.schema import upgrade
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book

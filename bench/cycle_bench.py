@@ -26,7 +26,7 @@ from core.db import make_engine
 from core.schema import upgrade
 from core.settings import Settings
 from evals.alert_labels import evaluate, read_labels
-from playbooks.scorecards import ScoringConfig
+from scorecards.weekly import ScoringConfig
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book
 

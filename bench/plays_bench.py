@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from actions.play_steps import make_play_engine
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, run_cycle
 from bench.cycle_bench import bench_database, drop_bench_schema
@@ -32,8 +33,8 @@ from core.models import Account, PlayRun
 from core.schema import upgrade
 from core.settings import Settings
 from evals.alert_labels import read_labels
-from playbooks.play_engine import load_play_configs, make_play_engine
-from playbooks.scorecards import ScoringConfig
+from playbooks.play_engine import load_play_configs
+from scorecards.weekly import ScoringConfig
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import make_engine
 from core.schema import upgrade
-from playbooks.scorecards import ScoringConfig, score_book
+from scorecards.weekly import ScoringConfig, score_book
 from signals.loader import account_id_chunks, chunk_statements
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book

@@ -13,18 +13,19 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select, update
 
+from actions.outbox import deliver_notice
 from agents.configuration import AGENTS
-from api.identity import USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
+from agents.resume import resume_settled, start_offer_run
 from approvals.decisions import DecisionError, decide
 from approvals.escalation import escalate_overdue
-from approvals.policy import ROLES, ApprovalPolicy, load_policy
+from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import ACCOUNT, Actor, OfferError, submit
-from approvals.resume import resume_settled, start_offer_run
 from approvals.terms import ROUTING_FACTS, OfferKind
 from approvals.views import approval_detail, list_approvals
 from cli.context import AppContext, CliError, app_context, console, handle_errors
 from cli.guards import require_schema
-from playbooks.config_errors import ConfigError
+from core.config_errors import ConfigError
+from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
 
 users_app = typer.Typer(help="People who sign in and decide: one role each.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API bearer tokens (stored hashed; shown once).", no_args_is_help=True)
@@ -245,7 +246,7 @@ def approvals_escalate(ctx: typer.Context, policy_path: PolicyPath = None) -> No
     """Escalate every group past its SLA (the scheduler does this every tick)."""
     app = app_context(ctx)
     require_schema(app.engine)
-    for item in escalate_overdue(app.engine, _policy(policy_path), now=_now()):
+    for item in escalate_overdue(app.engine, _policy(policy_path), now=_now(), deliver=deliver_notice):
         console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or '(reminder only)'}")
 
 

@@ -16,12 +16,12 @@ from sqlalchemy import insert
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
+from core.config_errors import ConfigError
+from core.config_files import config_dir
 from core.models import HealthModelVersion
-from playbooks.backtest import run_backtest
-from playbooks.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
-from playbooks.config_errors import ConfigError
-from playbooks.health_model import load_health_model
-from playbooks.scorecards import config_dir
+from scorecards.backtest import run_backtest
+from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
+from scorecards.health_model import load_health_model
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:

@@ -10,13 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agents.llm import build_chat_model, model_name
 from cli.context import CliError, app_context, console, handle_errors
+from core.config_errors import ConfigError
 from evals.book import close_books
 from evals.compare import compare
 from evals.report import model_card
 from evals.runner import run, write
-from playbooks.config_errors import ConfigError
+from llm.factory import build_chat_model, model_name
 
 evals_app = typer.Typer(help="Eval suites: run them, compare two runs, write the model card.", no_args_is_help=True)
 MODEL_CARD = Path(__file__).resolve().parents[1] / "evals" / "MODEL_CARD.md"

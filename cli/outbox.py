@@ -11,10 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from actions.outbox import OutboxError, approve, discard, send_approved, senders_from
 from cli.context import CliError, app_context, console, handle_errors
 from cli.guards import require_schema
 from core.models import Account, OutboxMessage
-from playbooks.outbox import OutboxError, approve, discard, send_approved, senders_from
 
 outbox_app = typer.Typer(
     help="Messages plays drafted: approve, discard, send.", no_args_is_help=False, invoke_without_command=True

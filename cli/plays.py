@@ -14,20 +14,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
-from agents.llm import build_chat_model, build_reader
-from agents.structured import LlmStats
+from actions.play_steps import make_play_engine
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from core.config_errors import ConfigError
 from core.models import Account, OutboxMessage, PlayEvent, PlayRun, PlayStep, Task
+from llm.factory import build_chat_model, build_reader
+from llm.structured import LlmStats
 from playbooks import play_controls
-from playbooks.config_errors import ConfigError
 from playbooks.experiments import compare_play
 from playbooks.facts import FACTS, PREFIXES
 from playbooks.forecast import FORECAST_FACTS, ForecastConfig
 from playbooks.play_config import TEMPLATE_VALUES, PlayBook
-from playbooks.play_engine import PlayEngine, load_play_configs, make_play_engine
+from playbooks.play_engine import PlayEngine, load_play_configs
 from playbooks.risk_cases import case_stats
-from playbooks.scorecards import account_ids_for
+from scorecards.weekly import account_ids_for
 
 plays_app = typer.Typer(
     help="Plays: what they are, their runs, and a person's controls over a run.", no_args_is_help=True

@@ -9,14 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, func, select
 
-from agents.llm import build_chat_model, build_reader
-from agents.structured import LlmStats
+from actions.documents import TITLES, write_artifacts
+from actions.drafting import Drafter
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.plays import load_configs
 from core.models import Account, Artifact, Contract, RenewalForecast
-from playbooks.artifacts import TITLES, write_artifacts
-from playbooks.drafting import Drafter
+from llm.factory import build_chat_model, build_reader
+from llm.structured import LlmStats
 from playbooks.facts import load_facts
 from playbooks.forecast import CATEGORIES, record_call
 from playbooks.play_config import Play, PlayBook

@@ -14,21 +14,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import case, func, select
 
+from actions.outbox import deliver_notice, send_approved, senders_from
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.llm import build_chat_model
+from agents.resume import resume_settled
 from agents.schedule import due_groups
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
-from approvals.resume import resume_settled
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
+from core.config_errors import ConfigError
 from core.models import Account, AgentRun, Alert
-from playbooks.config_errors import ConfigError
-from playbooks.outbox import send_approved, senders_from
-from playbooks.scorecards import account_ids_for
+from llm.factory import build_chat_model
+from scorecards.weekly import account_ids_for
 from sources.feeds import FeedError, ingest_feed
 
 
@@ -233,7 +233,7 @@ def serve_command(
         if not dry_run:  # overdue approvals escalate; settled offers resume the agent runs waiting on them
             now = datetime.now(UTC)
             approval_policy = load_policy()
-            for item in escalate_overdue(app.engine, approval_policy, now=now):
+            for item in escalate_overdue(app.engine, approval_policy, now=now, deliver=deliver_notice):
                 console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
             resumed = resume_settled(app.engine, app.settings.database_url, approval_policy, now=now)
             if resumed:

@@ -14,10 +14,10 @@ from sqlalchemy import delete, insert
 
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from core.config_errors import ConfigError
 from core.models import CsmAssessment
-from playbooks.config_errors import ConfigError
-from playbooks.health_model import load_health_model
-from playbooks.scorecards import ScoringConfig, account_ids_for, export_scorecards, score_book
+from scorecards.health_model import load_health_model
+from scorecards.weekly import ScoringConfig, account_ids_for, export_scorecards, score_book
 
 model_app = typer.Typer(help="Check and inspect health model files.", no_args_is_help=True)
 

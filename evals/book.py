@@ -18,15 +18,16 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from actions.play_steps import make_play_engine
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, run_cycle
 from core.db import make_engine
 from core.models import Account
 from core.schema import upgrade
 from core.settings import Settings
-from evals.suites import EvalContext
-from playbooks.play_engine import load_play_configs, make_play_engine
-from playbooks.scorecards import ScoringConfig
+from evals.context import EvalContext
+from playbooks.play_engine import load_play_configs
+from scorecards.weekly import ScoringConfig
 from sources.synthetic.generator import AccountGenerator, BookSpec
 from sources.synthetic.writer import seed_book
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evals.spec import load_specs
+from evals.catalog import load_specs
 
 
 def _fmt(value: Any) -> str:

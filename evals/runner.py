@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evals.catalog import load_specs
+from evals.context import EvalContext
 from evals.graders import graders
 from evals.metrics import compute, passes
-from evals.spec import EVALS, SuiteSpec, load_specs
-from evals.suites import EvalContext, runners
+from evals.spec import EVALS, SuiteSpec
+from evals.suites import runners
 
 FAILURES_KEPT = 50
 

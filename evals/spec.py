@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from playbooks.config_errors import ConfigError, load_yaml_model
+from core.config_errors import ConfigError
 
 EVALS = Path(__file__).resolve().parent
 REGISTRY = EVALS / "registry"
@@ -76,25 +76,6 @@ class Case(Strict):
     input: dict[str, Any]
     expected: Any
     rationale: str = Field(min_length=1)
-
-
-def load_specs(directory: Path = REGISTRY) -> list[SuiteSpec]:
-    from evals.graders import graders
-    from evals.suites import runners
-
-    specs = []
-    seen: set[str] = set()
-    for path in sorted(directory.glob("*.yaml")):
-        spec = load_yaml_model(path, SuiteSpec)
-        if spec.id in seen:
-            raise ConfigError(f"{path}: id: another spec already has the id {spec.id}")
-        if spec.runner not in runners():
-            raise ConfigError(f"{path}: runner: unknown runner {spec.runner!r}; known: {', '.join(sorted(runners()))}")
-        if spec.grader not in graders():
-            raise ConfigError(f"{path}: grader: unknown grader {spec.grader!r}; known: {', '.join(sorted(graders()))}")
-        seen.add(spec.id)
-        specs.append(spec)
-    return specs
 
 
 def read_cases(name: str, directory: Path = DATASETS) -> list[Case]:

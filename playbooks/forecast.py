@@ -18,9 +18,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select
 
+from core.conditions import Condition, checked, parse
+from core.config_errors import load_yaml_model
 from core.models import RenewalCall, RenewalForecast
-from playbooks.conditions import Condition, checked, parse
-from playbooks.config_errors import load_yaml_model
 from playbooks.facts import FACTS, PREFIXES, AccountFacts, ContractTerm
 from playbooks.timeline import Milestone, worst
 

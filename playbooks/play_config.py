@@ -1,7 +1,7 @@
 """The plays a team runs, from ``config/plays.yaml``: triggers, qualification, timed steps, branches, holdouts.
 
 A play opens a run for an account when its ``trigger`` and ``qualify``
-conditions hold (``playbooks.conditions``). Steps run in order on their
+conditions hold (``core.conditions``). Steps run in order on their
 ``day`` (day 1 is the day the run, or the track, began; for the renewal
 timeline ``day`` counts from the contract's end date, so -120 is T-120).
 Branches jump forward to a step of the same track, into another track, or
@@ -18,8 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from playbooks.conditions import Condition, checked, parse
-from playbooks.config_errors import load_yaml_model
+from core.conditions import Condition, checked, parse
+from core.config_errors import load_yaml_model
 from playbooks.facts import FACTS, PREFIXES
 from prompts.templates import PLACEHOLDER, TemplateError, load_template
 
@@ -31,7 +31,7 @@ ArtifactKind = Literal["readiness_report", "value_recap", "offer_sheet", "approv
 RecipientRole = Literal[
     "champion", "executive_sponsor", "economic_buyer", "admin", "technical_buyer", "user", "survey_respondent"
 ]
-#: Values a template or title can use; ``playbooks.drafting`` fills each of them.
+#: Values a template or title can use; ``actions.drafting`` fills each of them.
 TEMPLATE_VALUES: dict[str, str] = {
     "account_name": "the customer's name",
     "account_id": "the customer's external id",

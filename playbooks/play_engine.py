@@ -8,7 +8,7 @@ steps run at once. Advancing a run walks its current track's steps in order:
 - a step waits for its start date, and for its ``when`` condition;
 - ``only_if`` false skips it; a matching branch jumps instead of doing it;
 - ``wait_for_response`` waits for a customer reply until its timeout;
-- every other action is performed through ``playbooks.play_actions``.
+- every other action is performed by the engine's ``StepActions`` (``actions.play_steps``).
 
 Open tasks past their due date escalate once; tasks with ``completes_when``
 complete on evidence. Close rules are checked from the second day; a run that
@@ -23,16 +23,15 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from agents.structured import LlmReader
+from core.config_files import config_dir
 from core.models import Account, OutboxMessage
 from playbooks import forecast, risk_cases
-from playbooks.drafting import Drafter
 from playbooks.facts import (
     AccountFacts,
     ContractTerm,
@@ -42,7 +41,6 @@ from playbooks.facts import (
     response_dates,
 )
 from playbooks.forecast import ForecastConfig, load_forecast_config
-from playbooks.play_actions import ActionContext, StepCall, notify, perform
 from playbooks.play_config import Play, PlayBook, Step, load_playbook
 from playbooks.play_store import (
     ENGINE,
@@ -56,11 +54,12 @@ from playbooks.play_store import (
     log_event,
     open_runs,
     open_tasks,
+    record_settled_offers,
     shift_schedule,
     update_run,
     update_step,
 )
-from playbooks.scorecards import config_dir
+from playbooks.steps import StepActions, StepRequest
 from playbooks.timeline import milestones_for_runs
 
 log = logging.getLogger(__name__)
@@ -142,7 +141,7 @@ class Turn:
 @dataclass
 class PlayEngine:
     playbook: PlayBook
-    actions: ActionContext
+    actions: StepActions
     #: None skips forecasting (e.g. a test of one play); the renewal timeline still runs.
     forecast: ForecastConfig | None = None
     chunk_size: int = 500
@@ -175,6 +174,7 @@ class PlayEngine:
             scorecard_max_age_days=settings.scorecard_max_age_days,
             engagement_days=settings.engagement_days,
         )
+        counts["offers.heard"] += record_settled_offers(conn, account_ids, as_of)
         runs = open_runs(conn, account_ids)
         states = load_runs(conn, [r["id"] for r in runs.values()])
         since = min((s.row["started_on"] for s in states.values()), default=as_of)
@@ -239,9 +239,8 @@ class PlayEngine:
             counts[f"forecast.{row['category']}"] += 1
             if row["flagged"]:  # one notification per disagreement: the key holds both calls
                 counts["forecast.flagged"] += 1
-                notify(
+                self.actions.notify(
                     conn,
-                    self.actions,
                     account,
                     role="executive",
                     subject=f"Forecast disagreement at {account.name}: system {row['category']}, "
@@ -435,9 +434,8 @@ class PlayEngine:
                 update_step(conn, current, status="waiting", started_on=as_of)
                 log_event(conn, state.id, as_of, "waiting", step=spec.id, reason=f"until {current['deadline_on']}")
                 continue
-            call = StepCall(
+            call = StepRequest(
                 conn,
-                self.actions,
                 state,
                 play,
                 spec,
@@ -447,7 +445,7 @@ class PlayEngine:
                 due_on=current["due_on"],
                 contract=turn.subject.contract,
             )
-            outcome = perform(call)
+            outcome = self.actions.perform(call)
             self.finish(turn, current, outcome.status, outcome.note, outcome.result)
             turn.counts[f"{play.id}.step.{outcome.status}"] += 1
             if outcome.status == "done" and spec.sets_stage and state.row["risk_case_id"]:
@@ -517,9 +515,8 @@ class PlayEngine:
             conn.execute(
                 update(TASK).where(TASK.c.id == task["id"]).values(escalated_on=as_of, escalated_to=spec.escalate_to)
             )
-            notify(
+            self.actions.notify(
                 conn,
-                self.actions,
                 account,
                 role=spec.escalate_to,
                 subject=f"Overdue at {account.name}: {task['title']}"[:512],
@@ -592,17 +589,6 @@ def close_run(conn: Connection, state: RunState, outcome: str, as_of: date, *, b
         risk_cases.move(conn, case_id, "lost", as_of, by=by)
     elif outcome == "recovered" and not risk_cases.other_open_runs(conn, case_id, but=state.id):
         risk_cases.move(conn, case_id, "recovered", as_of, by=by)
-
-
-def make_play_engine(
-    playbook: PlayBook,
-    forecast_config: ForecastConfig | None,
-    *,
-    now: datetime,
-    reader: LlmReader | None = None,
-) -> PlayEngine:
-    """The engine as the cycle and the command line run it; ``reader`` lets a configured model polish drafts."""
-    return PlayEngine(playbook, ActionContext(playbook, Drafter(reader), now), forecast_config)
 
 
 def load_play_configs(

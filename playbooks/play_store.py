@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from core.models import Account, PlayEvent, PlayRun, PlayStep, Task
+from core.models import Account, AuditEvent, Offer, PlayEvent, PlayRun, PlayStep, Task
 from core.models.plays import OPEN_RUN_STATUSES
 from playbooks.play_config import Play, Step
 
@@ -20,6 +20,8 @@ RUN = PlayRun.__table__  # type: ignore[attr-defined]
 STEP = PlayStep.__table__  # type: ignore[attr-defined]
 EVENT = PlayEvent.__table__  # type: ignore[attr-defined]
 TASK = Task.__table__  # type: ignore[attr-defined]
+OFFER = Offer.__table__  # type: ignore[attr-defined]
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 ENGINE = "play engine"
 
 
@@ -58,6 +60,56 @@ def log_event(
             recorded_at=datetime.now(UTC),
         )
     )
+
+
+def record_settled_offers(conn: Connection, account_ids: list[int], as_of: date) -> int:
+    """Log ``offer_approved`` / ``offer_rejected`` on the run that proposed each offer a person has settled.
+
+    Approvals never write play tables: the decision records itself (the offer's
+    status and its ``settle`` audit event), and the engine reads it here on its
+    next pass, open run or closed, once per offer.
+    """
+    offers = conn.execute(
+        select(OFFER.c.id, OFFER.c.run_id, OFFER.c.status, OFFER.c.settled_at).where(
+            OFFER.c.account_id.in_(account_ids),
+            OFFER.c.run_id.is_not(None),
+            OFFER.c.status.in_(("approved", "rejected")),
+        )
+    ).all()
+    if not offers:
+        return 0
+    heard = {
+        (row.detail or {}).get("offer_id")
+        for row in conn.execute(
+            select(EVENT.c.detail).where(
+                EVENT.c.run_id.in_({o.run_id for o in offers}),
+                EVENT.c.kind.in_(("offer_approved", "offer_rejected")),
+            )
+        )
+    }
+    fresh = [o for o in offers if o.id not in heard]
+    if not fresh:
+        return 0
+    settled_by = {
+        row.entity_id: row
+        for row in conn.execute(
+            select(AUDIT.c.entity_id, AUDIT.c.actor, AUDIT.c.reason)
+            .where(AUDIT.c.entity == "offer", AUDIT.c.action == "settle", AUDIT.c.entity_id.in_([o.id for o in fresh]))
+            .order_by(AUDIT.c.id)
+        )
+    }
+    for offer in fresh:
+        audit = settled_by.get(offer.id)
+        log_event(
+            conn,
+            offer.run_id,
+            offer.settled_at.date() if offer.settled_at else as_of,
+            f"offer_{offer.status}",
+            by=audit.actor if audit else "approvals",
+            reason=audit.reason if audit else None,
+            detail={"offer_id": offer.id},
+        )
+    return len(fresh)
 
 
 def open_runs(conn: Connection, account_ids: list[int]) -> dict[tuple[int, str, str], dict[str, Any]]:

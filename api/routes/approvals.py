@@ -9,13 +9,13 @@ from fastapi import APIRouter, Body, HTTPException, Query, status
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from agents.resume import resume_settled
 from api.deps import ApiUser, AppSettings, Clock, Db, Policy
-from api.identity import User
 from approvals.decisions import DecisionError, decide
-from approvals.policy import ROLES, ApprovalPolicy
+from approvals.policy import ApprovalPolicy
 from approvals.queue import Actor
-from approvals.resume import resume_settled
 from approvals.views import STATUSES, approval_detail, is_visible, list_approvals
+from core.identity import ROLES, User
 from core.settings import Settings
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])

@@ -15,12 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from actions.outbox import OutboxError, approve, discard
 from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Policy, WebSession
-from api.identity import SESSION_DAYS, User, login, logout
 from api.routes.approvals import settle
 from approvals.views import approval_detail, list_approvals
+from core.identity import SESSION_DAYS, User, login, logout
 from core.models import Account, OutboxMessage
-from playbooks.outbox import OutboxError, approve, discard
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")

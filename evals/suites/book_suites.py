@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from core.models import Account, Alert, PlayRun, Scorecard, Task
 from evals.book import Book, book_for
+from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
-from evals.suites import EvalContext, Outcome
-from playbooks.metrics import pr_auc, roc_auc
 from playbooks.play_engine import load_play_configs
+from scorecards.ranking import pr_auc, roc_auc
 
 BANDS = ("Green", "Yellow", "Orange", "Red")
 

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, select
 
 from core.models import Account, AgentOutput, Alert, Approval, Offer, OutboxMessage, PlayRun, Scorecard
 from evals.book import Book, book_for, copy_of, run_cycle_on
+from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
-from evals.suites import EvalContext, Outcome
 from sources.importer import import_records
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from actions.drafting import claims, template_values
 from core.models import Alert, Artifact, OutboxMessage
 from evals.book import book_for
+from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
-from evals.suites import EvalContext, Outcome
-from playbooks.drafting import claims, template_values
 from playbooks.facts import load_facts
 from playbooks.play_engine import load_play_configs
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from approvals.policy import NoRuleMatched, load_policy, route
 from approvals.terms import TermsError, read_terms, routing_facts
+from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
-from evals.suites import EvalContext, Outcome
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 

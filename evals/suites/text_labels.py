@@ -13,10 +13,10 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from agents.structured import LlmReader, LlmStats
 from agents.text_reading import InteractionReading
+from evals.context import EvalContext, Outcome
 from evals.spec import SHARED_DATA, SuiteSpec
-from evals.suites import EvalContext, Outcome
+from llm.structured import LlmReader, LlmStats
 from prompts.loader import load_prompt, untrusted
 from signals.intents import read_billing_friction, read_cancel_intent
 from signals.sentiment import read_sentiment

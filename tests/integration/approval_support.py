@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from api.identity import User, add_user, create_token
 from approvals.policy import load_policy
 from approvals.queue import ACCOUNT, Actor, Submitted, submit
+from core.identity import User, add_user, create_token
 from tests.integration.helpers import seed_small_book
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

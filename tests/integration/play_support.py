@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
+from actions.play_steps import make_play_engine
 from core.models import Account, PlayEvent, PlayRun
 from evals.alert_labels import read_labels
 from playbooks.forecast import ForecastConfig
 from playbooks.play_config import PlayBook
-from playbooks.play_engine import load_play_configs, make_play_engine
+from playbooks.play_engine import load_play_configs
 from sources.importer import import_records
 from tests.integration.helpers import AS_OF, seed_small_book
 from tests.integration.watchtower_support import run

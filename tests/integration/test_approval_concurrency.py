@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from agents.resume import start_offer_run
 from api.child_process import running_server
-from approvals.audit import AUDIT
 from approvals.decisions import DECISION
 from approvals.queue import APPROVAL
-from approvals.resume import start_offer_run
+from core.audit import AUDIT
 from core.db import make_engine
 from core.models import OutboxMessage
 from core.schema import upgrade

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from api.identity import find_user
+from agents.resume import resume_settled
 from approvals.decisions import decide
 from approvals.queue import ACCOUNT, APPROVAL, OFFER, Actor
-from approvals.resume import resume_settled
+from core.identity import find_user
 from core.models import OutboxMessage
 from tests.integration.approval_support import NOW, POLICY, book_with_people
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from approvals.audit import AUDIT
+from actions.outbox import deliver_notice
 from approvals.decisions import Conflict, InvalidDecision, Refused, decide
 from approvals.escalation import escalate_overdue
 from approvals.queue import APPROVAL, OFFER, Actor
+from core.audit import AUDIT
 from core.models import OutboxMessage
 from tests.integration.approval_support import NOW, POLICY, account_ids, actor, book_with_people, propose
 
@@ -112,14 +113,14 @@ def test_rejection_needs_a_reason_and_ends_the_chain(engine):
 def test_sla_escalation_on_a_moving_clock(engine):
     people = book_with_people(engine)
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 6}, by=people["ae"])  # CS manager, 24h
-    assert escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=23, minutes=59)) == []
+    assert escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=23, minutes=59), deliver=deliver_notice) == []
     with pytest.raises(Refused):
         act(engine, offer.approval_id, people["cro"], "approve", now=NOW + timedelta(hours=23))
-    first = escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=24, minutes=1))
+    first = escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=24, minutes=1), deliver=deliver_notice)
     assert [(e.group, e.to_role, e.notified) for e in first] == [("cs_manager", "cro", ["cro@watchtower.example"])]
     # The same moment again changes nothing; the next SLA period only reminds (the CRO has nobody above).
-    assert escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=24, minutes=2)) == []
-    second = escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=48, minutes=2))
+    assert escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=24, minutes=2), deliver=deliver_notice) == []
+    second = escalate_overdue(engine, POLICY, now=NOW + timedelta(hours=48, minutes=2), deliver=deliver_notice)
     assert [(e.group, e.to_role) for e in second] == [("cs_manager", None)]
     with engine.connect() as conn:
         events = conn.execute(

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
 from api.app import create_app
-from approvals.audit import AUDIT
 from approvals.queue import ACCOUNT
+from core.audit import AUDIT
 from core.models import MarketSignal, OutboxMessage
 from core.settings import Settings
 from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose, token_for

@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from agents.checkpoints import open_checkpointer
 from agents.offer_agent import OfferAgentContext, build_graph, thread_config
-from api.identity import TOKEN, USER, user_for_token, verify_password
+from agents.resume import resume_settled, start_offer_run
 from approvals.queue import ACCOUNT, APPROVAL
-from approvals.resume import resume_settled, start_offer_run
 from cli.main import app
+from core.identity import TOKEN, USER, user_for_token, verify_password
 from core.models import OutboxMessage
 from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people
 from tests.integration.test_approvals import act

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.config_files import PROJECT_CONFIG
 from core.models import HealthModelVersion
-from playbooks.calibration import build_dataset, calibrate, read_outcomes
-from playbooks.health_model import load_health_model
-from playbooks.scorecards import PROJECT_CONFIG, ScoringConfig
+from scorecards.calibration import build_dataset, calibrate, read_outcomes
+from scorecards.health_model import load_health_model
+from scorecards.weekly import ScoringConfig
 from tests.integration.helpers import AS_OF, seed_small_book
 
 runner = CliRunner()

@@ -50,9 +50,9 @@ def test_unknown_suite_is_named(tmp_path: Path):
 def test_the_injection_suite_sees_effects_when_a_text_really_causes_them(tmp_path: Path):
     """The counting is real: a genuine detractor answer (data, not an instruction) shows up as effects."""
     from evals.book import close_books
+    from evals.context import EvalContext
     from evals.graders import effects
     from evals.spec import SuiteSpec
-    from evals.suites import EvalContext
     from evals.suites.injection import run
 
     cases = tmp_path / "cases.jsonl"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from agents.llm import build_chat_model
 from core.settings import Settings
-from evals.spec import load_specs
-from evals.suites import EvalContext
+from evals.catalog import load_specs
+from evals.context import EvalContext
 from evals.suites.text_labels import run
+from llm.factory import build_chat_model
 from tests.cassettes.error_server import serve
 from tests.integration.test_llm_cassettes import ERROR_PORT, RECORD, _requests, cassette
 

@@ -20,11 +20,11 @@ import vcr
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from agents.llm import build_chat_model, model_name
-from agents.structured import LlmReader, StepResult
 from agents.text_reading import InteractionReading, check_interaction, read_interaction_rules
 from core.models import AgentRun
 from core.settings import Settings
+from llm.factory import build_chat_model, model_name
+from llm.structured import LlmReader, StepResult
 from prompts.loader import load_prompt, untrusted
 from tests.cassettes.error_server import serve
 from tests.integration.helpers import AS_OF, seed_small_book, watchtower_rows

@@ -20,9 +20,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from actions.outbox import OutboxError, approve, discard, send_approved
+from actions.senders import Retry, SmtpSender, WebhookSender
 from core.models import OutboxMessage
-from playbooks.outbox import OutboxError, approve, discard, send_approved
-from tools.senders import Retry, SmtpSender, WebhookSender
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 FAST = Retry(attempts=3, backoff_max_seconds=0)

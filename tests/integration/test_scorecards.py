@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.config_files import PROJECT_CONFIG
 from core.db import make_engine
 from core.models import Account, Scorecard
-from playbooks.scorecards import PROJECT_CONFIG, ScoringConfig, score_book
+from scorecards.weekly import ScoringConfig, score_book
 from sources.importer import import_file
 from tests.integration.helpers import AS_OF, seed_small_book
 
@@ -187,7 +188,7 @@ def test_customers_who_already_left_are_not_scored(engine, tmp_path: Path) -> No
 
 
 def test_reasons_compare_with_the_latest_earlier_scorecard(engine) -> None:
-    from playbooks.reasons import explain
+    from scorecards.reasons import explain
 
     seed_small_book(engine, accounts=20, seed=6)
     config = ScoringConfig.load()

@@ -27,7 +27,7 @@ from core.models import (
     SurveyResponse,
 )
 from evals.alert_labels import EXPECTED, evaluate, read_labels
-from playbooks.scorecards import account_ids_for
+from scorecards.weekly import account_ids_for
 from sources.synthetic import text as pools
 from tests.integration.helpers import AS_OF, seed_small_book, watchtower_rows
 from tests.integration.watchtower_support import run

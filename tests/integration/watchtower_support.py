@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from actions.play_steps import make_play_engine
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.llm import build_chat_model, build_reader
 from core.settings import Settings
-from playbooks.play_engine import load_play_configs, make_play_engine
-from playbooks.scorecards import ScoringConfig
+from llm.factory import build_chat_model, build_reader
+from playbooks.play_engine import load_play_configs
+from scorecards.weekly import ScoringConfig
 
 
 def cycle(engine: Engine, database_url: str, as_of: date, *, plays: bool = True, **settings: Any) -> CycleContext:

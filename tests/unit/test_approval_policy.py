@@ -11,7 +11,7 @@ import pytest
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import NoRuleMatched, edit_violations, is_satisfied, load_policy, route
 from approvals.terms import TermsError, read_terms, routing_facts
-from playbooks.config_errors import ConfigError
+from core.config_errors import ConfigError
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POLICY = load_policy()

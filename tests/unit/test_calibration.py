@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playbooks.calibration import OutcomesError, fit_logistic, folds_for, propose, read_outcomes
-from playbooks.health_model import load_health_model
-from playbooks.scorecards import PROJECT_CONFIG
+from core.config_files import PROJECT_CONFIG
+from scorecards.calibration import OutcomesError, fit_logistic, folds_for, propose, read_outcomes
+from scorecards.health_model import load_health_model
 
 BASE = load_health_model(PROJECT_CONFIG / "health_model.yaml")
 

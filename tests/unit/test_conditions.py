@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbooks.conditions import ConditionError, parse, unknown_names
+from core.conditions import ConditionError, parse, unknown_names
 
 FACTS = {
     "arr": 12_000.0,

@@ -11,8 +11,8 @@ import json
 from langchain_core.language_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
-from agents.structured import LlmReader
-from playbooks.drafting import Draft, Drafter, unfaithful
+from actions.drafting import Draft, Drafter, unfaithful
+from llm.structured import LlmReader
 from prompts.templates import load_template
 
 VALUES = {

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from actions.drafting import claims
+from core.config_errors import ConfigError
+from evals.catalog import load_specs
 from evals.compare import compare
 from evals.graders import classification, effects, exact, expectation, faithfulness, measured
 from evals.metrics import compute, passes
-from evals.spec import Metric, load_specs, read_cases
+from evals.spec import Metric, read_cases
 from evals.suites.narrative import _dates
-from playbooks.config_errors import ConfigError
-from playbooks.drafting import claims
 
 
 def cases(*pairs, group=None):

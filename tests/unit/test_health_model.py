@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbooks.config_errors import ConfigError
-from playbooks.health_model import load_health_model
-from playbooks.scorecards import PROJECT_CONFIG
-from playbooks.segments import load_segment_rules
+from core.config_errors import ConfigError
+from core.config_files import PROJECT_CONFIG
+from scorecards.health_model import load_health_model
+from scorecards.segments import load_segment_rules
 
 MINIMAL = {
     "version": "t1",

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbooks.config_errors import ConfigError
+from core.config_errors import ConfigError
+from core.config_files import PROJECT_CONFIG
 from playbooks.play_config import load_playbook
-from playbooks.scorecards import PROJECT_CONFIG
 
 DEFAULT = PROJECT_CONFIG / "plays.yaml"
 SEEDS = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from playbooks.metrics import pr_auc, roc_auc, top_decile_lift
+from scorecards.ranking import pr_auc, roc_auc, top_decile_lift
 
 
 def test_perfect_reversed_and_tied_rankings() -> None:

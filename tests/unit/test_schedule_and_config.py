@@ -9,7 +9,7 @@ import pytest
 
 from agents.configuration import Schedule, load_watchtower_config
 from agents.schedule import cadence_days, is_due
-from playbooks.config_errors import ConfigError
+from core.config_errors import ConfigError
 
 
 def test_segment_cadence_slows_the_weekly_agents_but_not_product_health() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from playbooks.health_model import HealthModel
-from playbooks.reasons import explain
-from playbooks.scoring import score_account
+from scorecards.health_model import HealthModel
+from scorecards.reasons import explain
+from scorecards.scoring import score_account
 from signals.derived import SignalValue
 
 MODEL = HealthModel.model_validate(

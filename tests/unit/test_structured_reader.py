@@ -15,11 +15,11 @@ from langchain_core.language_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 from sqlalchemy import Connection
 
-from agents.persist import DatabaseLlmCache
-from agents.structured import LlmReader, StepResult
 from agents.text_reading import InteractionReading, Statement, check_interaction
 from core.db import make_engine
 from core.schema import upgrade
+from llm.cache import DatabaseLlmCache
+from llm.structured import LlmReader, StepResult
 from prompts.loader import load_prompt
 
 BODY = "Dana Lee: Support keeps closing issues that are not fixed."

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from core.config_files import PROJECT_CONFIG
 from playbooks.experiments import mean_difference, newcombe, wilson
 from playbooks.forecast import categorise, load_forecast_config
 from playbooks.play_config import load_playbook
 from playbooks.play_engine import in_holdout
-from playbooks.scorecards import PROJECT_CONFIG
 from playbooks.timeline import milestone_status
 
 DUE = date(2027, 1, 10)

@@ -6,14 +6,14 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.structured import LlmCache, LlmReader, LlmStats
 from core.settings import Settings
+from llm.structured import LlmCache, LlmReader, LlmStats
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel | None:
     """A ``ChatOpenAI`` for any OpenAI-compatible endpoint, or ``None`` when no model is configured.
 
-    The client's own retries are off: ``agents.structured`` retries with
+    The client's own retries are off: ``llm.structured`` retries with
     tenacity so every attempt is counted, backed off with jitter and logged.
     """
     if not settings.llm_configured:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from playbooks.health_model import Cap, ResolvedModel
+from scorecards.health_model import Cap, ResolvedModel
 from signals.derived import SignalValue
 
 

@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
-from approvals.audit import record
+from actions.senders import Outgoing, Retry, Sender, SendFailed, SmtpSender, WebhookSender
+from approvals.escalation import Notice
+from core.audit import record
 from core.models import OutboxMessage
 from core.settings import Settings
-from tools.senders import Outgoing, Retry, Sender, SendFailed, SmtpSender, WebhookSender
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -70,6 +71,22 @@ def notify_internal(
         )
         .returning(OUTBOX.c.id)
     ).scalar_one()
+
+
+def deliver_notice(conn: Connection, notice: Notice, now: datetime) -> int:
+    """An approval escalation's notice, written as an internal notification in the escalation's transaction."""
+    return notify_internal(
+        conn,
+        key=notice.key,
+        account_id=notice.account_id,
+        recipient=notice.recipient,
+        recipient_name=notice.recipient_name,
+        subject=notice.subject,
+        body=notice.body,
+        channel=notice.channel,
+        now=now,
+        created_on=now.date(),
+    )
 
 
 class OutboxError(ValueError):

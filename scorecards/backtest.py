@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.models import Account, Contract
-from playbooks.health_model import ResolvedModel
-from playbooks.scorecards import ScoringConfig, signal_values
-from playbooks.scoring import score_account
+from scorecards.health_model import ResolvedModel
+from scorecards.scoring import score_account
+from scorecards.weekly import ScoringConfig, signal_values
 from signals.loader import account_id_chunks, load_chunk
 
 CHURNED = ("churned", "cancelled")

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.structured import LlmReader
+from llm.structured import LlmReader
 from playbooks.facts import AccountFacts, Person
 from prompts.loader import load_prompt
 from prompts.templates import Template

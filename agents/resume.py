@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select, update
 
 from agents.checkpoints import open_checkpointer
 from agents.offer_agent import OfferAgentContext, OfferRequest, build_graph, thread_config
-from approvals.audit import record
 from approvals.decisions import parse_decision
 from approvals.policy import ApprovalPolicy
 from approvals.queue import APPROVAL, OFFER
+from core.audit import record
 from core.models import ApprovalDecision
 
 DECISION = ApprovalDecision.__table__  # type: ignore[attr-defined]

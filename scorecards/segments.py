@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from playbooks.config_errors import load_yaml_model
+from core.config_errors import load_yaml_model
 
 
 class SegmentRule(BaseModel):

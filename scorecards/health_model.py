@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from playbooks.config_errors import load_yaml_model
+from core.config_errors import load_yaml_model
 from signals.derived import REGISTRY
 
 USAGE_COLUMNS = frozenset({"logins", "active_users", "seats_used", "features_used", "api_calls", "storage_gb"})

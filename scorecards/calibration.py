@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from core.models import Account
-from playbooks.health_model import Cap, GroupSpec, HealthModel, Scale, SignalSpec
-from playbooks.metrics import pr_auc, roc_auc, top_decile_lift
-from playbooks.scorecards import ScoringConfig, signal_values, source_value
-from playbooks.scoring import score_account
+from scorecards.health_model import Cap, GroupSpec, HealthModel, Scale, SignalSpec
+from scorecards.ranking import pr_auc, roc_auc, top_decile_lift
+from scorecards.scoring import score_account
+from scorecards.weekly import ScoringConfig, signal_values, source_value
 from signals.derived import REGISTRY, SignalValue
 from signals.loader import load_chunk
 

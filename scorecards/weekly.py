@@ -22,25 +22,17 @@ from sqlalchemy import Connection, and_, delete, func, select
 from sqlalchemy.engine import Engine
 
 from core.bulk import bulk_insert
+from core.config_files import config_dir
 from core.models import Account, CsmAssessment, Scorecard
-from playbooks.health_model import HealthModel, ResolvedModel, load_health_model
-from playbooks.reasons import explain
-from playbooks.scoring import ScoreResult, score_account
-from playbooks.segments import SegmentRules, load_segment_rules
+from scorecards.health_model import HealthModel, ResolvedModel, load_health_model
+from scorecards.reasons import explain
+from scorecards.scoring import ScoreResult, score_account
+from scorecards.segments import SegmentRules, load_segment_rules
 from signals.data import AccountData
 from signals.derived import MONTH, REGISTRY, SignalValue, usage_ref, usage_window
 from signals.loader import account_id_chunks, load_chunk
 
-PROJECT_CONFIG = Path(__file__).resolve().parents[1] / "config"
 Progress = Callable[[int], None]
-
-
-def config_dir(explicit: Path | None = None) -> Path:
-    """The team's ``./config`` when present, else the defaults that ship with Watchtower."""
-    if explicit is not None:
-        return explicit
-    local = Path("config")
-    return local if (local / "health_model.yaml").exists() else PROJECT_CONFIG
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from core.conditions import json_safe
 from core.models import AuditEvent
-from playbooks.conditions import json_safe
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 

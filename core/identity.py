@@ -14,12 +14,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from approvals.audit import record
-from approvals.policy import ROLES
+from core.audit import record
 from core.models import ApiToken, AppUser, WebSession
+
+#: The roles a user can hold; the approval policy names which of them approve what.
+Role = Literal["csm", "cs_manager", "ae", "finance", "legal", "cro", "admin"]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
 USER = AppUser.__table__  # type: ignore[attr-defined]
 TOKEN = ApiToken.__table__  # type: ignore[attr-defined]

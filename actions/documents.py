@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from actions.drafting import Drafter, template_values
 from core.models import Artifact, Offer, PlayRun, Scorecard
-from playbooks.drafting import Drafter, template_values
 from playbooks.facts import AccountFacts, ContractTerm
 from prompts.templates import load_template
 

@@ -10,32 +10,30 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from actions.documents import write_artifacts
+from actions.drafting import Drafter, template_values
+from actions.outbox import notify_internal
 from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import Actor, OfferError, submit
 from core.models import Offer, OutboxMessage
-from playbooks.artifacts import write_artifacts
-from playbooks.drafting import Drafter, template_values
-from playbooks.facts import AccountFacts, ContractTerm, Person
-from playbooks.outbox import notify_internal
-from playbooks.play_config import Play, PlayBook, Step
-from playbooks.play_store import TASK, RunState
+from llm.structured import LlmReader
+from playbooks.facts import AccountFacts, Person
+from playbooks.forecast import ForecastConfig
+from playbooks.play_config import PlayBook, Step
+from playbooks.play_engine import PlayEngine
+from playbooks.play_store import TASK
+from playbooks.steps import StepOutcome, StepRequest
 from prompts.templates import TemplateError, fill, load_template
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 OFFER = Offer.__table__  # type: ignore[attr-defined]
-
-
-@dataclass
-class StepOutcome:
-    status: str  # done | skipped
-    note: str | None = None
-    result: dict[str, Any] | None = None
 
 
 @dataclass
@@ -57,27 +55,62 @@ def owner_address(ctx: ActionContext, account: AccountFacts, role: str) -> str |
 
 
 @dataclass
-class StepCall:
-    """One step being performed: the run, the play and step, the account and its facts, and the dates."""
+class StepCall(StepRequest):
+    """A step with what performing it needs: the playbook, the drafter and the clock."""
 
-    conn: Connection
     ctx: ActionContext
-    state: RunState
-    play: Play
-    step: Step
-    account: AccountFacts
-    facts: dict[str, Any]
-    as_of: date
-    due_on: date
-    contract: ContractTerm | None
-
-    @property
-    def key(self) -> str:
-        """Run, track and step: what makes performing the step twice add nothing."""
-        return f"run:{self.state.id}:{self.state.row['track']}:{self.step.id}"
 
     def values(self, recipient: Person | None = None) -> dict[str, str]:
         return template_values(self.account, self.facts, play_name=self.play.name, recipient=recipient)
+
+
+@dataclass
+class PlayActions:
+    """The play engine's ``StepActions``: steps and notifications as this module performs them."""
+
+    ctx: ActionContext
+
+    def perform(self, request: StepRequest) -> StepOutcome:
+        fields = {f.name: getattr(request, f.name) for f in dataclass_fields(StepRequest)}
+        return perform(StepCall(**fields, ctx=self.ctx))
+
+    def notify(
+        self,
+        conn: Connection,
+        account: AccountFacts,
+        *,
+        role: str,
+        subject: str,
+        body: str,
+        key: str,
+        run_id: int | None,
+        as_of: date,
+    ) -> int:
+        """An internal notification: to the team, never the customer, so it needs no approval to go out."""
+        return notify_internal(
+            conn,
+            key=key,
+            account_id=account.account_id,
+            run_id=run_id,
+            channel="slack",
+            recipient=owner_address(self.ctx, account, role) or role,
+            recipient_name=role,
+            subject=subject,
+            body=body,
+            now=self.ctx.now,
+            created_on=as_of,
+        )
+
+
+def make_play_engine(
+    playbook: PlayBook,
+    forecast_config: ForecastConfig | None,
+    *,
+    now: datetime,
+    reader: LlmReader | None = None,
+) -> PlayEngine:
+    """The engine as the cycle and the command line run it; ``reader`` lets a configured model polish drafts."""
+    return PlayEngine(playbook, PlayActions(ActionContext(playbook, Drafter(reader), now)), forecast_config)
 
 
 def _existing(conn: Connection, table: Any, key: str) -> int | None:
@@ -94,9 +127,8 @@ def perform(call: StepCall) -> StepOutcome:
         return _email(call)
     if action == "notify":
         role = call.step.owner or "csm"
-        message_id = notify(
+        message_id = PlayActions(call.ctx).notify(
             call.conn,
-            call.ctx,
             call.account,
             role=role,
             subject=fill(call.step.title or call.play.name, call.values()),
@@ -215,34 +247,6 @@ def _email(call: StepCall) -> StepOutcome:
     ).scalar_one()
     state_word = "approved to send (auto-send)" if step.auto_send else "drafted for approval"
     return StepOutcome("done", f"email to {person.name or person.email} {state_word}", {"outbox_id": message_id})
-
-
-def notify(
-    conn: Connection,
-    ctx: ActionContext,
-    account: AccountFacts,
-    *,
-    role: str,
-    subject: str,
-    body: str,
-    key: str,
-    run_id: int | None,
-    as_of: date,
-) -> int:
-    """An internal notification: to the team, never the customer, so it needs no approval to go out."""
-    return notify_internal(
-        conn,
-        key=key,
-        account_id=account.account_id,
-        run_id=run_id,
-        channel="slack",
-        recipient=owner_address(ctx, account, role) or role,
-        recipient_name=role,
-        subject=subject,
-        body=body,
-        now=ctx.now,
-        created_on=as_of,
-    )
 
 
 def _notification_body(call: StepCall) -> str:
