@@ -1,4 +1,7 @@
-"""The watchtowers' editable policy: alert thresholds and schedule, from ``config/watchtowers.yaml``."""
+"""The watchtowers' editable policy: alert thresholds and schedule, from ``watchtowers.yaml``.
+
+The file is the team's copy when it has one, else the default that ships (``core.config_files``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.config_errors import load_yaml_model
-from core.config_files import config_dir
+from core.config_files import policy_path
 
 AgentName = Literal["product_health", "sentiment", "financial", "market_intel"]
 AGENTS: tuple[AgentName, ...] = ("product_health", "sentiment", "financial", "market_intel")
@@ -99,4 +102,4 @@ class WatchtowerConfig(_Strict):
 
 
 def load_watchtower_config(path: Path | None = None, *, directory: Path | None = None) -> WatchtowerConfig:
-    return load_yaml_model(path or config_dir(directory) / "watchtowers.yaml", WatchtowerConfig)
+    return load_yaml_model(policy_path("watchtowers.yaml", path, directory=directory), WatchtowerConfig)

@@ -24,9 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from approvals.terms import ROUTING_FACTS, OfferTerms
 from core.conditions import Condition, checked, parse
 from core.config_errors import load_yaml_model
+from core.config_files import policy_path
 from core.identity import Role
-
-DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "config" / "approvals.yaml"
 
 
 class Strict(BaseModel):
@@ -128,8 +127,9 @@ def _find_loop(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def load_policy(path: Path | None = None) -> ApprovalPolicy:
-    return load_yaml_model(path or DEFAULT_POLICY, ApprovalPolicy)
+def load_policy(path: Path | None = None, *, directory: Path | None = None) -> ApprovalPolicy:
+    """``path`` for one run, else the team's ``approvals.yaml``, else the shipped default."""
+    return load_yaml_model(policy_path("approvals.yaml", path, directory=directory), ApprovalPolicy)
 
 
 class NoRuleMatched(ValueError):

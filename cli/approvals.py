@@ -31,7 +31,9 @@ users_app = typer.Typer(help="People who sign in and decide: one role each.", no
 tokens_app = typer.Typer(help="API bearer tokens (stored hashed; shown once).", no_args_is_help=True)
 approvals_app = typer.Typer(help="The approvals queue: list, show, decide, escalate, resume.", no_args_is_help=True)
 offers_app = typer.Typer(help="Propose offers into the approvals queue.", no_args_is_help=True)
-PolicyPath = Annotated[Path | None, typer.Option("--policy", help="Approval policy YAML (config/approvals.yaml).")]
+PolicyPath = Annotated[
+    Path | None, typer.Option("--policy", help="Approval policy YAML; default the team's (`watchtower config`).")
+]
 DEMO_USERS = {
     "csm": ("csm01", "csm01@watchtower.example", "Casey (CSM)"),
     "cs_manager": ("manager", "cs-managers@watchtower.example", "Morgan (CS manager)"),

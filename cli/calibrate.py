@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
@@ -17,7 +18,7 @@ from cli.context import CliError, app_context, console, handle_errors, parse_dat
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
-from core.config_files import config_dir
+from core.config_files import is_shipped, team_config_dir
 from core.models import HealthModelVersion
 from scorecards.backtest import run_backtest
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
@@ -94,24 +95,42 @@ def calibrate_command(
     console.print(f"wrote the proposal to {out}; the active model is unchanged")
 
 
+def _write_whole(target: Path, content: str) -> None:
+    """Write beside the target, then rename over it: a reader sees the old model or the new, never half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(content, encoding="utf-8")
+    os.replace(partial, target)
+
+
 @model_app.command("apply")
 @handle_errors
 def model_apply_command(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A reviewed health model YAML.")],
     to: Annotated[
-        Path | None, typer.Option("--to", help="The active model file; default config/health_model.yaml.")
+        Path | None,
+        typer.Option("--to", help="Where to write it; default the team's health_model.yaml (`watchtower config`)."),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who applies it (recorded).")] = None,
 ) -> None:
-    """Make a reviewed model the active one, and record the version applied."""
+    """Make a reviewed model the team's active one, and record the version applied in the database.
+
+    It writes the team's copy in the team's configuration directory, never the default that ships with
+    Watchtower, so an installed package and a source checkout stay as they were."""
     app = app_context(ctx)
     require_schema(app.engine)
     try:
         model = load_health_model(file)
     except ConfigError as exc:
         raise CliError(str(exc), "fix the file; nothing was applied") from None
-    target = to or config_dir() / "health_model.yaml"
+    team_copy = team_config_dir(app.settings).path / "health_model.yaml"
+    target = to or team_copy
+    if is_shipped(target):
+        raise CliError(
+            f"{target} is the default that ships with Watchtower; it is never written",
+            "set WATCHTOWER_CONFIG_DIR to the team's folder (see `watchtower config`); nothing was applied",
+        )
     content = file.read_text(encoding="utf-8")
     with app.engine.begin() as conn:
         conn.execute(
@@ -120,14 +139,19 @@ def model_apply_command(
                 sha256=hashlib.sha256(content.encode()).hexdigest(),
                 content=content,
                 source_file=str(file),
-                applied_to=str(target),
+                applied_to=str(target.resolve()),
                 applied_by=by,
                 applied_at=datetime.now(UTC),
             )
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-    console.print(f"[green]applied[/] {model.version} to {target}; the next `watchtower score` uses it")
+        _write_whole(target, content)
+    if target.resolve() == team_copy.resolve():
+        console.print(f"[green]applied[/] {model.version} to {target}; the next `watchtower score` uses it")
+    else:
+        console.print(
+            f"[green]applied[/] {model.version} to {target}; it is not the team's copy ({team_copy}), "
+            f"so `watchtower score` uses it only with --model {target}"
+        )
 
 
 @handle_errors

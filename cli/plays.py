@@ -63,7 +63,7 @@ def _day(app: AppContext, as_of: str | None) -> date:
 @plays_app.command("check")
 @handle_errors
 def check_command(
-    file: Annotated[Path | None, typer.Argument(help="A plays YAML; default config/plays.yaml.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="A plays YAML; default the team's (`watchtower config`).")] = None,
     forecast: Annotated[Path | None, typer.Option("--forecast", help="A forecast YAML to check too.")] = None,
 ) -> None:
     """Validate a plays file (and the forecast rules) without running anything."""
@@ -74,7 +74,7 @@ def check_command(
 @plays_app.command("list")
 @handle_errors
 def list_command(ctx: typer.Context) -> None:
-    """The plays in config/plays.yaml, their triggers and how many runs are open."""
+    """The plays in the team's plays.yaml (`watchtower config`), their triggers and how many runs are open."""
     app = app_context(ctx)
     require_schema(app.engine)
     playbook, _ = load_configs()
@@ -126,7 +126,9 @@ def run_command(
     ctx: typer.Context,
     as_of: AsOf = None,
     accounts: Annotated[str | None, typer.Option("--accounts", help="Comma-separated external ids.")] = None,
-    plays: Annotated[Path | None, typer.Option("--plays", help="Plays YAML; default config/plays.yaml.")] = None,
+    plays: Annotated[
+        Path | None, typer.Option("--plays", help="Plays YAML; default the team's (`watchtower config`).")
+    ] = None,
 ) -> None:
     """Open runs whose trigger fires and advance every open run to the date (the weekly cycle does this too)."""
     app = app_context(ctx)
@@ -459,7 +461,10 @@ def experiments_report_command(
         plays = [p.id for p in playbook.plays if p.holdout_pct > 0 or p.id in held]
         results = {play: compare_play(conn, play, day, health_days=days, min_per_arm=min_per_arm) for play in plays}
     if not plays:
-        console.print("no play declares a holdout; set holdout_pct on a play in config/plays.yaml to measure it")
+        console.print(
+            "no play declares a holdout; set holdout_pct on a play in plays.yaml "
+            "(`watchtower config` shows which file) to measure it"
+        )
         return
     for play, rows in results.items():
         table = Table(title=f"{play} (as of {day})", title_justify="left")

@@ -47,7 +47,9 @@ def _contract(conn: Connection, external_id: str) -> dict:
 def _renewal_play(playbook: PlayBook) -> Play:
     renewal = next((p for p in playbook.plays if p.anchor == "renewal"), None)
     if renewal is None:
-        raise CliError("no renewal play in config/plays.yaml", "add one with anchor: renewal")
+        raise CliError(
+            "no renewal play in plays.yaml", "add one with anchor: renewal; `watchtower config` shows the file"
+        )
     return renewal
 
 

@@ -70,7 +70,7 @@ def run_command(
         bool, typer.Option("--scorecards/--no-scorecards", help="Refresh scorecards after the agents.")
     ] = True,
     config: Annotated[
-        Path | None, typer.Option("--config", help="Watchtower policy YAML; default config/watchtowers.yaml.")
+        Path | None, typer.Option("--config", help="Watchtower policy YAML; default the team's (`watchtower config`).")
     ] = None,
 ) -> None:
     """Run the watchtowers for one date and refresh scorecards; safe to re-run (nothing is added twice)."""
@@ -197,7 +197,7 @@ def serve_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is due.")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="Watchtower policy YAML.")] = None,
 ) -> None:
-    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see config/watchtowers.yaml),
+    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see watchtowers.yaml),
     plays advance with them, overdue approvals escalate, settled offers resume their paused agent runs, and
     approved messages go out through the configured senders every tick. The web app is `watchtower web`.
     """

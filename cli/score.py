@@ -37,10 +37,10 @@ def score_command(
     ] = None,
     export: Annotated[Path | None, typer.Option("--export", help="Also write the scorecards to this CSV file.")] = None,
     model: Annotated[
-        Path | None, typer.Option("--model", help="Health model YAML; default config/health_model.yaml.")
+        Path | None, typer.Option("--model", help="Health model YAML; default the team's (`watchtower config`).")
     ] = None,
     segments: Annotated[
-        Path | None, typer.Option("--segments", help="Segment rules YAML; default config/segments.yaml.")
+        Path | None, typer.Option("--segments", help="Segment rules YAML; default the team's (`watchtower config`).")
     ] = None,
     accounts: Annotated[
         str | None, typer.Option("--accounts", help="Comma-separated external ids; default all.")

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("data_dir", "WATCHTOWER_DATA_DIR"),
         description="Folder for the embedded database, vector store, reports and exports.",
     )
+    config_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("config_dir", "WATCHTOWER_CONFIG_DIR"),
+        description="The team's policy folder; unset: ./config when it exists, else <data_dir>/config.",
+    )
     timezone: str = Field(
         default="UTC",
         validation_alias=AliasChoices("timezone", "WATCHTOWER_TIMEZONE"),
@@ -99,6 +104,12 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(
         default=15.0, gt=0, validation_alias=AliasChoices("send_timeout_seconds", "WATCHTOWER_SEND_TIMEOUT")
     )
+
+    @field_validator("config_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # WATCHTOWER_CONFIG_DIR= in a .env must mean "not set", not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod

@@ -1,6 +1,6 @@
 """Renewal forecast: a category per renewal from health, timeline status and engagement, with the CSM's call beside it.
 
-The system's category comes from ``config/forecast.yaml`` (first rule that
+The system's category comes from ``forecast.yaml`` (first rule that
 holds wins), each with a probability; weighted ARR is ARR times probability.
 The CSM's latest call (``watchtower renewals call``) stands beside it. When the
 two disagree inside the checkpoint (T-90 by default) the renewal is flagged for

@@ -1,4 +1,4 @@
-"""The plays a team runs, from ``config/plays.yaml``: triggers, qualification, timed steps, branches, holdouts.
+"""The plays a team runs, from ``plays.yaml``: triggers, qualification, timed steps, branches, holdouts.
 
 A play opens a run for an account when its ``trigger`` and ``qualify``
 conditions hold (``core.conditions``). Steps run in order on their

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from core.config_files import config_dir
+from core.config_files import policy_path
 from core.models import Account, OutboxMessage
 from playbooks import forecast, risk_cases
 from playbooks.facts import (
@@ -594,8 +594,7 @@ def close_run(conn: Connection, state: RunState, outcome: str, as_of: date, *, b
 def load_play_configs(
     directory: Path | None = None, *, plays: Path | None = None, forecast_path: Path | None = None
 ) -> tuple[PlayBook, ForecastConfig]:
-    folder = config_dir(directory)
     return (
-        load_playbook(plays or folder / "plays.yaml"),
-        load_forecast_config(forecast_path or folder / "forecast.yaml"),
+        load_playbook(policy_path("plays.yaml", plays, directory=directory)),
+        load_forecast_config(policy_path("forecast.yaml", forecast_path, directory=directory)),
     )

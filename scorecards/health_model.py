@@ -1,6 +1,6 @@
 """The health model: which signals count, how much, and what healthy looks like.
 
-It is a YAML file a customer-success team edits (see ``config/health_model.yaml``).
+It is a YAML file a customer-success team edits (``health_model.yaml``; the default ships in ``core/defaults``).
 Weights are relative: a group's weight is its share of the score, a signal's
 weight is its share of its group. Each signal is scored 0-100 either by three
 thresholds (healthy / at risk / critical) or on a bounded linear scale.

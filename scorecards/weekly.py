@@ -22,7 +22,7 @@ from sqlalchemy import Connection, and_, delete, func, select
 from sqlalchemy.engine import Engine
 
 from core.bulk import bulk_insert
-from core.config_files import config_dir
+from core.config_files import policy_path
 from core.models import Account, CsmAssessment, Scorecard
 from scorecards.health_model import HealthModel, ResolvedModel, load_health_model
 from scorecards.reasons import explain
@@ -44,10 +44,9 @@ class ScoringConfig:
     def load(
         cls, *, model: Path | None = None, segments: Path | None = None, directory: Path | None = None
     ) -> ScoringConfig:
-        folder = config_dir(directory)
         return cls(
-            load_health_model(model or folder / "health_model.yaml"),
-            load_segment_rules(segments or folder / "segments.yaml"),
+            load_health_model(policy_path("health_model.yaml", model, directory=directory)),
+            load_segment_rules(policy_path("segments.yaml", segments, directory=directory)),
         )
 
 

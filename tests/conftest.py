@@ -24,6 +24,18 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _team_config_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test starts with a team that has no copies of its own, so the policies are the shipped defaults.
+
+    Without this a developer's ``var/config`` (from ``watchtower model apply`` or ``config init`` in the
+    checkout) or a WATCHTOWER_CONFIG_DIR in their shell would change what the tests read.
+    """
+    folder = tmp_path_factory.mktemp("team-config") / "config"
+    monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(folder))
+    return folder
+
+
 def postgres_url() -> str:
     return os.environ.get("WATCHTOWER_TEST_POSTGRES_URL", DEFAULT_PG_URL)
 

@@ -29,7 +29,7 @@ from playbooks.play_engine import load_play_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the system's fixed wording lives: templates, prompts, configuration, and the code that writes text.
-WORDING = ("prompts/templates", "config", "agents", "playbooks", "signals")
+WORDING = ("prompts/templates", "core/defaults", "agents", "playbooks", "signals")
 
 
 @cache

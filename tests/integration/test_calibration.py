@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from core.models import HealthModelVersion
 from scorecards.calibration import build_dataset, calibrate, read_outcomes
 from scorecards.health_model import load_health_model
@@ -28,7 +28,7 @@ def test_calibration_learns_from_outcomes_and_never_applies_by_itself(
     engine, database_url: str, tmp_path: Path
 ) -> None:
     seed_small_book(engine, accounts=400, seed=4, labels_dir=tmp_path)
-    active = (PROJECT_CONFIG / "health_model.yaml").read_text()
+    active = (SHIPPED_DIR / "health_model.yaml").read_text()
     out = tmp_path / "proposed.yaml"
     result = wt(
         database_url,
@@ -42,13 +42,13 @@ def test_calibration_learns_from_outcomes_and_never_applies_by_itself(
     )
     assert result.exit_code == 0, result.output
     assert "current model" in result.output and "proposed model (cross-validated)" in result.output
-    assert (PROJECT_CONFIG / "health_model.yaml").read_text() == active  # nothing activated
+    assert (SHIPPED_DIR / "health_model.yaml").read_text() == active  # nothing activated
     proposal = load_health_model(out)  # the proposal is a valid model a person can review
     assert proposal.version.startswith(f"calibrated-{AS_OF}")
     assert "NOT ACTIVE" in out.read_text()
     # team metrics are candidates too, not only the signals already in the model
     sources = {s.source for g in proposal.groups for s in g.signals}
-    assert sources - load_health_model(PROJECT_CONFIG / "health_model.yaml").sources
+    assert sources - load_health_model(SHIPPED_DIR / "health_model.yaml").sources
 
 
 def test_the_regression_beats_chance_on_seeded_outcomes(engine, tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_model_apply_activates_a_reviewed_file_and_records_the_version(
 ) -> None:
     seed_small_book(engine, accounts=10)
     target = tmp_path / "config" / "health_model.yaml"
-    source = PROJECT_CONFIG / "health_model_framework.yaml"
+    source = SHIPPED_DIR / "health_model_framework.yaml"
     result = wt(database_url, "model", "apply", str(source), "--to", str(target), "--by", "lead@cs.example")
     assert result.exit_code == 0, result.output
     assert target.read_text() == source.read_text()

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from core.db import make_engine
 from core.models import Account, Scorecard
 from scorecards.weekly import ScoringConfig, score_book
@@ -142,7 +142,7 @@ def test_a_teams_own_metric_feeds_the_model_without_code_changes(engine, databas
     )
     import_file(engine, "account", tmp_path / "a.csv")
     import_file(engine, "metric", tmp_path / "m.csv")
-    model = yaml.safe_load((PROJECT_CONFIG / "health_model.yaml").read_text())
+    model = yaml.safe_load((SHIPPED_DIR / "health_model.yaml").read_text())
     model["groups"].append(
         {
             "name": "exec_alignment",

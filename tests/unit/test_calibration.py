@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from scorecards.calibration import OutcomesError, fit_logistic, folds_for, propose, read_outcomes
 from scorecards.health_model import load_health_model
 
-BASE = load_health_model(PROJECT_CONFIG / "health_model.yaml")
+BASE = load_health_model(SHIPPED_DIR / "health_model.yaml")
 
 
 def test_fit_finds_direction_and_ignores_noise() -> None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from core.config_errors import ConfigError
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from scorecards.health_model import load_health_model
 from scorecards.segments import load_segment_rules
 
@@ -58,13 +58,13 @@ def broken(tmp_path: Path, change) -> str:
 
 @pytest.mark.parametrize("name", ["health_model.yaml", "health_model_framework.yaml"])
 def test_shipped_models_load_and_weights_sum_to_one(name: str) -> None:
-    model = load_health_model(PROJECT_CONFIG / name)
+    model = load_health_model(SHIPPED_DIR / name)
     for segment in (None, "Core", "Growth", "Strategic"):
         assert sum(s.weight for s in model.resolve(segment).signals) == pytest.approx(1.0)
 
 
 def test_seeds_matrix_group_weights() -> None:
-    model = load_health_model(PROJECT_CONFIG / "health_model.yaml")
+    model = load_health_model(SHIPPED_DIR / "health_model.yaml")
     assert [g.weight for g in model.groups] == [25, 20, 15, 15, 15, 10]
 
 
@@ -116,7 +116,7 @@ def test_segment_overrides_change_weights_and_thresholds(tmp_path: Path) -> None
 
 
 def test_segment_rules_follow_the_seeds() -> None:
-    rules = load_segment_rules(PROJECT_CONFIG / "segments.yaml")
+    rules = load_segment_rules(SHIPPED_DIR / "segments.yaml")
     assert rules.segment_for(60_000, 2).name == "Strategic"
     assert rules.segment_for(60_000, 1).name == "Growth"
     assert rules.segment_for(15_000, 1).name == "Growth"

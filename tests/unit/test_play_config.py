@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from core.config_errors import ConfigError
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from playbooks.play_config import load_playbook
 
-DEFAULT = PROJECT_CONFIG / "plays.yaml"
+DEFAULT = SHIPPED_DIR / "plays.yaml"
 SEEDS = {
     "usage_decline",
     "champion_departure",

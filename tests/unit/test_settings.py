@@ -48,8 +48,18 @@ def test_unknown_time_zone_is_named() -> None:
 
 def test_importing_modules_reads_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHTOWER_TIMEZONE", "Not/AZone")
-    for module in ("core.settings", "core.db", "sources.importer", "cli.main"):
+    modules = ("core.settings", "core.db", "core.config_files", "approvals.policy", "sources.importer", "cli.main")
+    for module in modules:
         importlib.reload(importlib.import_module(module))
+
+
+def test_the_team_config_dir_is_unset_by_default_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WATCHTOWER_CONFIG_DIR", raising=False)
+    assert Settings().config_dir is None
+    monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", "/srv/team/policies")
+    assert str(Settings().config_dir) == "/srv/team/policies"
 
 
 def test_llm_is_configured_only_with_a_model_and_an_endpoint() -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from playbooks.experiments import mean_difference, newcombe, wilson
 from playbooks.forecast import categorise, load_forecast_config
 from playbooks.play_config import load_playbook
@@ -37,7 +37,7 @@ def test_missing_the_next_milestone_too_is_stuck_and_done_is_on_track() -> None:
 
 
 def test_holdout_assignment_is_stable_and_close_to_the_share() -> None:
-    playbook = load_playbook(PROJECT_CONFIG / "plays.yaml")
+    playbook = load_playbook(SHIPPED_DIR / "plays.yaml")
     play = playbook.play("power_users").model_copy(update={"holdout_pct": 20.0})
     accounts = [f"ACC-{n:05d}" for n in range(1, 5001)]
     first = [in_holdout(play, a) for a in accounts]
@@ -95,7 +95,7 @@ def test_mean_difference_interval_contains_zero_for_the_same_samples() -> None:
     ],
 )
 def test_forecast_categories_on_planted_facts(facts: dict, expected: str) -> None:
-    config = load_forecast_config(PROJECT_CONFIG / "forecast.yaml")
+    config = load_forecast_config(SHIPPED_DIR / "forecast.yaml")
     rule, evidence = categorise(config, {"alert": {}, **facts})
     assert rule.name == expected
     assert evidence or rule.if_ == "true"  # the facts the deciding rule read are kept with the forecast

@@ -1,0 +1,47 @@
+"""The shipped policies are package data: a non-editable install has every default it needs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.config_files import POLICY_FILES, SHIPPED_DIR
+
+ROOT = SHIPPED_DIR.parents[1]
+LEFT_OUT = (".git", ".venv", ".venv-llm", "var", "build", "tests", "*.egg-info", "__pycache__", ".*_cache")
+
+
+def test_a_built_wheel_carries_every_shipped_policy(tmp_path: Path) -> None:
+    if not (ROOT / "pyproject.toml").is_file():
+        pytest.skip("needs the source tree (this Watchtower is installed without it)")
+    source = tmp_path / "src"  # build from a copy: building in place would leave build/ in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    [wheel] = (tmp_path / "dist").glob("watchtower-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in [*POLICY_FILES, "health_model_framework.yaml"]:
+        assert f"core/defaults/{name}" in names, name
+    assert not any(n.startswith("config/") for n in names)
