@@ -83,5 +83,10 @@ def test_the_injection_suite_sees_effects_when_a_text_really_causes_them(tmp_pat
         [outcome] = run(spec, ctx)
     finally:
         close_books(ctx)
-    assert any("nps_detractor" in a for a in outcome.output["alerts"]), outcome.output
+    assert any("nps_detractor" in a for a in outcome.output["effects"]["alerts"]), outcome.output
     assert effects.grade(outcome.expected, outcome.output)[0].score >= 1
+    # The cycle that read the text made its calls through the registry, each on the case's account.
+    calls = outcome.output["tool_calls"]
+    assert {c["agent"] for c in calls} == {"product_health", "sentiment", "financial", "market_intel"}
+    assert {c["account_id"] for c in calls} == {outcome.output["account"]["id"]}
+    assert not any(c["refused"] for c in calls)
