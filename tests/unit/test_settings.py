@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -136,3 +137,22 @@ def test_importing_modules_reads_no_settings(tmp_path: Path) -> None:
 def test_llm_is_configured_only_with_a_model_and_an_endpoint() -> None:
     assert not Settings(llm_model="m").llm_configured
     assert Settings(llm_model="m", llm_base_url="http://127.0.0.1:8080/v1").llm_configured
+
+
+def test_secrets_stay_out_of_repr_str_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    secrets = ["db-pass-7Hq", "sk-live-9Zt", "smtp-pass-Qx81", "T0SECRET", "llm-pass-4Rw"]
+    settings = Settings(
+        database_url="postgresql+psycopg://watchtower:db-pass-7Hq@db.internal:5432/wt",
+        llm_base_url="https://proxy:llm-pass-4Rw@llm.internal/v1",
+        openai_api_key="sk-live-9Zt",
+        smtp_password="smtp-pass-Qx81",
+        slack_webhook_url="https://hooks.slack.example/services/T0SECRET/B0/x",
+    )
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("watchtower.test").info("settings %s / %r", settings, settings)
+    shown = f"{settings!r} {settings} {caplog.text}"
+    assert not [s for s in secrets if s in shown], shown
+    assert "postgresql+psycopg://watchtower:***@db.internal:5432/wt" in shown and "https://proxy:***@llm" in shown
+    # The values themselves are untouched: the engine and the model client need them whole.
+    assert settings.database_url.endswith("watchtower:db-pass-7Hq@db.internal:5432/wt")
+    assert repr(Settings(database_url="sqlite:///./var/a.db")).startswith("Settings(database_url='sqlite:///")
