@@ -119,6 +119,7 @@ def _public_part(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}{port}/***"
 
 
+#: One filter for the process; each WebhookSender adds its URL (kept in memory, as the sender itself keeps it).
 _MASK = _MaskSecretUrls()
 
 

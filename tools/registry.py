@@ -112,7 +112,9 @@ def tools_for(agent: str, conn: Connection, account_id: int, as_of: date) -> dic
     return {name: _bind(agent, name, conn, account_id, as_of) for name in names}
 
 
-def _record(recorders: tuple[list[ToolCall], ...], tools: dict[str, BaseTool], name: str, arguments: Any) -> None:
+def _record(
+    recorders: tuple[list[ToolCall], ...], tools: dict[str, BaseTool], name: str, arguments: dict[str, Any]
+) -> None:
     tool = tools.get(name)
     # A refused name has no tool of its own; every tool of the set carries the same agent and account.
     binding = (tool or next(iter(tools.values()), None)) if tools else None
