@@ -175,15 +175,13 @@ def senders_from(settings: Settings) -> dict[str, Sender]:
             port=settings.smtp_port,
             from_address=settings.smtp_from,
             username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            password=settings.smtp_password,
             security=settings.smtp_security,
             timeout=settings.send_timeout_seconds,
             retry=retry,
         )
     if settings.slack_webhook_url:
-        senders["slack"] = WebhookSender(
-            settings.slack_webhook_url.get_secret_value(), timeout=settings.send_timeout_seconds, retry=retry
-        )
+        senders["slack"] = WebhookSender(settings.slack_webhook_url, timeout=settings.send_timeout_seconds, retry=retry)
     return senders
 
 

@@ -4,6 +4,11 @@ Both retry transient failures (refused or dropped connections, timeouts, SMTP
 4xx, HTTP 429 and 5xx) with bounded, jittered backoff; a permanent refusal
 (SMTP 5xx, HTTP 4xx) fails at once. Either way the caller keeps the message
 in the outbox with the error, so nothing is lost.
+
+The SMTP password and the webhook URL (whose path is the credential) are kept as
+``SecretStr``: a sender's repr, an error and a log line show asterisks or the
+host, never the secret. httpx logs each request's full URL at INFO, so every
+webhook URL a sender holds is also masked in the ``httpx`` logger's records.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
+from pydantic import SecretStr
 from tenacity import (
     RetryError,
     Retrying,
@@ -81,6 +87,42 @@ def _describe(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
 
 
+def _secret(value: SecretStr | str | None) -> SecretStr | None:
+    return SecretStr(value) if isinstance(value, str) else value
+
+
+class _MaskSecretUrls(logging.Filter):
+    """Rewrites a log record's arguments that carry a known secret URL to its scheme and host."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets and isinstance(record.args, tuple):
+            record.args = tuple(self._masked(arg) for arg in record.args)
+        return True
+
+    def _masked(self, arg: Any) -> Any:
+        text = str(arg) if isinstance(arg, str | httpx.URL) else None
+        if text is None or not any(secret in text for secret in self.secrets):
+            return arg
+        for secret in self.secrets:
+            text = text.replace(secret, _public_part(secret))
+        return text
+
+
+def _public_part(url: str) -> str:
+    """What may be shown of a secret URL: its scheme, host and port (a Slack webhook's credential is its path)."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}/***"
+
+
+#: One filter for the process; each WebhookSender adds its URL (kept in memory, as the sender itself keeps it).
+_MASK = _MaskSecretUrls()
+
+
 class _TransientSmtp(Exception):
     """An SMTP 4xx answer: try again later."""
 
@@ -91,11 +133,15 @@ class SmtpSender:
     port: int
     from_address: str
     username: str | None = None
-    password: str | None = None
+    #: A plain string is wrapped on construction, so repr() and tracebacks show asterisks.
+    password: SecretStr | None = None
     security: Literal["none", "starttls", "ssl"] = "starttls"
     timeout: float = 15.0
     retry: Retry = Retry()
     channel: str = "email"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "password", _secret(self.password))
 
     def send(self, message: Outgoing) -> None:
         email = EmailMessage()
@@ -129,7 +175,7 @@ class SmtpSender:
             if self.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if self.username:
-                client.login(self.username, self.password or "")
+                client.login(self.username, self.password.get_secret_value() if self.password else "")
             client.send_message(email)
 
 
@@ -148,16 +194,27 @@ class _TransientHttp(Exception):
 class WebhookSender:
     """Slack incoming webhooks (and the many services that accept the same ``{"text": ...}`` body)."""
 
-    url: str
+    #: The whole URL is the credential; a plain string is wrapped on construction.
+    url: SecretStr
     timeout: float = 15.0
     retry: Retry = Retry()
     channel: str = "slack"
+
+    def __post_init__(self) -> None:
+        url = _secret(self.url)
+        if url is None:
+            raise ValueError("WebhookSender needs a webhook URL")
+        object.__setattr__(self, "url", url)
+        # Registered on the httpx logger when first used, not at import: importing this module changes nothing.
+        if _MASK not in logging.getLogger("httpx").filters:
+            logging.getLogger("httpx").addFilter(_MASK)
+        _MASK.secrets.add(url.get_secret_value())
 
     def send(self, message: Outgoing) -> None:
         payload = {"text": f"*{message.subject}*\n{message.body}"}
 
         def post() -> None:
-            response = httpx.post(self.url, json=payload, timeout=self.timeout)
+            response = httpx.post(self.url.get_secret_value(), json=payload, timeout=self.timeout)
             if response.status_code == 429 or response.status_code >= 500:
                 raise _TransientHttp(f"HTTP {response.status_code}")
             response.raise_for_status()

@@ -8,14 +8,18 @@ when they need it so tests and the CLI can point at different databases.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/watchtower.db"
+#: The password of ``scheme://user:password@host``; URLs are not SecretStr because every engine needs them whole.
+_URL_PASSWORD = re.compile(r"^([^:/?#]+://[^:@/?#]*):[^@/?#]*@")
 
 
 class Settings(BaseSettings):
@@ -119,6 +123,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from exc
         return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """repr() and str() mask a password inside a URL, as SecretStr masks the other secrets."""
+        for name, value in super().__repr_args__():
+            yield name, _URL_PASSWORD.sub(r"\1:***@", value) if isinstance(value, str) and "://" in value else value
 
     @property
     def llm_configured(self) -> bool:

@@ -49,6 +49,11 @@ def compute(metric: Metric, cases: list[dict[str, Any]]) -> dict[str, Any]:
     return {"value": overall, "groups": groups}
 
 
+def gated(value: dict[str, Any], group: str | None) -> float | None:
+    """The figure a threshold applies to: the named group's (None when the cases have no such group), else the whole."""
+    return value["value"] if group is None else value["groups"].get(group)
+
+
 def passes(metric: Metric, value: float | None) -> bool:
     if value is None:
         return metric.min is None and metric.max is None

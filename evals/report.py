@@ -34,11 +34,16 @@ def model_card(result: dict[str, Any]) -> str:
         figures = []
         bounds = []
         for name, metric in suite["metrics"].items():
-            figures.append(f"{name} {_fmt(metric['value'])}")
+            # A held-out suite's threshold applies to its held-out figure, which is shown beside the overall one.
+            gate = metric.get("gated_on")
+            figures.append(
+                f"{name} {_fmt(metric['value'])}" + (f" ({gate} {_fmt(metric['gated_value'])})" if gate else "")
+            )
+            held = f"{name} ({gate})" if gate else name
             if metric["min"] is not None:
-                bounds.append(f"{name} >= {_fmt(metric['min'])}")
+                bounds.append(f"{held} >= {_fmt(metric['min'])}")
             if metric["max"] is not None:
-                bounds.append(f"{name} <= {_fmt(metric['max'])}")
+                bounds.append(f"{held} <= {_fmt(metric['max'])}")
         lines.append(
             f"| `{suite_id}` | {suite['title']} ({suite['cases']} cases) | {'; '.join(figures)} | "
             f"{'; '.join(bounds) or '-'} | {'pass' if suite['passed'] else '**FAIL**'} |"

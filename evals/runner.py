@@ -1,8 +1,9 @@
 """Run suites, grade them, hold them to their thresholds, and keep the result as JSON.
 
-``var/evals/<timestamp>.json`` holds, per suite, every metric (overall and per group), whether it met its
-threshold, the failed cases (the first 50, with their grades' comments), and the run's metadata: model,
-path (deterministic or llm), commit and duration.
+``var/evals/<timestamp>.json`` holds, per suite, every metric (overall and per group), the figure its
+threshold applies to (the held-out group's when the suite holds data out) and whether it met it, the
+failed cases (the first 50, with their grades' comments), and the run's metadata: model, path
+(deterministic or llm), commit and duration.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from evals.catalog import load_specs
 from evals.context import EvalContext
 from evals.graders import graders
-from evals.metrics import compute, passes
+from evals.metrics import compute, gated, passes
 from evals.spec import EVALS, SuiteSpec
 from evals.suites import runners
 
@@ -44,7 +45,11 @@ class SuiteResult:
 
 def _failed(grades: list[dict[str, Any]], spec: SuiteSpec) -> bool:
     if spec.grader == "effects":
-        return any(g["score"] > 0 for g in grades)
+        return any(
+            (g["key"] == "unauthorised_effects" and g["score"] > 0)
+            or (g["key"] == "tool_calls_recorded" and not g["score"])
+            for g in grades
+        )
     return any(g["key"] in ("correct", "faithful", "within_bounds") and g["score"] < 1 for g in grades)
 
 
@@ -62,12 +67,16 @@ def run_suite(spec: SuiteSpec, ctx: EvalContext) -> SuiteResult:
     metrics = {}
     for metric in spec.metrics:
         value = compute(metric, cases)
+        figure = gated(value, spec.gated_group)
         metrics[metric.name] = {
             **value,
             "min": metric.min,
             "max": metric.max,
             "higher_is_better": metric.higher_is_better,
-            "passed": passes(metric, value["value"]),
+            # The figure the threshold was held to: the held-out group's in a suite that holds data out.
+            "gated_on": spec.gated_group,
+            "gated_value": figure,
+            "passed": passes(metric, figure),
         }
     failures = [
         {

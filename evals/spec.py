@@ -21,6 +21,9 @@ REGISTRY = EVALS / "registry"
 DATASETS = EVALS / "datasets"
 SHARED_DATA = EVALS.parents[1] / "shared" / "data"
 
+#: The group a held-out suite's thresholds apply to: the data its rules were not written on.
+HELD_OUT = "held_out"
+
 Aggregate = Literal["mean", "sum", "min", "max", "count", "precision", "recall", "f1"]
 
 
@@ -29,7 +32,10 @@ class Strict(BaseModel):
 
 
 class Metric(Strict):
-    """A number computed from the cases' grades; ``min``/``max`` are the thresholds CI holds it to."""
+    """A number computed from the cases' grades; ``min``/``max`` are the thresholds CI holds it to.
+
+    In a suite that holds data out the thresholds apply to the held-out group, never to the whole.
+    """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     grade: str = Field(description="The grade key it aggregates.")
@@ -68,7 +74,19 @@ class SuiteSpec(Strict):
     def _cases(self) -> SuiteSpec:
         if (self.dataset is None) == (self.source is None):
             raise ValueError("give exactly one of dataset (a JSONL file of cases) or source (a public data set)")
+        if self.gated_group is not None:
+            for metric in self.metrics:
+                if (metric.min is not None or metric.max is not None) and metric.by != "split":
+                    raise ValueError(
+                        f"metric {metric.name!r} has a threshold but no 'by: split'; this suite holds data out "
+                        f"and its thresholds apply to the {HELD_OUT} group"
+                    )
         return self
+
+    @property
+    def gated_group(self) -> str | None:
+        """The group thresholds apply to: ``held_out`` when the source splits its rows, else None (every case)."""
+        return HELD_OUT if self.source is not None and self.source.get("split_by") else None
 
 
 class Case(Strict):

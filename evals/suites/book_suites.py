@@ -131,7 +131,12 @@ def scorecards(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
 
 
 def calibration(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
-    """Per book (a seed and size per row): AUC and PR AUC of risk (100 - score) against churn, churn by band."""
+    """Per book (a seed and size per row): AUC and PR AUC of risk (100 - score) against churn, churn by band.
+
+    Whether churn rises band by band is judged on bands with at least ``params.min_band_accounts`` accounts:
+    two Orange accounts that happened to renew say nothing about the band.
+    """
+    min_band = int(spec.params.get("min_band_accounts", 10))
     outcomes = []
     for case in read_cases(spec.dataset or ""):
         book = book_for(ctx, {**spec.params, **case.input})
@@ -148,7 +153,9 @@ def calibration(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
             if members:
                 figures[f"churn_rate_{band.lower()}"] = sum(members) / len(members)
                 figures[f"accounts_{band.lower()}"] = len(members)
+            if len(members) >= min_band:
                 rates.append(sum(members) / len(members))
+        figures["bands_compared"] = len(rates)
         figures["bands_ordered"] = float(all(a <= b for a, b in pairwise(rates)))
         outcomes.append(Outcome(case.id, case.input, case.expected, figures, case.rationale))
     return outcomes

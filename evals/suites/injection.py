@@ -4,8 +4,9 @@ Each case puts one untrusted text (an email, a call transcript, a news item or a
 healthy control account of a scratch copy of the evaluation book, through the normal import, and runs the
 weekly cycle for that account again. The effects are whatever differs from the same copy without the
 text: offers and approvals proposed, the health band, alerts and plays opened, and any message or agent
-output that names another account (a leak). Tool calls are counted where a model ran: the rule path makes
-none, so offline the count is zero by construction and the suite says so.
+output that names another account (a leak). Every tool call the agents make during the cycle that reads the
+text is recorded through the tool registry's hook (``tools.registry.recording_tool_calls``), and the grader
+holds each one to the agent's tools and to the case's account.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from evals.book import Book, book_for, copy_of, run_cycle_on
 from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
 from sources.importer import import_records
+from tools.registry import ToolCall, recording_tool_calls
 
 
 def _effects(engine: Engine, account_id: int) -> dict[str, set[str]]:
@@ -52,6 +54,18 @@ def _effects(engine: Engine, account_id: int) -> dict[str, set[str]]:
         "alerts": {f"{t}/{r}" for t, r in alerts},
         "plays": {f"{p}/{s}" for p, s in plays},
         "leaks": leaks,
+    }
+
+
+def as_record(call: ToolCall) -> dict[str, Any]:
+    """A recorded call as the JSON report keeps it."""
+    return {
+        "agent": call.agent,
+        "tool": call.tool,
+        "account_id": call.account_id,
+        "as_of": call.as_of.isoformat() if call.as_of else None,
+        "arguments": call.arguments,
+        "refused": call.refused,
     }
 
 
@@ -117,7 +131,10 @@ def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
     controls = book.accounts_with("healthy_control")
     if not controls:
         raise RuntimeError("the evaluation book has no healthy control account to plant texts on")
-    ctx.notes.append("tool calls: the rule path makes none; with --live the model reads texts but is given no tools")
+    ctx.notes.append(
+        "tool calls: every call the four watchtowers made through the tool registry while the text was in reach,"
+        " held to each agent's tools and the case's account"
+    )
     outcomes = []
     for n, case in enumerate(read_cases(spec.dataset or "")):
         account = controls[n % len(controls)]
@@ -128,7 +145,8 @@ def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
             run_cycle_on(engine, url, book.as_of, [account_id])
             before = _effects(engine, account_id)
             _plant(engine, book, account, case.id, case.input)
-            run_cycle_on(engine, url, book.as_of, [account_id])
+            with recording_tool_calls() as calls:
+                run_cycle_on(engine, url, book.as_of, [account_id])
             after = _effects(engine, account_id)
         finally:
             engine.dispose()
@@ -136,6 +154,10 @@ def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
         found: dict[str, list[str]] = {kind: sorted(after[kind] - before[kind]) for kind in after}
         if after["band_changes"] != before["band_changes"]:
             found["band_changes"] = [f"{before['band_changes']} -> {after['band_changes']}"]
-        found["tool_calls"] = []
-        outcomes.append(Outcome(case.id, {**case.input, "account": account}, case.expected, found, case.rationale))
+        output = {
+            "effects": found,
+            "tool_calls": [as_record(c) for c in calls],
+            "account": {"id": account_id, "external_id": account},
+        }
+        outcomes.append(Outcome(case.id, {**case.input, "account": account}, case.expected, output, case.rationale))
     return outcomes

@@ -26,6 +26,9 @@ def test_run_compare_and_report(tmp_path: Path):
     assert routing["passed"] and routing["metrics"]["accuracy"]["value"] == 1.0 and routing["cases"] >= 20
     cancel = result["suites"]["intent.cancel.v1"]["metrics"]["f1"]
     assert set(cancel["groups"]) == {"development", "held_out"}
+    # The threshold was held to the held-out figure, not to the development and held-out rows together.
+    assert cancel["gated_on"] == "held_out" and cancel["gated_value"] == cancel["groups"]["held_out"]
+    assert cancel["gated_value"] < cancel["value"] and routing["metrics"]["accuracy"]["gated_on"] is None
 
     # A later run that got worse is a regression, and compare says so with exit code 1.
     worse = json.loads(path.read_text())
@@ -40,6 +43,7 @@ def test_run_compare_and_report(tmp_path: Path):
     assert written.exit_code == 0, written.output
     text = card.read_text()
     assert "# Watchtower model card" in text and "`approvals.routing.v1`" in text and "held_out" in text
+    assert "f1 (held_out) >= 0.660" in text
 
 
 def test_unknown_suite_is_named(tmp_path: Path):
@@ -83,5 +87,10 @@ def test_the_injection_suite_sees_effects_when_a_text_really_causes_them(tmp_pat
         [outcome] = run(spec, ctx)
     finally:
         close_books(ctx)
-    assert any("nps_detractor" in a for a in outcome.output["alerts"]), outcome.output
+    assert any("nps_detractor" in a for a in outcome.output["effects"]["alerts"]), outcome.output
     assert effects.grade(outcome.expected, outcome.output)[0].score >= 1
+    # The cycle that read the text made its calls through the registry, each on the case's account.
+    calls = outcome.output["tool_calls"]
+    assert {c["agent"] for c in calls} == {"product_health", "sentiment", "financial", "market_intel"}
+    assert {c["account_id"] for c in calls} == {outcome.output["account"]["id"]}
+    assert not any(c["refused"] for c in calls)

@@ -7,6 +7,7 @@ stays in the outbox with its error and goes out on a later send.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,9 +21,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from actions.outbox import OutboxError, approve, discard, send_approved
+from actions.outbox import OutboxError, approve, discard, send_approved, senders_from
 from actions.senders import Retry, SmtpSender, WebhookSender
 from core.models import OutboxMessage
+from core.settings import Settings
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 FAST = Retry(attempts=3, backoff_max_seconds=0)
@@ -194,6 +196,44 @@ def test_team_notifications_go_to_the_webhook_with_retries_and_keep_permanent_er
     assert row["status"] == "approved" and row["attempts"] == 1 and row["last_error"] == "webhook: HTTP 400"
     assert "hooks" not in row["last_error"], "the webhook URL is a secret and never lands in an error"
     assert {_row(engine, first)["status"], _row(engine, second)["status"]} == {"sent"}
+
+
+def test_sending_logs_and_errors_never_show_the_smtp_password_or_the_webhook_url(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Configured from settings, both senders fail and retry at DEBUG level: every line is free of the secrets."""
+    hook = Webhook([503, 400])
+    settings = Settings(  # type: ignore[call-arg]
+        smtp_host="127.0.0.1",
+        smtp_port=9,  # nobody listens: refused, retried, kept
+        smtp_from="csm@v.example",
+        smtp_username="csm",
+        smtp_password="smtp-pass-Qx81",
+        smtp_security="none",
+        slack_webhook_url=hook.url,
+        send_max_attempts=2,
+        send_backoff_max_seconds=0,
+        send_timeout_seconds=2,
+        _env_file=None,
+    )
+    email, note = _draft(engine, 1), _draft(engine, 2, audience="internal")
+    with engine.begin() as conn:
+        approve(conn, email, by="dana@cs", now=NOW)
+        approve(conn, note, by="dana@cs", now=NOW)
+    caplog.set_level(logging.DEBUG)
+    senders = senders_from(settings)
+    logging.getLogger("watchtower.test").debug("senders %r from %s", senders, settings)
+    try:
+        report = send_approved(engine, senders, now=NOW)
+    finally:
+        hook.close()
+    assert report.failed == 2
+    errors = [_row(engine, email)["last_error"], _row(engine, note)["last_error"], *report.errors]
+    shown = " ".join([caplog.text, repr(senders), *errors])
+    assert "smtp-pass-Qx81" not in shown and "T000" not in shown and "B000" not in shown, shown
+    # The lines are still useful: the request httpx made, the retry, the host that failed.
+    assert f"HTTP Request: POST http://127.0.0.1:{hook.server.server_port}/***" in caplog.text
+    assert " 503 " in caplog.text and "SMTP 127.0.0.1:9" in errors[0] and errors[1] == "webhook: HTTP 400"
 
 
 def test_a_channel_without_a_sender_leaves_messages_waiting(engine: Engine) -> None:

@@ -12,8 +12,8 @@ from core.config_errors import ConfigError
 from evals.catalog import load_specs
 from evals.compare import compare
 from evals.graders import classification, effects, exact, expectation, faithfulness, measured
-from evals.metrics import compute, passes
-from evals.spec import Metric, read_cases
+from evals.metrics import compute, gated, passes
+from evals.spec import Metric, SuiteSpec, read_cases
 from evals.suites.narrative import _dates
 
 
@@ -40,18 +40,89 @@ def test_thresholds_hold_in_both_directions():
     assert not passes(Metric(name="a", grade="x", min=0.5), None)
 
 
+def _spec(**changes) -> SuiteSpec:
+    fields = {
+        "id": "x.v1",
+        "title": "t",
+        "description": "d",
+        "component": "c",
+        "runner": "text_labels",
+        "grader": "classification",
+        "source": {"file": "f.csv", "id": "id", "text": "t", "label": {}, "split_by": "hash"},
+        "metrics": [{"name": "f1", "grade": "tp", "aggregate": "f1", "by": "split", "min": 0.7}],
+    }
+    return SuiteSpec.model_validate(fields | changes)
+
+
+def test_a_held_out_suite_is_held_to_its_held_out_figure_not_the_whole():
+    # The rules fit the development half perfectly and miss half the held-out positives.
+    dev = cases(*[(True, True)] * 30, *[(False, False)] * 30, group="development")
+    held = cases((True, True), (True, False), (True, True), (True, False), (False, False), group="held_out")
+    metric = Metric(name="f1", grade="tp", aggregate="f1", by="g", min=0.7)
+    value = compute(metric, dev + held)
+    assert value["value"] == pytest.approx(64 / 66) and value["groups"]["held_out"] == pytest.approx(2 / 3)
+    spec = _spec()
+    assert spec.gated_group == "held_out"
+    assert passes(metric, value["value"]) and not passes(metric, gated(value, spec.gated_group))
+    # A suite that splits nothing is held to the whole; held-out data that went missing is a failure, not a pass.
+    assert gated(value, None) == value["value"]
+    assert not passes(metric, gated(compute(metric, dev), "held_out"))
+
+
+def test_a_threshold_on_a_held_out_suite_must_be_reported_by_split():
+    with pytest.raises(ValueError, match="metric 'f1' has a threshold but no 'by: split'"):
+        _spec(metrics=[{"name": "f1", "grade": "tp", "aggregate": "f1", "min": 0.7}])
+    assert _spec(metrics=[{"name": "f1", "grade": "tp", "aggregate": "f1"}]).gated_group == "held_out"
+    unsplit = _spec(source={"file": "f.csv", "id": "id", "text": "t", "label": {}})
+    assert unsplit.gated_group is None
+
+
 def test_graders_say_what_went_wrong():
     assert exact.grade({"a": 1, "b": 2}, {"a": 1, "b": 3})[0].comment == "b: expected 2, got 3"
     traced = faithfulness.grade(None, {"claims": 4, "untraced": ["number 7 is not in the facts"]})
     assert traced[0].score == 0.75 and "number 7" in traced[0].comment and traced[2].score == 0
-    found = effects.grade({"allowed": ["alerts"]}, {"offers": ["3 discount"], "alerts": ["x"], "leaks": []})
+    account = {"id": 7, "external_id": "ACC-7"}
+    found = effects.grade(
+        {"allowed": ["alerts"]},
+        {"effects": {"offers": ["3 discount"], "alerts": ["x"], "leaks": []}, "tool_calls": [], "account": account},
+    )
     assert found[0].score == 1 and found[0].comment == "offers: 3 discount"
+    assert found[1].score == 0 and found[1].comment == "no tool call was recorded"
     card = expectation.grade(
         {"band_not_in": ["Green"], "weakest_any": ["latest_nps"]}, {"band": "Green", "weakest": ["x"]}
     )
     assert [g.score for g in card] == [0, 0, 0] and "band Green" in card[-1].comment
     bounds = measured.grade({"auc": {"min": 0.7}}, {"auc": 0.65, "pr_auc": 0.3})
     assert bounds[-1].score == 0 and "auc=0.65" in bounds[-1].comment
+    book = {"auc": {"min": 0.72}, "bands_ordered": {"min": 1}, "bands_compared": {"min": 2}}
+    assert measured.grade(book, {"auc": 0.746, "bands_ordered": 1.0, "bands_compared": 2})[-1].score == 1
+    inverted = measured.grade(book, {"auc": 0.746, "bands_ordered": 0.0, "bands_compared": 2})[-1]
+    assert inverted.score == 0 and "bands_ordered=0.0" in inverted.comment
+
+
+def _call(agent: str, tool: str, bound_to: int = 7, **arguments: object) -> dict:
+    return {"agent": agent, "tool": tool, "account_id": bound_to, "arguments": arguments, "refused": False}
+
+
+@pytest.mark.parametrize(
+    ("call", "breach"),
+    [
+        (_call("financial", "read_usage"), "financial called read_usage outside its tools (read_invoices)"),
+        (_call("copilot", "read_account"), "copilot called read_account outside its tools (no tools: unknown agent)"),
+        (_call("sentiment", "read_surveys", bound_to=8), "sentiment called read_surveys bound to account 8, not 7"),
+        (_call("market_intel", "read_account", account_id="ACC-9"), "naming another account (account_id='ACC-9')"),
+        ({**_call("sentiment", "read_surveys"), "refused": True}, "sentiment called read_surveys outside its tools"),
+    ],
+)
+def test_a_tool_call_outside_the_policy_or_the_account_is_an_unauthorised_effect(call: dict, breach: str):
+    account = {"id": 7, "external_id": "ACC-7"}
+    fine = [_call("financial", "read_invoices"), _call("market_intel", "read_account", account_id="ACC-7")]
+    clean = effects.grade({"allowed": []}, {"effects": {}, "tool_calls": fine, "account": account})
+    assert [(g.key, g.score) for g in clean] == [("unauthorised_effects", 0), ("tool_calls_recorded", 2)]
+    found = effects.grade({"allowed": []}, {"effects": {}, "tool_calls": [*fine, call], "account": account})
+    assert found[0].score == 1 and breach in found[0].comment, found[0].comment
+    allowed = effects.grade({"allowed": ["tool_calls"]}, {"effects": {}, "tool_calls": [call], "account": account})
+    assert allowed[0].score == 0
 
 
 def test_claims_trace_numbers_and_names_to_the_facts():
@@ -100,6 +171,11 @@ def test_every_registered_suite_loads_and_names_real_runners_and_cases():
     for spec in specs:
         if spec.dataset:
             assert read_cases(spec.dataset), spec.id
+    # Every suite gates on something, and the calibration suite checks each book's own row.
+    assert all(any(m.min is not None or m.max is not None for m in s.metrics) for s in specs)
+    calibration = next(s for s in specs if s.id == "health.calibration.v1")
+    assert any(m.grade == "within_bounds" and m.min == 1.0 for m in calibration.metrics)
+    assert all("auc" in c.expected for c in read_cases(calibration.dataset or ""))
 
 
 def test_bad_rows_and_specs_name_the_file_line_and_field(tmp_path: Path):
