@@ -35,6 +35,9 @@ def show(result: dict[str, Any]) -> None:
             bound = (f">= {metric['min']:g}" if metric["min"] is not None else "") + (
                 f"<= {metric['max']:g}" if metric["max"] is not None else ""
             )
+            gated_on = metric.get("gated_on")
+            if bound and gated_on:  # the threshold holds the held-out figure, not the overall one
+                bound = f"{gated_on} {_fmt(metric.get('gated_value'))} {bound}"
             groups = ", ".join(f"{g} {_fmt(v)}" for g, v in metric["groups"].items())
             mark = "" if metric["passed"] else " [bold red]FAIL[/]"
             table.add_row(name, _fmt(metric["value"]) + mark, bound, escape(groups))
