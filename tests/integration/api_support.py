@@ -1,8 +1,8 @@
-"""The app served by a real uvicorn in this process, and signed-in web clients, for the HTTP API suites.
+"""For the HTTP suites: the app served by uvicorn in this process, signed-in web clients, routes, drafts.
 
-In-process (rather than ``api.child_process``) so a test can watch the very
-engine the app uses, e.g. to learn that a request has reached a statement that
-waits on a lock.
+The server runs in-process (rather than ``api.child_process``) so a test can
+watch the very engine the app uses, e.g. to learn that a request has reached a
+statement that waits on a lock.
 """
 
 from __future__ import annotations
@@ -17,10 +17,14 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine, insert, select
 from starlette.routing import BaseRoute
 
 from api.child_process import free_port
-from tests.integration.approval_support import PASSWORD
+from core.models import OutboxMessage
+from tests.integration.approval_support import NOW, PASSWORD
+
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -61,3 +65,23 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
             yield from api_routes(included.routes)
         elif isinstance(route, APIRoute):
             yield route
+
+
+def add_drafts(engine: Engine, account_ids: list[int], count: int) -> list[int]:
+    """``count`` customer emails drafted and waiting for a person, spread over the accounts; their ids in order."""
+    rows = [
+        {
+            "account_id": account_ids[n % len(account_ids)],
+            "audience": "customer",
+            "channel": "email",
+            "recipient": f"champion{n}@customer.test",
+            "subject": f"Checking in ({n + 1})",
+            "body": "Hello",
+            "status": "drafted",
+            "created_on": NOW.date(),
+        }
+        for n in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(OUTBOX), rows)
+        return list(conn.execute(select(OUTBOX.c.id).order_by(OUTBOX.c.id)).scalars())[-count:]
