@@ -36,6 +36,16 @@ class PageParams(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="How many items to skip.")
 
 
+class Problem(BaseModel):
+    """A refusal: what failed, for which resource, and what to do about it."""
+
+    detail: str
+
+
+#: The refusals every JSON route may answer with, for the schema.
+SIGNED_IN = {401: {"model": Problem, "description": "No token, or an unknown, expired or revoked one."}}
+
+
 class Page(BaseModel):
     total: int = Field(description="Items in the whole list, not only this page.")
     limit: int

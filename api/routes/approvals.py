@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, Query
 
 from api.deps import ApiUser, AppSettings, Clock, Db, Paging, Policy
-from api.models import ApprovalDetail, ApprovalsPublic, DecisionOutcome, DecisionRequest
+from api.models import SIGNED_IN, ApprovalDetail, ApprovalsPublic, DecisionOutcome, DecisionRequest, Problem
 from api.services import settle_decision
 from approvals.decisions import DecisionError
 from approvals.views import ApprovalStatus, approval_detail, list_approvals
 from core.identity import Role
 
-router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=SIGNED_IN)
 
 
 @router.get("")
@@ -29,7 +29,7 @@ def read_approvals(
     return ApprovalsPublic.model_validate({"items": items, "total": total, **page.model_dump()})
 
 
-@router.get("/{approval_id}")
+@router.get("/{approval_id}", responses={404: {"model": Problem}})
 def read_approval(approval_id: int, user: ApiUser, engine: Db) -> ApprovalDetail:
     with engine.connect() as conn:
         found = approval_detail(conn, user, approval_id)
@@ -38,7 +38,14 @@ def read_approval(approval_id: int, user: ApiUser, engine: Db) -> ApprovalDetail
     return ApprovalDetail.model_validate(found)
 
 
-@router.post("/{approval_id}/decision")
+@router.post(
+    "/{approval_id}/decision",
+    responses={
+        403: {"model": Problem, "description": "Your role may not decide this, or you proposed the offer."},
+        404: {"model": Problem},
+        409: {"model": Problem, "description": "Decided or changed since you read it, or not your turn yet."},
+    },
+)
 def decide_approval(
     approval_id: int,
     body: Annotated[

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from api.deps import ApiUser, Db
-from api.models import EventBatch, EventsAccepted
+from api.models import SIGNED_IN, EventBatch, EventsAccepted, Problem
 from sources.errors import ImportFailed
 from sources.events import ingest_events
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=SIGNED_IN)
 
 
-@router.post("/events", status_code=202)
+@router.post("/events", status_code=202, responses={403: {"model": Problem, "description": "Not an admin token."}})
 def post_events(body: EventBatch, user: ApiUser, engine: Db) -> EventsAccepted:
     """Integrations post with an admin's token: events write source data for every account, so a person's
     own role (a CSM's, say) does not cover them."""

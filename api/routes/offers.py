@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import ApiUser, Clock, Db, Paging, Policy
-from api.models import OfferCreate, OfferPublic, OffersPublic, OfferSubmitted
+from api.models import SIGNED_IN, OfferCreate, OfferPublic, OffersPublic, OfferSubmitted, Problem
 from api.services import NotVisible, propose_offer
 from approvals.queue import OfferError
 from approvals.views import OfferStatus, list_offers, offer_detail
 
-router = APIRouter(prefix="/api/offers", tags=["offers"])
+router = APIRouter(prefix="/api/offers", tags=["offers"], responses=SIGNED_IN)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={404: {"model": Problem, "description": "No such account you can see."}})
 def create_offer(body: OfferCreate, user: ApiUser, engine: Db, policy: Policy, clock: Clock) -> OfferSubmitted:
     try:
         return propose_offer(engine, policy, user, body, now=clock())
@@ -35,7 +35,7 @@ def read_offers(
     return OffersPublic.model_validate({"items": items, "total": total, **page.model_dump()})
 
 
-@router.get("/{offer_id}")
+@router.get("/{offer_id}", responses={404: {"model": Problem}})
 def read_offer(offer_id: int, user: ApiUser, engine: Db) -> OfferPublic:
     with engine.connect() as conn:
         found = offer_detail(conn, user, offer_id)
