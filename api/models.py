@@ -364,7 +364,10 @@ class DecisionForm(_Blank):
     back: str | None = Field(None, description="The page the form was on, to go back to (a path on this site).")
 
     def entered(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump(include=set(EditedTerms.model_fields)).items() if v is not None}
+        """What the person typed, to show again beside an error so nothing has to be typed twice."""
+        return {
+            k: v for k, v in self.model_dump(include={"reason", *EditedTerms.model_fields}).items() if v is not None
+        }
 
     def typed(self) -> tuple[Approve | Edit | Reject, int | None]:
         """The decision and the version read; ``InvalidDecision`` names the field that is wrong."""
@@ -372,7 +375,8 @@ class DecisionForm(_Blank):
             version = _Version.model_validate({"version": self.version}).version
             raw: dict[str, Any] = {"decision": self.decision, "reason": (self.reason or "").strip()}
             if self.decision == "edit":
-                raw["terms"] = EditedTerms.model_validate(self.entered()).model_dump(exclude_none=True)
+                numbers = {k: getattr(self, k) for k in EditedTerms.model_fields}
+                raw["terms"] = EditedTerms.model_validate(numbers).model_dump(exclude_none=True)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             field = ".".join(map(str, first["loc"]))

@@ -17,7 +17,7 @@ from api.app import create_app
 from approvals.queue import APPROVAL, OFFER
 from core.settings import Settings
 from tests.integration.api_support import OUTBOX, add_drafts, web_login
-from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, propose
+from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose
 
 ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
 STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
@@ -71,6 +71,7 @@ def test_bad_numbers_on_the_edit_form_are_a_422_naming_the_field(web, engine):
         answer = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
         assert answer.status_code == 422, (field, typed, answer.status_code)
         assert field in _alert(answer.text), (field, typed, _alert(answer.text))
+        assert 'name="reason" required size="60" value="tidy the terms"' in answer.text
         if field != "version":  # what was typed comes back, to be corrected
             assert f'name="{field}" value="{html.escape(typed)}"' in answer.text, (field, typed)
     with engine.connect() as conn:
@@ -181,3 +182,15 @@ def test_page_bounds_are_a_422_not_a_500(web, query):
     web_login(client, "cs-manager")
     for path in ("/", "/outbox"):
         assert client.get(f"{path}?{query}").status_code == 422, (path, query)
+
+
+def test_signing_in_returns_to_the_page_of_the_list_asked_for(web):
+    client, _ = web
+    asked = client.get("/outbox?limit=10&offset=20", follow_redirects=False)
+    assert asked.status_code == 303 and asked.headers["location"] == "/login?next=%2Foutbox%3Flimit%3D10%26offset%3D20"
+    signed = client.post(
+        "/login",
+        data={"username": "cs-manager", "password": PASSWORD, "next": "/outbox?limit=10&offset=20"},
+        follow_redirects=False,
+    )
+    assert signed.headers["location"] == "/outbox?limit=10&offset=20"
