@@ -202,10 +202,13 @@ class ApprovalDetail(ApprovalPublic):
 
 
 def _all_optional(model: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
-    """``model``'s fields, each optional and nullable with its bounds kept: one source for a partial update."""
+    """``model``'s fields, each optional with its type and bounds kept: one source for a partial update.
+
+    A field that may be null in ``model`` may be sent as null (to remove it); a flag may not.
+    """
     fields: dict[str, Any] = {
         field: (
-            Annotated[(info.annotation | None, *info.metadata)] if info.metadata else info.annotation | None,
+            Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation,
             Field(None, description=info.description),
         )
         for field, info in model.model_fields.items()
@@ -216,8 +219,8 @@ def _all_optional(model: type[BaseModel], name: str, doc: str) -> type[BaseModel
 TermsEdit = _all_optional(
     OfferTerms,
     "TermsEdit",
-    "Terms to change: only the fields given change, and null removes a field. The merged terms are checked "
-    "again, and the edit re-routes the offer.",
+    "Terms to change: only the fields given change, and null removes a field that may be empty. The merged "
+    "terms are checked again, and the edit re-routes the offer.",
 )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError
 
-from actions.outbox import approve, discard
+from actions.outbox import OutboxError, approve, discard
 from agents.resume import resume_settled
 from api.models import DecisionOutcome, OfferCreate, OfferSubmitted
 from approvals.decisions import Approve, Conflict, Edit, NotFound, Reject, decide
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 #: Roles that may approve customer emails; a CSM only on their own accounts.
 OUTBOX_ROLES = ("csm", "cs_manager", "ae", "cro")
+#: What a person may do with a customer draft, and what it is then.
+DRAFT_DECISIONS = {"approve": "approved", "discard": "discarded"}
 
 
 class NotVisible(LookupError):
@@ -43,12 +45,12 @@ def actor_of(user: User) -> Actor:
 
 def settle_decision(
     engine: Engine,
+    *,
     settings: Settings,
     policy: ApprovalPolicy,
     user: User,
     approval_id: int,
     decision: Approve | Edit | Reject,
-    *,
     now: datetime,
     expected_version: int | None,
 ) -> DecisionOutcome:
@@ -78,7 +80,7 @@ def settle_decision(
 
 
 def propose_offer(
-    engine: Engine, policy: ApprovalPolicy, user: User, offer: OfferCreate, *, now: datetime
+    engine: Engine, *, policy: ApprovalPolicy, user: User, offer: OfferCreate, now: datetime
 ) -> OfferSubmitted:
     """A person's offer, routed into the queue; a CSM proposes only on accounts they own.
 
@@ -117,7 +119,7 @@ def _drafts_query(user: User) -> Any:
     return query
 
 
-def list_drafts(conn: Connection, user: User, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+def list_drafts(conn: Connection, *, user: User, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     """A page of the customer emails waiting for this person, oldest first, and how many wait in all."""
     query = _drafts_query(user)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -127,17 +129,20 @@ def list_drafts(conn: Connection, user: User, *, limit: int, offset: int) -> tup
 
 def decide_draft(
     engine: Engine,
+    *,
     user: User,
     message_id: int,
-    decision: Literal["approve", "discard"],
-    *,
+    decision: str,
     reason: str,
     now: datetime,
 ) -> None:
     """Approve or discard one customer draft the person may see, whichever page it is on.
 
-    Raises ``NotVisible`` for a message that is not such a draft, ``OutboxError`` when its state forbids it.
+    Raises ``NotVisible`` for a message that is not such a draft, ``OutboxError`` for a decision other than
+    ``DRAFT_DECISIONS`` or one its state forbids.
     """
+    if decision not in DRAFT_DECISIONS:
+        raise OutboxError(f"decision must be {' or '.join(DRAFT_DECISIONS)}, not {decision!r}")
     with engine.begin() as conn:
         found = conn.execute(_drafts_query(user).where(OUTBOX.c.id == message_id)).first()
         if user.role not in OUTBOX_ROLES or found is None:

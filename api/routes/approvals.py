@@ -61,7 +61,14 @@ def decide_approval(
     Send the ``version`` you read to be refused with 409 if someone decided in between."""
     try:
         return settle_decision(
-            engine, settings, policy, user, approval_id, body.to_decision(), now=clock(), expected_version=body.version
+            engine,
+            settings=settings,
+            policy=policy,
+            user=user,
+            approval_id=approval_id,
+            decision=body.to_decision(),
+            now=clock(),
+            expected_version=body.version,
         )
     except DecisionError as exc:
         raise HTTPException(exc.status, str(exc)) from None

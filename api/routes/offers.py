@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/offers", tags=["offers"], responses=SIGNED_IN)
 @router.post("", status_code=201, responses={404: {"model": Problem, "description": "No such account you can see."}})
 def create_offer(body: OfferCreate, user: ApiUser, engine: Db, policy: Policy, clock: Clock) -> OfferSubmitted:
     try:
-        return propose_offer(engine, policy, user, body, now=clock())
+        return propose_offer(engine, policy=policy, user=user, offer=body, now=clock())
     except NotVisible as exc:
         raise HTTPException(404, str(exc)) from None
     except OfferError as exc:

@@ -129,7 +129,14 @@ def approval_decision(
     try:
         decision, version = form.typed()
         outcome = settle_decision(
-            engine, settings, policy, user, approval_id, decision, now=clock(), expected_version=version
+            engine,
+            settings=settings,
+            policy=policy,
+            user=user,
+            approval_id=approval_id,
+            decision=decision,
+            now=clock(),
+            expected_version=version,
         )
     except InvalidDecision as exc:
         return _approval_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from actions.outbox import OutboxError
 from api.deps import Clock, Db, FormUser, Paging, WebSession
 from api.pages import back, page, paged
-from api.services import OUTBOX_ROLES, NotVisible, decide_draft, list_drafts
+from api.services import DRAFT_DECISIONS, OUTBOX_ROLES, NotVisible, decide_draft, list_drafts
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,7 +20,7 @@ def outbox_page(request: Request, engine: Db, session: WebSession, params: Pagin
     user, csrf = session
     with engine.connect() as conn:
         messages, pager = paged(
-            "/outbox", params, lambda limit, offset: list_drafts(conn, user, limit=limit, offset=offset)
+            "/outbox", params, lambda limit, offset: list_drafts(conn, user=user, limit=limit, offset=offset)
         )
     return page(
         request,
@@ -44,11 +44,8 @@ def outbox_decision(
     back_to: Annotated[str, Form(alias="back")] = "/outbox",
 ) -> Response:
     """Back to the page the message was on, whichever page of the outbox that is."""
-    if decision not in ("approve", "discard"):
-        return back(back_to, error="decision must be approve or discard")
-    chosen: Literal["approve", "discard"] = "approve" if decision == "approve" else "discard"
     try:
-        decide_draft(engine, user, message_id, chosen, reason=reason, now=clock())
+        decide_draft(engine, user=user, message_id=message_id, decision=decision, reason=reason, now=clock())
     except (NotVisible, OutboxError) as exc:
         return back(back_to, error=str(exc))
-    return back(back_to, message=f"Message {message_id}: {'approved' if chosen == 'approve' else 'discarded'}")
+    return back(back_to, message=f"Message {message_id}: {DRAFT_DECISIONS[decision]}")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from api.app import create_app
 from approvals.queue import ACCOUNT, OFFER
 from approvals.terms import OfferTerms
+from core.models import Alert
 from core.settings import Settings
+from scorecards.weekly import ScoringConfig, score_book
 from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, propose, token_for
+from tests.integration.helpers import AS_OF
+
+ALERT = Alert.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -134,6 +140,7 @@ def test_an_edit_is_checked_before_it_reaches_the_policy(api, engine):
         ({"discount_pct": "nan"}, "discount_pct"),
         ({"term_months": 1.5}, "term_months"),
         ({"payment_days": 45}, "payment_days"),
+        ({"multi_year": None}, "multi_year"),
         ({}, "terms"),
     ]:
         answer = client.post(url, headers=manager, json={"decision": "edit", "reason": "tidy", "terms": terms})
@@ -180,3 +187,43 @@ def test_an_offer_body_is_typed(api, engine):
         assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == where, answer.text
     detail = client.get(f"/api/offers/{created.json()['offer_id']}", headers=headers).json()
     assert detail["terms"]["discount_pct"] == 8 and detail["terms"]["payment_terms_days"] is None
+
+
+def test_an_approval_reads_whole_with_scorecards_alerts_and_decisions(api, engine):
+    client, people = api
+    config = ScoringConfig.load()
+    score_book(engine, config, AS_OF - timedelta(days=30))
+    score_book(engine, config, AS_OF)
+    account = account_ids(engine)[0]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ALERT).values(
+                account_id=account,
+                agent="relationship",
+                kind="risk",
+                type="champion_departure",
+                reason="left",
+                severity="high",
+                title="Champion left",
+                opened_on=AS_OF,
+                last_seen_on=AS_OF,
+            )
+        )
+    offer = propose(engine, account, {"discount_pct": 25, "term_months": 12}, by=people["ae"])
+    finance = bearer(engine, people["finance"])
+    url = f"/api/approvals/{offer.approval_id}"
+    edit = {"decision": "edit", "reason": "22 is enough", "terms": {"discount_pct": 22, "term_months": None}}
+    assert client.post(f"{url}/decision", headers=finance, json=edit).status_code == 200
+    listed = client.get("/api/approvals", headers=finance).json()["items"][0]
+    assert listed["health"]["band"] in ("Green", "Yellow", "Orange", "Red") and listed["health"]["trend"] is not None
+    detail = client.get(url, headers=finance)
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    context = body["account_context"]
+    assert context["score_reasons"] and context["scored_on"] == AS_OF.isoformat()
+    assert [a["title"] for a in context["open_alerts"]] == ["Champion left"]
+    assert [(d["by"], d["decision"], d["edits"]) for d in body["decisions"]] == [
+        ("finance", "edit", {"discount_pct": 22.0, "term_months": None})
+    ]
+    assert [g["key"] for g in body["chain"]] == ["finance", "cro"] and body["chain"][0]["satisfied_at"]
+    assert [e["action"] for e in body["audit"]] == ["create", "route", "edit", "edit"]

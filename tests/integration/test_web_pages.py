@@ -150,6 +150,8 @@ def test_every_outbox_draft_can_be_approved_on_the_web_past_the_first_200(web, e
     assert done.url.path == "/outbox" and done.url.params["offset"] == "200"
     assert f"Message {target}: approved" in _status(done.text)
     assert "Drafts 201–204 of 204" in done.text
+    odd = client.post(f"/outbox/{ids[204]}/decision", data={**form, "decision": "send"})
+    assert "decision must be approve or discard, not 'send'" in _alert(odd.text)
     discard = client.post(f"/outbox/{ids[204]}/decision", data={**form, "decision": "discard"})
     assert f"Message {ids[204]}: discarded" in _status(discard.text)
     with engine.connect() as conn:
