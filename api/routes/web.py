@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 
 from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
 from api.models import DecisionForm
@@ -80,7 +81,7 @@ def queue_page(request: Request, engine: Db, session: WebSession, params: Paging
 
 def _approval_page(
     request: Request,
-    engine: Db,
+    engine: Engine,
     session: tuple[User, str],
     approval_id: int,
     *,
