@@ -10,13 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine, text
 
 from api.deps import ApiUser, LoginRequired, utcnow
-from api.routes import approvals, events, offers, web
+from api.models import ServiceStatus
+from api.routes import approvals, events, offers, web, web_outbox
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
 from core.settings import Settings
@@ -39,10 +41,10 @@ def create_app(
     app.state.clock = clock
 
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
+    def health() -> ServiceStatus:
         with app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        return ServiceStatus(status="ok")
 
     @app.get("/api/openapi.json", tags=["health"], include_in_schema=False)
     def openapi(user: ApiUser) -> dict[str, Any]:
@@ -50,10 +52,12 @@ def create_app(
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+        return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
     app.include_router(approvals.router)
     app.include_router(offers.router)
     app.include_router(events.router)
     app.include_router(web.router)
+    app.include_router(web_outbox.router)
     return app

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Query, Request, status
 from sqlalchemy import Engine
 
+from api.models import PageParams
 from approvals.policy import ApprovalPolicy
 from core.identity import User, session_user, user_for_token
 from core.settings import Settings
@@ -42,6 +43,8 @@ Db = Annotated[Engine, Depends(get_engine)]
 Policy = Annotated[ApprovalPolicy, Depends(get_policy)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
+#: ``?limit=&offset=`` of every list, JSON and web alike.
+Paging = Annotated[PageParams, Query()]
 
 
 def bearer_user(request: Request, engine: Db, clock: Clock) -> User:

@@ -7,7 +7,7 @@ role filter keeps approvals with an open group that role may decide now.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, func, select
 
@@ -20,7 +20,9 @@ from core.models import Alert, Contract
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-STATUSES = ("pending", "approved", "rejected")
+ApprovalStatus = Literal["pending", "approved", "rejected"]
+OfferStatus = Literal["proposed", "approved", "rejected"]
+STATUSES: tuple[str, ...] = get_args(ApprovalStatus)
 
 
 def waiting_for(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,6 +122,54 @@ def _item(row: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def list_offers(
+    conn: Connection, user: User, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the offers this person may see, newest first, and the total; the database pages and counts."""
+    query = _visible(_offers_query(), user)
+    if status:
+        query = query.where(OFFER.c.status == status)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.order_by(OFFER.c.id.desc()).limit(limit).offset(offset)).mappings()
+    return [_offer(r) for r in rows], total
+
+
+def offer_detail(conn: Connection, user: User, offer_id: int) -> dict[str, Any] | None:
+    row = conn.execute(_visible(_offers_query(), user).where(OFFER.c.id == offer_id)).mappings().first()
+    return _offer(row) if row else None
+
+
+def _offers_query() -> Any:
+    return (
+        select(
+            OFFER,
+            APPROVAL.c.id.label("approval_id"),
+            ACCOUNT.c.external_id.label("account_external_id"),
+            ACCOUNT.c.name.label("account_name"),
+        )
+        .join(ACCOUNT, ACCOUNT.c.id == OFFER.c.account_id)
+        .outerjoin(APPROVAL, APPROVAL.c.offer_id == OFFER.c.id)
+    )
+
+
+def _offer(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "account": {"id": row["account_id"], "external_id": row["account_external_id"], "name": row["account_name"]},
+        "contract_id": row["contract_id"],
+        "kind": row["kind"],
+        "terms": row["terms"],
+        "arr_impact": str(row["arr_impact"]) if row["arr_impact"] is not None else None,
+        "status": row["status"],
+        "requester": {"name": row["requester"], "kind": row["requester_kind"]},
+        "rationale": row["rationale"],
+        "evidence": row["evidence"],
+        "created_on": row["created_on"].isoformat(),
+        "settled_at": row["settled_at"].isoformat() if row["settled_at"] else None,
+        "approval_id": row["approval_id"],
+    }
+
+
 def is_visible(conn: Connection, user: User, approval_id: int) -> bool:
     query = (
         select(APPROVAL.c.id).join(ACCOUNT, ACCOUNT.c.id == APPROVAL.c.account_id).where(APPROVAL.c.id == approval_id)
@@ -166,7 +216,7 @@ def approval_detail(conn: Connection, user: User, approval_id: int) -> dict[str,
             "renewal": (
                 {
                     "end_date": renewal.end_date.isoformat() if renewal.end_date else None,
-                    "arr": str(renewal.arr),
+                    "arr": str(renewal.arr) if renewal.arr is not None else None,
                     "plan": renewal.plan,
                 }
                 if renewal

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ApiUser, Db
+from api.models import SIGNED_IN, EventBatch, EventsAccepted, Problem
 from sources.errors import ImportFailed
 from sources.events import ingest_events
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=SIGNED_IN)
 
 
-class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["usage", "market_signal"]
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
-
-
-@router.post("/events", status_code=202)
-def post_events(body: EventBatch, user: ApiUser, engine: Db) -> dict[str, Any]:
+@router.post("/events", status_code=202, responses={403: {"model": Problem, "description": "Not an admin token."}})
+def post_events(body: EventBatch, user: ApiUser, engine: Db) -> EventsAccepted:
     """Integrations post with an admin's token: events write source data for every account, so a person's
     own role (a CSM's, say) does not cover them."""
     if user.role != "admin":
@@ -31,4 +22,6 @@ def post_events(body: EventBatch, user: ApiUser, engine: Db) -> dict[str, Any]:
         result = ingest_events(engine, body.events, kind=body.type, source=f"POST /events ({user.username})")
     except ImportFailed as exc:
         raise HTTPException(422, {"message": str(exc), "errors": [str(e) for e in exc.errors]}) from None
-    return {"rows": result.rows, "inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged}
+    return EventsAccepted(
+        rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged
+    )

@@ -1,52 +1,44 @@
-"""POST /api/offers: a person proposes an offer; the policy routes it into the approvals queue."""
+"""POST /api/offers (a person proposes; the policy routes it into the queue), GET /api/offers, GET /api/offers/{id}."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import ApiUser, Clock, Db, Policy
-from approvals.queue import ACCOUNT, Actor, OfferError, submit
-from approvals.terms import OfferKind
+from api.deps import ApiUser, Clock, Db, Paging, Policy
+from api.models import SIGNED_IN, OfferCreate, OfferPublic, OffersPublic, OfferSubmitted, Problem
+from api.services import NotVisible, propose_offer
+from approvals.queue import OfferError
+from approvals.views import OfferStatus, list_offers, offer_detail
 
-router = APIRouter(prefix="/api/offers", tags=["offers"])
-
-
-class OfferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    account: str = Field(description="The account's external id.")
-    contract_id: int | None = None
-    kind: OfferKind
-    terms: dict[str, Any] = Field(default_factory=dict)
-    rationale: str = Field(min_length=1, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=50)
+router = APIRouter(prefix="/api/offers", tags=["offers"], responses=SIGNED_IN)
 
 
-@router.post("", status_code=201)
-def propose(body: OfferIn, user: ApiUser, engine: Db, policy: Policy, clock: Clock) -> dict[str, Any]:
-    with engine.begin() as conn:
-        account = conn.execute(
-            select(ACCOUNT.c.id, ACCOUNT.c.owner_csm).where(ACCOUNT.c.external_id == body.account)
-        ).first()
-        if account is None or (user.role == "csm" and account.owner_csm != user.email):
-            raise HTTPException(404, f"account: no account {body.account!r} you can see")
-        try:
-            submitted = submit(
-                conn,
-                policy,
-                account_id=account.id,
-                contract_id=body.contract_id,
-                kind=body.kind,
-                terms=body.terms,
-                requester=Actor(user.username, "person", user.role, user.id),
-                rationale=body.rationale,
-                evidence=body.evidence,
-                now=clock(),
-            )
-        except OfferError as exc:
-            raise HTTPException(422, str(exc)) from None
-    return {**submitted.__dict__}
+@router.post("", status_code=201, responses={404: {"model": Problem, "description": "No such account you can see."}})
+def create_offer(body: OfferCreate, user: ApiUser, engine: Db, policy: Policy, clock: Clock) -> OfferSubmitted:
+    try:
+        return propose_offer(engine, policy=policy, user=user, offer=body, now=clock())
+    except NotVisible as exc:
+        raise HTTPException(404, str(exc)) from None
+    except OfferError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("")
+def read_offers(
+    user: ApiUser, engine: Db, page: Paging, status: Annotated[OfferStatus | None, Query()] = None
+) -> OffersPublic:
+    """The offers on the accounts you can see, newest first."""
+    with engine.connect() as conn:
+        items, total = list_offers(conn, user, status=status, limit=page.limit, offset=page.offset)
+    return OffersPublic.model_validate({"items": items, "total": total, **page.model_dump()})
+
+
+@router.get("/{offer_id}", responses={404: {"model": Problem}})
+def read_offer(offer_id: int, user: ApiUser, engine: Db) -> OfferPublic:
+    with engine.connect() as conn:
+        found = offer_detail(conn, user, offer_id)
+    if found is None:
+        raise HTTPException(404, f"no offer {offer_id} you can see")
+    return OfferPublic.model_validate(found)

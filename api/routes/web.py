@@ -1,50 +1,33 @@
-"""The web pages: sign in, the approvals queue for your role, one approval, and the outbox of drafts.
+"""The web pages: sign in, the approvals queue for your role, and one approval with its decision form.
 
 Server-rendered; every form posts the session's CSRF token, and every
-decision goes through the same ``decide`` as the JSON API.
+decision goes through the same service as the JSON API. Every handler is a
+plain ``def``: FastAPI reads the form on the event loop and runs the handler,
+with its database and graph work, in its thread pool.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import Engine
 
-from actions.outbox import OutboxError, approve, discard
-from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Policy, WebSession
-from api.routes.approvals import settle
+from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
+from api.models import DecisionForm
+from api.pages import back, local, page, paged
+from api.services import settle_decision
+from approvals.decisions import DecisionError, InvalidDecision
 from approvals.views import approval_detail, list_approvals
 from core.identity import SESSION_DAYS, User, login, logout
-from core.models import Account, OutboxMessage
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-#: Roles that may approve customer emails; a CSM only on their own accounts.
-OUTBOX_ROLES = ("csm", "cs_manager", "ae", "cro")
-EDITABLE_IN_FORM = ("discount_pct", "term_months", "payment_terms_days")
-
-
-def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
-    values.setdefault("message", request.query_params.get("message"))
-    values.setdefault("error", request.query_params.get("error"))
-    return templates.TemplateResponse(request, name, values)
-
-
-def _local(path: str) -> str:
-    """Only paths on this site are followed after sign-in (no //host or /\\host redirects)."""
-    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return _page(request, "login.html", user=None, next=_local(next))
+    return page(request, "login.html", user=None, next=local(next))
 
 
 @router.post("/login")
@@ -59,9 +42,9 @@ def login_submit(
     with engine.begin() as conn:
         found = login(conn, username.strip(), password, now=clock())
     if found is None:
-        return _page(request, "login.html", user=None, next=next, error="Wrong username or password.")
+        return page(request, "login.html", user=None, next=next, error="Wrong username or password.")
     session, _ = found
-    response = RedirectResponse(_local(next), status_code=303)
+    response = RedirectResponse(local(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         session,
@@ -83,111 +66,83 @@ def logout_submit(request: Request, engine: Db, user: FormUser) -> Response:
 
 
 @router.get("/")
-def queue_page(request: Request, engine: Db, session: WebSession) -> HTMLResponse:
+def queue_page(request: Request, engine: Db, session: WebSession, params: Paging) -> HTMLResponse:
+    """Pending approvals an open group of your role may decide now (a CSM: those on their accounts)."""
     user, csrf = session
+    role = None if user.role == "csm" else user.role
     with engine.connect() as conn:
-        role = None if user.role == "csm" else user.role
-        items, _ = list_approvals(conn, user, status="pending", role=role, limit=200)
-    return _page(request, "queue.html", user=user, csrf=csrf, items=items)
+        items, pager = paged(
+            "/",
+            params,
+            lambda limit, offset: list_approvals(conn, user, status="pending", role=role, limit=limit, offset=offset),
+        )
+    return page(request, "queue.html", user=user, csrf=csrf, items=items, pager=pager)
 
 
-@router.get("/approvals/{approval_id}")
-def approval_page(request: Request, approval_id: int, engine: Db, session: WebSession) -> HTMLResponse:
+def _approval_page(
+    request: Request,
+    engine: Engine,
+    session: tuple[User, str],
+    approval_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    entered: dict[str, str] | None = None,
+) -> HTMLResponse:
     user, csrf = session
     with engine.connect() as conn:
         found = approval_detail(conn, user, approval_id)
     if found is None:
         raise HTTPException(404, f"no approval {approval_id} you can see")
-    return _page(request, "approval.html", user=user, csrf=csrf, a=found)
+    values = {"error": error} if error else {}
+    return page(
+        request,
+        "approval.html",
+        status_code=status_code,
+        user=user,
+        csrf=csrf,
+        a=found,
+        entered=entered or {},
+        **values,
+    )
 
 
-def _back(path: str, *, message: str | None = None, error: str | None = None) -> RedirectResponse:
-    query = f"?message={quote(message)}" if message else f"?error={quote(error or '')}"
-    return RedirectResponse(path + query, status_code=303)
+@router.get("/approvals/{approval_id}")
+def approval_page(request: Request, approval_id: int, engine: Db, session: WebSession) -> HTMLResponse:
+    return _approval_page(request, engine, session, approval_id)
 
 
 @router.post("/approvals/{approval_id}/decision")
-async def approval_decision(
+def approval_decision(
     request: Request,
     approval_id: int,
+    form: Annotated[DecisionForm, Form()],
     engine: Db,
     settings: AppSettings,
     policy: Policy,
     clock: Clock,
     user: FormUser,
+    session: WebSession,
 ) -> Response:
-    form = await request.form()
-    decision: dict[str, Any] = {"decision": form.get("decision"), "reason": str(form.get("reason") or "").strip()}
-    if decision["decision"] == "edit":
-        terms: dict[str, Any] = {}
-        for name in EDITABLE_IN_FORM:
-            raw = str(form.get(name) or "").strip()
-            if raw:
-                terms[name] = float(raw) if name == "discount_pct" else int(float(raw))
-        decision["terms"] = terms
-    version = str(form.get("version") or "")
+    """A form that cannot be read as a decision (a number that is not one, a term out of bounds) comes back
+    with the error and what was entered, as 422; a refusal (someone decided first, your role may not) goes
+    back to the approval with the reason."""
     try:
-        outcome = settle(
+        decision, version = form.typed()
+        outcome = settle_decision(
             engine,
-            settings,
-            policy,
-            user,
-            approval_id,
-            decision,
+            settings=settings,
+            policy=policy,
+            user=user,
+            approval_id=approval_id,
+            decision=decision,
             now=clock(),
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=version,
         )
-    except HTTPException as exc:
-        return _back(f"/approvals/{approval_id}", error=str(exc.detail))
-    return _back("/", message=f"Approval {approval_id}: {outcome['message']}")
-
-
-def _drafts(engine: Db, user: User) -> list[dict[str, Any]]:
-    query = (
-        select(OUTBOX, ACCOUNT.c.name.label("account_name"))
-        .join(ACCOUNT, ACCOUNT.c.id == OUTBOX.c.account_id)
-        .where(OUTBOX.c.status == "drafted", OUTBOX.c.audience == "customer")
-        .order_by(OUTBOX.c.id)
-        .limit(200)
-    )
-    if user.role == "csm":
-        query = query.where(ACCOUNT.c.owner_csm == user.email)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
-
-
-@router.get("/outbox")
-def outbox_page(request: Request, engine: Db, session: WebSession) -> HTMLResponse:
-    user, csrf = session
-    return _page(
-        request,
-        "outbox.html",
-        user=user,
-        csrf=csrf,
-        messages=_drafts(engine, user),
-        can_approve=user.role in OUTBOX_ROLES,
-    )
-
-
-@router.post("/outbox/{message_id}/decision")
-def outbox_decision(
-    message_id: int,
-    engine: Db,
-    clock: Clock,
-    user: FormUser,
-    decision: Annotated[str, Form()],
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    if user.role not in OUTBOX_ROLES or not any(m["id"] == message_id for m in _drafts(engine, user)):
-        return _back("/outbox", error=f"message {message_id} is not a draft you may approve")
-    try:
-        with engine.begin() as conn:
-            if decision == "approve":
-                approve(conn, message_id, by=user.username, now=clock(), reason=reason or None)
-            elif decision == "discard":
-                discard(conn, message_id, by=user.username, reason=reason, now=clock())
-            else:
-                return _back("/outbox", error="decision must be approve or discard")
-    except OutboxError as exc:
-        return _back("/outbox", error=str(exc))
-    return _back("/outbox", message=f"Message {message_id}: {'approved' if decision == 'approve' else 'discarded'}")
+    except InvalidDecision as exc:
+        return _approval_page(
+            request, engine, session, approval_id, status_code=422, error=str(exc), entered=form.entered()
+        )
+    except DecisionError as exc:
+        return back(f"/approvals/{approval_id}", error=str(exc))
+    return back(form.back or "/", message=f"Approval {approval_id}: {outcome.message}")

@@ -2,19 +2,22 @@
 
 Playwright's own browser download is never used (the machines have no route to
 it): the tests launch the system Chromium by path, with the flags that keep it
-off the network. With CI=true a missing Chromium fails the run.
+off the network. With CI=true a missing Chromium fails the run. Screenshots of
+the pages the tests reach go to var/screenshots/ (ignored by git), for review.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = os.environ.get("WATCHTOWER_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -46,3 +49,16 @@ def browser_page(tmp_path: Path) -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    """``screenshot(page, "name")`` saves the whole page as var/screenshots/name.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

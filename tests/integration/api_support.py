@@ -1,0 +1,87 @@
+"""For the HTTP suites: the app served by uvicorn in this process, signed-in web clients, routes, drafts.
+
+The server runs in-process (rather than ``api.child_process``) so a test can
+watch the very engine the app uses, e.g. to learn that a request has reached a
+statement that waits on a lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine, insert, select
+from starlette.routing import BaseRoute
+
+from api.child_process import free_port
+from core.models import OutboxMessage
+from tests.integration.approval_support import NOW, PASSWORD
+
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app on a free local port, served by uvicorn on one event loop, as ``watchtower web`` serves it."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn exited before it started serving")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def web_login(client: httpx.Client, username: str) -> str:
+    """Sign ``client`` in on the web pages; returns the session's CSRF token."""
+    client.cookies.clear()
+    signed = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert signed.status_code in (200, 303), signed.text
+    page = client.get("/")
+    found = CSRF.search(page.text)
+    assert found, f"no CSRF token on the queue page for {username}: {page.status_code}"
+    return found.group(1)
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every route of an app, through the routers it includes (FastAPI keeps those as one entry each)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def add_drafts(engine: Engine, account_ids: list[int], count: int) -> list[int]:
+    """``count`` customer emails drafted and waiting for a person, spread over the accounts; their ids in order."""
+    rows = [
+        {
+            "account_id": account_ids[n % len(account_ids)],
+            "audience": "customer",
+            "channel": "email",
+            "recipient": f"champion{n}@customer.test",
+            "subject": f"Checking in ({n + 1})",
+            "body": "Hello",
+            "status": "drafted",
+            "created_on": NOW.date(),
+        }
+        for n in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(OUTBOX), rows)
+        return list(conn.execute(select(OUTBOX.c.id).order_by(OUTBOX.c.id)).scalars())[-count:]
