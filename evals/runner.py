@@ -45,7 +45,7 @@ class SuiteResult:
 def _failed(grades: list[dict[str, Any]], spec: SuiteSpec) -> bool:
     if spec.grader == "effects":
         return any(g["score"] > 0 for g in grades)
-    return any(g["key"] in ("correct", "faithful", "within_bounds") and g["score"] < 1 for g in grades)
+    return any(g["key"] in ("correct", "faithful", "caught", "within_bounds") and g["score"] < 1 for g in grades)
 
 
 def run_suite(spec: SuiteSpec, ctx: EvalContext) -> SuiteResult:
