@@ -10,7 +10,8 @@ states a figure of its own or a formatter that prints a wrong one is caught.
 What a text claims, and when a claim traces:
 
 - a **number**, with its unit: a percent (``64%``) traces to a ratio within the rounding of the printed
-  precision (0.6386), or to a value of a field named ``*_pct`` (percent points); an amount (``$11,596``),
+  precision (0.6386; ratios are floats, an int is a count and never a share), or to a value of a field
+  named ``*_pct`` (percent points); an amount (``$11,596``),
   a day count (``42 days``) or a plain count or figure (``16``, ``29.5``) traces to any number in the record
   within the printed precision. A number printed without a sign may be a decline printed unsigned.
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
@@ -123,6 +124,8 @@ class Reference:
     """What a record lets a text say: its numbers, percent points, dates, names and quotes."""
 
     numbers: tuple[float, ...] = ()
+    #: The numbers a percent may print: floats (ratios are floats; an int is a count, never a share).
+    ratios: tuple[float, ...] = ()
     percent_points: tuple[float, ...] = ()
     dates: frozenset[date] = frozenset()
     names: tuple[str, ...] = ()
@@ -156,6 +159,7 @@ def _as_number(text: str) -> float | None:
 def reference(record: Any) -> Reference:
     """Walk a record (a pydantic model, or its JSON form) and sort its leaves into what a text may state."""
     numbers: list[float] = []
+    ratios: list[float] = []
     points: list[float] = []
     dates: set[date] = set()
     names: set[str] = set()
@@ -173,6 +177,8 @@ def reference(record: Any) -> Reference:
         elif isinstance(value, int | float):
             if not (math.isnan(value) or math.isinf(value)):
                 (points if key.endswith("_pct") else numbers).append(float(value))
+                if isinstance(value, float) and not key.endswith("_pct"):
+                    ratios.append(value)
         elif isinstance(value, datetime):
             dates.add(value.date())
         elif isinstance(value, date):
@@ -195,6 +201,7 @@ def reference(record: Any) -> Reference:
     by_length = sorted(names, key=lambda n: (-len(n), n))
     return Reference(
         tuple(numbers),
+        tuple(ratios),
         tuple(points),
         frozenset(dates),
         tuple(by_length),
@@ -315,7 +322,7 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         tolerance = 0.5 * 10**-decimals * scale + 1e-9
         if kind == "percent":
             printed = _Printed(signed_value / 100, tolerance / 100, bool(sign))
-            traced = _traces(printed, ref.numbers) or _traces(
+            traced = _traces(printed, ref.ratios) or _traces(
                 _Printed(signed_value, tolerance, bool(sign)), ref.percent_points
             )
         else:

@@ -67,6 +67,8 @@ def test_units_decide_what_a_number_is_compared_with() -> None:
     assert untraced("a 15% discount", record) == []  # a *_pct field holds percent points
     assert untraced("50% more", record) == ["50%"]  # 50 is a count here, not a ratio
     assert untraced("3000% more", record) == ["3000%"]
+    assert untraced("1000% of the scale", {"scale_top": 10}) == ["1000%"]  # an int is a count, never a share
+    assert untraced("1000% of the scale", {"growth": 10.0}) == []
     kinds = {c.text: c.kind for c in check("$50, 30%, 50 days, 15", record).claims}
     assert kinds == {"$50": "money", "30%": "percent", "50": "days", "15": "number"}
 
