@@ -11,14 +11,16 @@ What a text claims, and when a claim traces:
 
 - a **number**, with its unit: a percent (``64%``) traces to a ratio within the rounding of the printed
   precision (0.6386; ratios are floats, an int is a count and never a share), or to a value of a field
-  named ``*_pct`` (percent points); an amount (``$11,596``),
-  a day count (``42 days``) or a plain count or figure (``16``, ``29.5``) traces to any number in the record
-  within the printed precision. A number printed without a sign may be a decline printed unsigned.
+  named ``*_pct`` (percent points); an amount (``$11,596``), a day count (``42 days``) or a plain count or
+  figure (``16``, ``29.5``) traces to any number of the record within the printed precision. A number
+  printed without a sign may be a decline printed unsigned; a printed sign must match.
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
   without a time) traces to the same day in the record.
 - a **name**: a record string (a person, a company, a product, an id) found verbatim in the text is a traced
-  name; any other run of capitalised words is an entity that must be part of a record string. Greetings,
-  sentence openers, month and weekday names and the short fixed list ``NOT_ENTITIES`` are not entities.
+  name; any other run of capitalised words is an entity that must be part of a record string. Greetings, a
+  single capitalised word opening a sentence or a clause ("Prepared", "Escalation: Send ..."), an opener in
+  front of a name ("Our" in "Our VP Jordan Blake"), month and weekday names and the short fixed list
+  ``NOT_ENTITIES`` are not entities.
 - a **quote**: strings under a ``quoted`` key of the record (a configured rule, a signal's label, a person's
   own words) may be repeated verbatim; their numbers and names are then not separate claims.
 
@@ -40,8 +42,9 @@ from pydantic import BaseModel
 
 ClaimKind = Literal["percent", "money", "days", "number", "date", "name", "quote"]
 
-#: Capitalised words that are not entities wherever they stand: greetings and words people capitalise
-#: mid-sentence, and a few product words. Kept short on purpose; month and weekday names are added below.
+#: Capitalised words that are not entities wherever they stand: greetings, sign-offs, and the few domain words
+#: and acronyms the texts capitalise mid-sentence. Kept short and explicit on purpose (never derived from the
+#: templates); month and weekday names are added below.
 NOT_ENTITIES = frozenset(
     """
     I I'd I'll I'm I've OK Hi Hello Hey Dear Thanks Thank Regards Best Kind Warm Cheers Sincerely
