@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
@@ -41,12 +42,14 @@ def notify_internal(
     recipient_name: str,
     subject: str,
     body: str,
+    facts: Mapping[str, Any],
     channel: str,
     now: datetime,
     created_on: date,
     run_id: int | None = None,
 ) -> int:
-    """A message to the team, never the customer, ready to send; writing it twice with one key writes it once."""
+    """A message to the team, never the customer, ready to send; writing it twice with one key writes it once.
+    ``facts`` is the record (JSON form) the subject and body were written from, kept to check them against."""
     found = conn.execute(select(OUTBOX.c.id).where(OUTBOX.c.dedupe_key == key)).scalar_one_or_none()
     if found is not None:
         return found
@@ -62,6 +65,7 @@ def notify_internal(
             recipient_name=recipient_name,
             subject=subject[:512],
             body=body,
+            facts=dict(facts),
             produced_by="deterministic",
             auto_send=True,
             status="approved",
@@ -83,6 +87,7 @@ def deliver_notice(conn: Connection, notice: Notice, now: datetime) -> int:
         recipient_name=notice.recipient_name,
         subject=notice.subject,
         body=notice.body,
+        facts=notice.facts,
         channel=notice.channel,
         now=now,
         created_on=now.date(),

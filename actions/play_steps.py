@@ -15,10 +15,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select
 
 from actions.documents import write_artifacts
-from actions.drafting import Drafter, template_values
+from actions.drafting import Drafter, MessageFacts, NoticeFacts, TaskFacts, alert_facts, message_facts, render
 from actions.outbox import notify_internal
 from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import Actor, OfferError, submit
@@ -60,8 +61,12 @@ class StepCall(StepRequest):
 
     ctx: ActionContext
 
+    def record(self, recipient: Person | None = None) -> MessageFacts:
+        """The facts this step's texts are written from (``recipient`` for an email)."""
+        return message_facts(self.account, self.facts, play_name=self.play.name, recipient=recipient)
+
     def values(self, recipient: Person | None = None) -> dict[str, str]:
-        return template_values(self.account, self.facts, play_name=self.play.name, recipient=recipient)
+        return render(self.record(recipient))
 
 
 @dataclass
@@ -82,11 +87,13 @@ class PlayActions:
         role: str,
         subject: str,
         body: str,
+        facts: BaseModel,
         key: str,
         run_id: int | None,
         as_of: date,
     ) -> int:
-        """An internal notification: to the team, never the customer, so it needs no approval to go out."""
+        """An internal notification: to the team, never the customer, so it needs no approval to go out.
+        ``facts`` is the record its subject and body were written from."""
         return notify_internal(
             conn,
             key=key,
@@ -97,6 +104,7 @@ class PlayActions:
             recipient_name=role,
             subject=subject,
             body=body,
+            facts=facts.model_dump(mode="json"),
             now=self.ctx.now,
             created_on=as_of,
         )
@@ -127,12 +135,17 @@ def perform(call: StepCall) -> StepOutcome:
         return _email(call)
     if action == "notify":
         role = call.step.owner or "csm"
+        record = NoticeFacts(
+            **call.record().model_dump(),
+            alerts=[alert_facts(kind, a) for kind, a in (call.facts.get("alert") or {}).items()],
+        )
         message_id = PlayActions(call.ctx).notify(
             call.conn,
             call.account,
             role=role,
-            subject=fill(call.step.title or call.play.name, call.values()),
-            body=_notification_body(call),
+            subject=fill(call.step.title or call.play.name, render(record)),
+            body=_notification_body(call, record),
+            facts=record,
             key=call.key,
             run_id=call.state.id,
             as_of=call.as_of,
@@ -143,7 +156,7 @@ def perform(call: StepCall) -> StepOutcome:
     raise ValueError(f"step {call.step.id}: the engine handles {action} itself")
 
 
-def _task(call: StepCall, title: str, detail: dict[str, Any]) -> StepOutcome:
+def _task(call: StepCall, title: str, detail: dict[str, Any], ritual: str | None = None) -> StepOutcome:
     state, step = call.state, call.step
     role = step.owner or "csm"
     track = state.row["track"]
@@ -152,6 +165,8 @@ def _task(call: StepCall, title: str, detail: dict[str, Any]) -> StepOutcome:
     ).scalar_one_or_none()
     if found is None:
         run_owner = state.row["owner"] if role == "csm" else None
+        # The title's record goes with the task: an escalation that quotes the title is checked against it.
+        record = TaskFacts(**call.record().model_dump(), ritual=ritual, hours=step.hours)
         found = call.conn.execute(
             insert(TASK)
             .values(
@@ -159,8 +174,13 @@ def _task(call: StepCall, title: str, detail: dict[str, Any]) -> StepOutcome:
                 run_id=state.id,
                 track=track,
                 step=step.id,
-                title=fill(title, call.values())[:512],
-                detail={"play": call.play.id, "evidence": _evidence(call.facts), **detail},
+                title=fill(title, render(record))[:512],
+                detail={
+                    "play": call.play.id,
+                    "evidence": _evidence(call.facts),
+                    **detail,
+                    "facts": record.model_dump(mode="json"),
+                },
                 owner_role=role,
                 assignee=run_owner or owner_address(call.ctx, call.account, role),
                 due_on=max(call.due_on, call.as_of),
@@ -190,10 +210,11 @@ def _ritual(call: StepCall) -> StepOutcome:
         account=call.account,
         facts=call.facts,
         contract=call.contract,
+        ritual=ritual.title,
         as_of=call.as_of,
     )
     detail = {"ritual": call.step.ritual, "audience": ritual.audience, "agenda": ritual.agenda, "artifacts": artifacts}
-    outcome = _task(call, call.step.title or f"{ritual.title} for {{account_name}}", detail)
+    outcome = _task(call, call.step.title or f"{ritual.title} for {{account_name}}", detail, ritual=ritual.title)
     return StepOutcome("done", f"{ritual.title} scheduled for {call.step.owner}", {**(outcome.result or {}), **detail})
 
 
@@ -217,9 +238,10 @@ def _email(call: StepCall) -> StepOutcome:
     if person is None or person.email is None:
         return StepOutcome("skipped", f"no active contact with an email in the role(s) {', '.join(step.to)}")
     template = load_template(step.template or "")
+    record = call.record(person)
     try:
         drafted = call.ctx.drafter.draft(
-            template, call.values(person), purpose=f"{call.play.name}: email to the customer"
+            template, render(record), facts=record, purpose=f"{call.play.name}: email to the customer"
         )
     except TemplateError as exc:
         return StepOutcome("skipped", str(exc))
@@ -237,6 +259,7 @@ def _email(call: StepCall) -> StepOutcome:
             subject=drafted.subject[:512],
             body=drafted.body,
             template=template.name,
+            facts=drafted.facts,
             produced_by=drafted.produced_by,
             auto_send=step.auto_send,
             status="approved" if step.auto_send else "drafted",
@@ -249,17 +272,19 @@ def _email(call: StepCall) -> StepOutcome:
     return StepOutcome("done", f"email to {person.name or person.email} {state_word}", {"outbox_id": message_id})
 
 
-def _notification_body(call: StepCall) -> str:
+def _notification_body(call: StepCall, record: NoticeFacts) -> str:
     if call.step.template:
         try:
-            return load_template(call.step.template).render(call.values())[1]
+            return load_template(call.step.template).render(render(record))[1]
         except TemplateError:
             pass  # the title alone still tells the team what happened
-    lines = [f"{call.play.name} for {call.account.name} ({call.account.external_id})."]
-    for alert in (call.facts.get("alert") or {}).values():
-        lines.append(f"- {alert['title']} (open {alert['days_open']} days)")
-    if call.facts.get("score") is not None:
-        lines.append(f"Health: {call.facts['band']} ({call.facts['score']:.0f})")
+    lines = [f"{record.play_name} for {record.account_name} ({record.account_id})."]
+    # Each alert's title as its watchtower wrote it; the record carries what the title was printed from.
+    titles = [a["title"] for a in (call.facts.get("alert") or {}).values()]
+    for title, alert in zip(titles, record.alerts, strict=True):
+        lines.append(f"- {title} (open {alert.days_open} days)")
+    if record.score is not None:
+        lines.append(f"Health: {record.band} ({record.score:.0f})")
     return "\n".join(lines)
 
 

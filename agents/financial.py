@@ -57,6 +57,7 @@ def raise_alerts(state: FinancialState, runtime: Runtime[WatchtowerContext]) -> 
                 severity=severity_by(worst, [(config.critical_overdue_days, "critical"), (30, "high")]),
                 title=f"{len(overdue)} invoice(s) overdue, the oldest by {worst} days ({amount:,.2f} open)",
                 detail={"days_overdue": worst, "amount_overdue": amount, "invoices": len(overdue)},
+                facts={"invoices": len(overdue), "days_overdue": worst, "amount_overdue": amount},
                 evidence=[f"invoice {f['invoice']}" for f in overdue[:5]],
             )
         )

@@ -161,6 +161,7 @@ def raise_alerts(state: MarketIntelState, runtime: Runtime[WatchtowerContext]) -
                 severity="critical" if kind == "champion_departure" else "high",
                 title=f"{', '.join(people)} left ({', '.join(sorted({r for m in gone for r in m.roles}))})",
                 detail={"people": people, "departed_on": min(m.occurred_on for m in gone).isoformat()},
+                facts={"people": people, "roles": sorted({r for m in gone for r in m.roles})},
                 evidence=sorted({m.source.replace(":", " ", 1) for m in gone}),
             )
         )

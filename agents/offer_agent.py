@@ -22,6 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
 from actions.outbox import notify_internal
@@ -56,6 +57,18 @@ class OfferAgentContext:
     engine: Engine
     policy: ApprovalPolicy
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+class OfferOutcomeFacts(BaseModel):
+    """What the message about a settled offer is written from; the approver's reason is their own words, quoted."""
+
+    offer_id: int
+    account_name: str
+    status: str
+    kind: str
+    terms: dict[str, Any]
+    settled_by: str | None
+    quoted: list[str]
 
 
 def thread_config(thread_id: str) -> dict[str, Any]:
@@ -111,7 +124,16 @@ def act(state: OfferRunState, runtime: Runtime[OfferAgentContext]) -> dict[str, 
         account = conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == offer["account_id"])).mappings().one()
         approved = approval["status"] == "approved"
         key = f"offer:{offer['id']}:{approval['status']}"
-        terms = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(offer["terms"].items())) or "as proposed"
+        facts = OfferOutcomeFacts(
+            offer_id=offer["id"],
+            account_name=account["name"],
+            status=approval["status"],
+            kind=offer["kind"],
+            terms=dict(offer["terms"] or {}),
+            settled_by=approval["settled_by"],
+            quoted=[approval["reason"]] if approval["reason"] else [],
+        )
+        terms = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(facts.terms.items())) or "as proposed"
         notify_internal(
             conn,
             key=key,
@@ -120,18 +142,19 @@ def act(state: OfferRunState, runtime: Runtime[OfferAgentContext]) -> dict[str, 
             recipient=account["owner_csm"] or "cs-managers@watchtower.example",
             recipient_name="csm",
             subject=(
-                f"Offer {offer['id']} for {account['name']} is {approval['status']}"
+                f"Offer {facts.offer_id} for {facts.account_name} is {facts.status}"
                 + ("" if approved else f": {approval['reason']}")
             ),
             body=(
-                f"{offer['kind'].replace('_', ' ').capitalize()} offer: {terms}.\n"
-                f"Decided by {approval['settled_by']}: {approval['reason']}\n"
+                f"{facts.kind.replace('_', ' ').capitalize()} offer: {terms}.\n"
+                f"Decided by {facts.settled_by}: {approval['reason']}\n"
                 + (
                     "Prepare the order form with these terms; the customer email goes through the outbox."
                     if approved
                     else "Nothing goes to the customer."
                 )
             ),
+            facts=facts.model_dump(mode="json"),
             now=now,
             created_on=now.date(),
         )

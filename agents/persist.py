@@ -53,6 +53,7 @@ def sync_alerts(
             "severity": c.severity,
             "title": c.title,
             "detail": c.detail,
+            "facts": c.facts,
             "evidence": c.evidence,
             "last_seen_on": as_of,
         }

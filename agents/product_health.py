@@ -108,15 +108,17 @@ def raise_alerts(state: ProductHealthState, runtime: Runtime[WatchtowerContext])
     fell = (m["usage_before"] or 0) - (m["usage_now"] or 0)
     if drop is not None and -drop * 100 > config.usage_drop.drop_pct and fell >= config.usage_drop.min_absolute_drop:
         pct = -drop * 100
+        facts = {"metric": m["usage_metric"], "change": drop, "window_days": config.usage_drop.window_days}
         alerts.append(
             AlertCandidate(
                 kind="risk",
                 type="usage_decline",
                 reason=f"{m['usage_metric']}_drop",
                 severity=severity_by(pct, [(config.usage_drop.critical_drop_pct, "critical"), (25, "high")]),
-                title=f"{m['usage_metric'].replace('_', ' ').capitalize()} down {pct:.0f}% on the "
-                f"{config.usage_drop.window_days} days before",
+                title=f"{facts['metric'].replace('_', ' ').capitalize()} down {abs(facts['change']) * 100:.0f}% on "
+                f"the {facts['window_days']} days before",
                 detail={"change": round(drop, 4), "now": m["usage_now"], "before": m["usage_before"]},
+                facts=facts,
                 evidence=m["usage_evidence"],
             )
         )
@@ -130,6 +132,7 @@ def raise_alerts(state: ProductHealthState, runtime: Runtime[WatchtowerContext])
                 severity=severity_by(seats, [(1.0, "high")]),
                 title=f"{seats * 100:.0f}% of plan seats in use",
                 detail={"seat_usage": round(seats, 4)},
+                facts={"seat_usage": seats},
                 evidence=m["plan_evidence"],
             )
         )
@@ -145,19 +148,22 @@ def raise_alerts(state: ProductHealthState, runtime: Runtime[WatchtowerContext])
                 severity="medium",
                 title=f"Power users up from {before:.1f} to {now:.1f} a week",
                 detail={"now": round(now, 2), "before": round(before, 2)},
+                facts={"power_users_before": before, "power_users_now": now},
                 evidence=m["usage_evidence"],
             )
         )
     d_now, d_before = m["departments_now"], m["departments_before"]
     if d_now is not None and d_before is not None and d_now > d_before:
+        added = d_now - d_before
         alerts.append(
             AlertCandidate(
                 kind="opportunity",
                 type="new_department",
                 reason="departments_active",
                 severity="medium",
-                title=f"Usage reached {d_now - d_before:.0f} new department(s)",
+                title=f"Usage reached {added:.0f} new department(s)",
                 detail={"now": d_now, "before": d_before},
+                facts={"departments_added": added},
                 evidence=m["department_evidence"],
             )
         )

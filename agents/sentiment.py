@@ -229,6 +229,11 @@ def raise_alerts(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> 
                 title=f"NPS {worst.score} from {who.name if who else 'a respondent'}"
                 + (f" ({', '.join(who.roles)})" if key and who else ""),
                 detail={"score": worst.score, "contact": who.external_id if who else None},
+                facts={
+                    "nps_score": worst.score,
+                    "respondent": who.name if who else None,
+                    "roles": who.roles if who else [],
+                },
                 evidence=[f"survey {s.external_id}" for s in recent],
             )
         )
@@ -242,6 +247,7 @@ def raise_alerts(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> 
                 severity="high" if share >= 0.4 else "medium",
                 title=f"{share * 100:.0f}% of active contacts are detractors",
                 detail={"detractor_share": share, "detractors": payload["detractors"]},
+                facts={"detractor_share": share},
                 evidence=_quote_refs(payload, payload["detractors"]),
             )
         )
@@ -260,6 +266,7 @@ def raise_alerts(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> 
                 title="Detractor in a key role: "
                 + ", ".join(f"{s['name']} ({', '.join(s['roles'])})" for s in key_detractors),
                 detail={"contacts": [s["contact"] for s in key_detractors]},
+                facts={"people": [{"name": s["name"], "roles": list(s["roles"])} for s in key_detractors]},
                 evidence=_quote_refs(payload, [s["contact"] for s in key_detractors]),
             )
         )
@@ -273,6 +280,7 @@ def raise_alerts(state: SentimentState, runtime: Runtime[WatchtowerContext]) -> 
                 severity="high",
                 title=f"Strongly negative words from {', '.join(sorted({name for name, *_ in strong}))}",
                 detail={"quotes": [{"contact": n, "quote": q, "sentiment": v} for n, q, v, _ in strong[:3]]},
+                facts={"people": sorted({name for name, *_ in strong})},
                 evidence=list(dict.fromkeys(ref for *_, ref in strong))[:5],
             )
         )

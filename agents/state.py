@@ -31,6 +31,9 @@ class AlertCandidate(BaseModel):
     severity: Severity
     title: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    #: The raw values the title was printed from (ratios, counts, amounts, names); the title's faithfulness
+    #: is checked against these alone.
+    facts: dict[str, Any] = Field(default_factory=dict)
     evidence: list[str] = Field(default_factory=list)
 
 

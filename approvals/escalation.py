@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, update
 
 from approvals.policy import ApprovalPolicy, next_due
@@ -43,10 +44,27 @@ class Notice:
     recipient_name: str
     subject: str
     body: str
+    #: The record (JSON form) the subject and body were written from.
+    facts: dict[str, Any]
 
     @property
     def channel(self) -> str:
         return "email" if "@" in self.recipient else "slack"
+
+
+class EscalationFacts(BaseModel):
+    """What an escalation notice is written from, as raw values; the offer's rationale is its requester's own
+    words, quoted as they stand."""
+
+    approval_id: int
+    account_name: str
+    sla_hours: float
+    to_role: str | None
+    offer_id: int
+    offer_kind: str
+    group: str
+    waiting_since: datetime
+    quoted: list[str]
 
 
 #: Writes a notice inside the caller's transaction (``actions.outbox.deliver_notice``).
@@ -111,11 +129,22 @@ def _escalate_one(
         group["due_at"] = (now + timedelta(hours=group["sla_hours"])).isoformat()
         notify_role = to_role or group["roles"][0]
         recipients = _recipients(conn, policy, notify_role)
-        subject = f"Approval {approval_id} for {account} is past its {group['sla_hours']:g}h SLA" + (
-            f": {to_role} may now approve it" if to_role else ": still waiting"
+        facts = EscalationFacts(
+            approval_id=approval_id,
+            account_name=account,
+            sla_hours=group["sla_hours"],
+            to_role=to_role,
+            offer_id=offer["id"],
+            offer_kind=offer["kind"],
+            group=group["key"],
+            waiting_since=datetime.fromisoformat(group["opened_at"]),
+            quoted=[offer["rationale"]] if offer["rationale"] else [],
+        )
+        subject = f"Approval {facts.approval_id} for {facts.account_name} is past its {facts.sla_hours:g}h SLA" + (
+            f": {facts.to_role} may now approve it" if facts.to_role else ": still waiting"
         )
         body = (
-            f"Offer {offer['id']} ({offer['kind']}) has waited for {group['key']} since {group['opened_at']}.\n"
+            f"Offer {facts.offer_id} ({facts.offer_kind}) has waited for {facts.group} since {group['opened_at']}.\n"
             f"Rationale: {offer['rationale']}"
         )
         for n, recipient in enumerate(recipients):
@@ -126,6 +155,7 @@ def _escalate_one(
                 recipient_name=notify_role,
                 subject=subject,
                 body=body,
+                facts=facts.model_dump(mode="json"),
             )
             deliver(conn, notice, now)
         record(

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, func, select
 
-from actions.documents import TITLES, write_artifacts
+from actions.documents import TITLES, ritual_of, write_artifacts
 from actions.drafting import Drafter
 from cli.context import CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
@@ -254,6 +254,7 @@ def document_command(
                 account=facts,
                 facts=facts.for_contract(term, day),
                 contract=term,
+                ritual=ritual_of(playbook, kind),
                 as_of=day,
                 refresh=True,
             )

@@ -50,7 +50,7 @@ def _failed(grades: list[dict[str, Any]], spec: SuiteSpec) -> bool:
             or (g["key"] == "tool_calls_recorded" and not g["score"])
             for g in grades
         )
-    return any(g["key"] in ("correct", "faithful", "within_bounds") and g["score"] < 1 for g in grades)
+    return any(g["key"] in ("correct", "faithful", "caught", "within_bounds") and g["score"] < 1 for g in grades)
 
 
 def run_suite(spec: SuiteSpec, ctx: EvalContext) -> SuiteResult:

@@ -55,6 +55,10 @@ TEMPLATE_VALUES: dict[str, str] = {
     "arr": "ARR, formatted",
     "band": "health band",
     "score": "health score",
+    "meeting_minutes": "the length of meeting a draft proposes, in minutes",
+    "call_minutes": "the length of call a draft proposes, in minutes",
+    "nps_lowest": "the lowest answer on the NPS scale",
+    "nps_highest": "the highest answer on the NPS scale",
 }
 _STEP_FACTS = {"day", "days_in_run", "responded", "responded_on"}
 

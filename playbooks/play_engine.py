@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, update
 
 from core.config_files import policy_path
@@ -111,6 +112,33 @@ class Chunk:
 
     def open_tasks(self, run_id: int) -> list[dict[str, Any]]:
         return [t for t in self.tasks.get(run_id, []) if t["status"] == "open"]
+
+
+class ForecastFlagFacts(BaseModel):
+    """What a forecast-disagreement notice is written from; the deciding rule is the forecast configuration's
+    own wording, quoted as it stands."""
+
+    account_name: str
+    category: str
+    csm_category: str
+    contract: str
+    renewal_on: date
+    arr: float
+    days_to_renewal: int
+    csm_called_on: date | None
+    quoted: list[str]
+
+
+class OverdueTaskFacts(BaseModel):
+    """What an overdue-task escalation is written from; ``task`` is the record the task's title was filled
+    from, stored with the task."""
+
+    account_name: str
+    play_name: str
+    owner: str
+    due_on: date
+    as_of: date
+    task: dict[str, Any]
 
 
 @dataclass
@@ -239,17 +267,29 @@ class PlayEngine:
             counts[f"forecast.{row['category']}"] += 1
             if row["flagged"]:  # one notification per disagreement: the key holds both calls
                 counts["forecast.flagged"] += 1
+                flag = ForecastFlagFacts(
+                    account_name=account.name,
+                    category=row["category"],
+                    csm_category=row["csm_category"],
+                    contract=contract.external_id,
+                    renewal_on=contract.end_date,
+                    arr=contract.arr,
+                    days_to_renewal=row["days_to_renewal"],
+                    csm_called_on=row["csm_called_on"],
+                    quoted=[row["rule"]],
+                )
                 self.actions.notify(
                     conn,
                     account,
                     role="executive",
-                    subject=f"Forecast disagreement at {account.name}: system {row['category']}, "
-                    f"CSM {row['csm_category']}",
+                    subject=f"Forecast disagreement at {flag.account_name}: system {flag.category}, "
+                    f"CSM {flag.csm_category}",
                     body=(
-                        f"Renewal of {contract.external_id} on {contract.end_date} (${contract.arr:,.0f} ARR), "
-                        f"{row['days_to_renewal']} days out. The system says {row['category']} "
-                        f"({row['rule']}); the CSM called {row['csm_category']} on {row['csm_called_on']}."
+                        f"Renewal of {flag.contract} on {flag.renewal_on} (${flag.arr:,.0f} ARR), "
+                        f"{flag.days_to_renewal} days out. The system says {flag.category} "
+                        f"({row['rule']}); the CSM called {flag.csm_category} on {flag.csm_called_on}."
                     ),
+                    facts=flag,
                     key=f"forecast-flag:{contract_id}:{row['category']}:{row['csm_category']}",
                     run_id=run_id,
                     as_of=as_of,
@@ -515,15 +555,24 @@ class PlayEngine:
             conn.execute(
                 update(TASK).where(TASK.c.id == task["id"]).values(escalated_on=as_of, escalated_to=spec.escalate_to)
             )
+            overdue = OverdueTaskFacts(
+                account_name=account.name,
+                play_name=turn.play.name,
+                owner=task["assignee"] or task["owner_role"],
+                due_on=task["due_on"],
+                as_of=as_of,
+                task=(task["detail"] or {}).get("facts") or {},
+            )
             self.actions.notify(
                 conn,
                 account,
                 role=spec.escalate_to,
-                subject=f"Overdue at {account.name}: {task['title']}"[:512],
+                subject=f"Overdue at {overdue.account_name}: {task['title']}"[:512],
                 body=(
-                    f"{task['title']}\n\nOwner: {task['assignee'] or task['owner_role']}; due {task['due_on']}, "
-                    f"still open on {as_of}. Play: {turn.play.name}."
+                    f"{task['title']}\n\nOwner: {overdue.owner}; due {overdue.due_on}, "
+                    f"still open on {overdue.as_of}. Play: {overdue.play_name}."
                 ),
+                facts=overdue,
                 key=f"escalation:task:{task['id']}",
                 run_id=turn.state.id,
                 as_of=as_of,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from playbooks.facts import AccountFacts, ContractTerm
@@ -47,7 +48,8 @@ class StepRequest:
 
 
 class StepActions(Protocol):
-    """Performs steps and writes internal notifications, inside the engine's transaction."""
+    """Performs steps and writes internal notifications, inside the engine's transaction. A notification
+    carries ``facts``, the record its subject and body were written from."""
 
     def perform(self, request: StepRequest) -> StepOutcome: ...
 
@@ -59,6 +61,7 @@ class StepActions(Protocol):
         role: str,
         subject: str,
         body: str,
+        facts: BaseModel,
         key: str,
         run_id: int | None,
         as_of: date,

@@ -18,6 +18,11 @@ class Reason:
     evidence: tuple[str, ...]
     #: "change" since the previous scorecard, "weak" when there is none, "cap" when a cap held the score down.
     kind: str = "change"
+    #: What the text was printed from, so a document quoting it can be checked: the signal's label and its
+    #: raw values before and after (``describe`` prints them).
+    label: str | None = None
+    before: float | None = None
+    after: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,8 +66,11 @@ def explain(
         if previous is None or old is None:
             if c["score"] is not None and c["score"] < 100:
                 lost = -c["weight"] * (100 - c["score"])
-                text = f"{label(c['source'], c['signal'])} is {describe(c['source'], c['value'])}"
-                reasons.append(Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"]), "weak"))
+                name = label(c["source"], c["signal"])
+                text = f"{name} is {describe(c['source'], c['value'])}"
+                reasons.append(
+                    Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"]), "weak", name, after=c["value"])
+                )
             continue
         delta = c["points"] - old["points"]
         if abs(delta) < MIN_POINTS and c["score"] == old["score"]:
@@ -76,10 +84,10 @@ def explain(
             if (c["score"] or 0) < (old["score"] or 0)
             else "changed"
         )
-        text = (
-            f"{label(c['source'], c['signal'])} {verb}: {describe(c['source'], old['value'])} "
-            f"-> {describe(c['source'], c['value'])}"
+        name = label(c["source"], c["signal"])
+        text = f"{name} {verb}: {describe(c['source'], old['value'])} -> {describe(c['source'], c['value'])}"
+        reasons.append(
+            Reason(c["signal"], round(delta, 1), text, tuple(c["evidence"]), "change", name, old["value"], c["value"])
         )
-        reasons.append(Reason(c["signal"], round(delta, 1), text, tuple(c["evidence"])))
     reasons.sort(key=lambda r: (direction * r.delta_points < 0, -abs(r.delta_points), r.signal))
     return [r for r in reasons if abs(r.delta_points) >= MIN_POINTS][:limit]

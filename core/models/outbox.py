@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
+from core.models._types import JSONType
+
 
 class OutboxMessage(SQLModel, table=True):
     """drafted -> approved -> sent, or discarded; a failed send stays approved with its error and attempts.
@@ -30,6 +32,7 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=512)
     body: str = Field(sa_type=Text)
     template: str | None = Field(default=None, max_length=128)
+    facts: dict = Field(default_factory=dict, sa_type=JSONType)
     produced_by: str = Field(default="deterministic", max_length=32)
     auto_send: bool = False
     status: str = Field(default="drafted", max_length=16)

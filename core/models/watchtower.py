@@ -19,7 +19,7 @@ class Alert(SQLModel, table=True):
     While open, an alert is unique per (account, type, reason): a later cycle
     that sees the same condition updates it rather than adding a second one.
     When the condition clears, the cycle resolves it; a new occurrence after
-    that opens a fresh alert.
+    that opens a fresh alert. ``facts`` holds the raw values its title was computed from.
     """
 
     __tablename__ = "alert"
@@ -45,6 +45,7 @@ class Alert(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)
     title: str = Field(max_length=512)
     detail: dict = Field(default_factory=dict, sa_type=JSONType)
+    facts: dict = Field(default_factory=dict, sa_type=JSONType)
     evidence: list[str] = Field(default_factory=list, sa_type=JSONType)
     opened_on: date
     last_seen_on: date

@@ -1,156 +1,192 @@
-"""Narrative faithfulness: every number and name the system writes must trace to the account's facts.
+"""Narrative faithfulness: every number, date and name a stored text states must trace to the record it was
+written from, and a text with a planted fault must fail.
 
-Narratives are what the book's run wrote: alert titles, the plays' drafted emails and notifications, and
-renewal documents. A claim traces when it is in the account's facts (its record, contacts, contracts,
-computed facts and the values templates fill, each number in the ways the system formats it) or in the
-system's own fixed wording (its templates, its configuration and the words its code writes with). A name
-or number from anywhere else (another account, an untrusted text, a model's invention) is untraced.
+The texts are what the seeded book's run wrote: alert titles, customer emails, internal notifications (the
+plays', overdue-task and approval escalations) and renewal documents. Each is stored with its fact record
+(``alert.facts``, ``outbox_message.facts``, ``artifact.facts``) and checked against that record alone
+with ``core.faithfulness``: never the templates, the configuration or the source tree, so a template that
+states a figure of its own, or a formatter that prints a wrong one, is untraced.
+
+Two kinds of case rows:
+
+- ``{"narrative": kind}`` checks every stored text of that kind (alert, email, notification, document);
+- ``{"narrative": kind, "where": {...}, "fault": {...}}`` takes one real text (the first whose row matches
+  ``where``: a template, an alert type, a document kind, a notification key prefix, a piece of the text),
+  plants the fault and checks the result against the same record. Faults are data: ``append`` a sentence,
+  ``sub`` a regular expression, ``scale_percent`` (the first ``N%`` printed ``factor`` times too large),
+  ``shift_number`` (the number a pattern captures moved ``by``), ``shift_date`` (the first date moved
+  ``days``). A fault case is caught when the original text traces fully and the changed one does not.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from contextlib import suppress
-from datetime import date, timedelta
-from functools import cache
-from pathlib import Path
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from actions.drafting import claims, template_values
+from actions.outbox import deliver_notice
+from approvals.escalation import escalate_overdue
+from approvals.policy import load_policy
+from core.faithfulness import check
 from core.models import Alert, Artifact, OutboxMessage
-from evals.book import book_for
+from evals.book import Book, book_for, copy_of
 from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
-from playbooks.facts import load_facts
-from playbooks.play_engine import load_play_configs
 
-ROOT = Path(__file__).resolve().parents[2]
-#: Where the system's fixed wording lives: templates, prompts, configuration, and the code that writes text.
-WORDING = ("prompts/templates", "core/defaults", "agents", "playbooks", "signals")
+KINDS = ("alert", "email", "notification", "document")
 
 
-@cache
-def system_wording() -> str:
-    parts = []
-    for folder in WORDING:
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in (".md", ".yaml", ".py"):
-                parts.append(path.read_text(encoding="utf-8"))
-    return "\n".join(parts)
+class FaultError(ValueError):
+    """A fault case that cannot be planted: no text matches, or the fault would not change the text."""
 
 
-def _number_forms(value: float) -> list[str]:
-    if math.isnan(value) or math.isinf(value):
-        return []
-    forms = {f"{value:g}", f"{value:.0f}", f"{value:,.0f}", f"{value:.1f}", f"{value:,.2f}", f"{abs(value):.0f}"}
-    if abs(value) <= 10:  # shares and ratios print as percents
-        forms |= {f"{abs(value) * 100:.0f}", f"{abs(value) * 100:.1f}"}
-    return sorted(forms)
-
-
-def _flatten(value: Any, out: list[str]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            out.append(str(k))
-            _flatten(v, out)
-    elif isinstance(value, list | tuple | set):
-        for v in value:
-            _flatten(v, out)
-    elif isinstance(value, bool) or value is None:
-        out.append(str(value))
-    elif isinstance(value, int | float):
-        out.extend(_number_forms(float(value)))
-    else:
-        text = str(value)
-        out.append(text)
-        with suppress(ValueError):
-            out.extend(_number_forms(float(text.replace(",", ""))))
-
-
-def account_references(book: Any) -> dict[int, str]:
-    """Each account's facts as text, with every number in the forms the system prints it."""
-    playbook, _ = load_play_configs()
-    with book.engine.connect() as conn:
-        account_ids = list(conn.execute(select(Alert.account_id).distinct()).scalars())
-        account_ids += list(conn.execute(select(OutboxMessage.account_id).distinct()).scalars())
-        account_ids += list(conn.execute(select(Artifact.account_id).distinct()).scalars())
-        facts = load_facts(conn, sorted({a for a in account_ids if a is not None}), book.as_of)
-        alerts = conn.execute(select(Alert.account_id, Alert.evidence)).all()
-        artifacts = conn.execute(select(Artifact.account_id, Artifact.facts)).all()
-    references: dict[int, list[str]] = {}
-    for account_id, account in facts.items():
-        out: list[str] = [account.name, account.external_id, account.owner_csm or ""]
-        _flatten(account.values, out)
-        for person in account.contacts:
-            _flatten([person.name, person.email, person.external_id, person.department, person.roles], out)
-            for play in playbook.plays:
-                _flatten(template_values(account, account.values, play_name=play.name, recipient=person), out)
-        for contract in account.contracts:
-            _flatten(contract.__dict__, out)
-            terms = account.for_contract(contract, book.as_of)
-            _flatten(terms, out)
-            for play in playbook.plays:
-                _flatten(template_values(account, terms, play_name=play.name), out)
-        references[account_id] = out
-    for account_id, evidence in alerts:
-        _flatten(evidence, references.setdefault(account_id, []))
-    for account_id, used in artifacts:
-        _flatten(used, references.setdefault(account_id, []))
-    return {k: "\n".join(v) for k, v in references.items()}
-
-
-def _narratives(book: Any, kind: str) -> list[tuple[str, int, str]]:
-    with book.engine.connect() as conn:
+def _texts(engine: Any, kind: str) -> list[dict[str, Any]]:
+    """Every stored text of one kind with its record, in id order: ``{id, text, facts, ...selectors}``."""
+    with engine.connect() as conn:
         if kind == "alert":
-            rows = conn.execute(select(Alert.id, Alert.account_id, Alert.title)).all()
-        elif kind == "email":
+            rows = conn.execute(select(Alert.id, Alert.title, Alert.facts, Alert.type).order_by(Alert.id))
+            return [{"id": f"alert:{r.id}", "text": r.title, "facts": r.facts, "type": r.type} for r in rows]
+        if kind in ("email", "notification"):
+            audience = "customer" if kind == "email" else "internal"
             rows = conn.execute(
-                select(OutboxMessage.id, OutboxMessage.account_id, OutboxMessage.subject + "\n" + OutboxMessage.body)
-            ).all()
-        elif kind == "document":
-            rows = conn.execute(select(Artifact.id, Artifact.account_id, Artifact.content)).all()
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.subject,
+                    OutboxMessage.body,
+                    OutboxMessage.facts,
+                    OutboxMessage.template,
+                    OutboxMessage.dedupe_key,
+                )
+                .where(OutboxMessage.audience == audience)
+                .order_by(OutboxMessage.id)
+            )
+            return [
+                {
+                    "id": f"{kind}:{r.id}",
+                    "text": f"{r.subject}\n{r.body}",
+                    "facts": r.facts,
+                    "template": r.template,
+                    "key": r.dedupe_key or "",
+                }
+                for r in rows
+            ]
+        if kind == "document":
+            rows = conn.execute(
+                select(Artifact.id, Artifact.title, Artifact.content, Artifact.facts, Artifact.kind).order_by(
+                    Artifact.id
+                )
+            )
+            return [
+                {"id": f"document:{r.id}", "text": f"{r.title}\n{r.content}", "facts": r.facts, "kind": r.kind}
+                for r in rows
+            ]
+    raise ValueError(f"unknown narrative kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def _matches(row: dict[str, Any], where: dict[str, str]) -> bool:
+    """``key`` matches as a prefix (a notification's dedupe key), ``contains`` as a piece of the text, every
+    other selector (``template``, ``type``, ``kind``) exactly."""
+    for name, wanted in (where or {}).items():
+        if name == "key":
+            found = str(row.get("key") or "").startswith(wanted)
+        elif name == "contains":
+            found = wanted in row["text"]
         else:
-            raise ValueError(f"unknown narrative kind {kind!r}; use alert, email or document")
-    return [(f"{kind}:{r[0]}", r[1], r[2]) for r in rows]
+            found = row.get(name) == wanted
+        if not found:
+            return False
+    return True
 
 
-_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_PERCENT = re.compile(r"(?<![\d.,])(\d+)%")
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_LONG = re.compile(
+    r"\b(\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December) \d{4})\b"
+)
 
 
-def _dates(text: str, first: date, last: date) -> tuple[str, int, list[str]]:
-    """ISO dates are one claim each, traced when they fall in the run's span (the schedule's own dates);
-    the text without them goes on to the number and name check."""
-    untraced = []
-    found = _DATE.findall(text)
-    for y, m, d in found:
-        try:
-            day = date(int(y), int(m), int(d))
-        except ValueError:
-            day = None
-        if day is None or not first <= day <= last:
-            untraced.append(f"date {y}-{m}-{d} is outside the run")
-    return _DATE.sub(" ", text), len(found), untraced
+def plant(text: str, fault: dict[str, Any]) -> str:
+    """``text`` with one fault planted; raises ``FaultError`` when the fault does not apply."""
+    if "append" in fault:
+        changed = f"{text.rstrip()}\n{fault['append']}"
+    elif "sub" in fault:
+        pattern, replacement = fault["sub"]
+        changed = re.sub(pattern, replacement, text, count=1)
+    elif "scale_percent" in fault:
+        changed = _PERCENT.sub(lambda m: f"{int(m.group(1)) * int(fault['scale_percent'])}%", text, count=1)
+    elif "shift_number" in fault:
+        spec = fault["shift_number"]
+
+        def shifted(m: re.Match[str]) -> str:
+            number = m.group(1)
+            moved = float(number.replace(",", "")) + float(spec["by"])
+            printed = f"{moved:,.{len(number.split('.')[1])}f}" if "." in number else f"{moved:,.0f}"
+            return m.group(0).replace(number, printed if "," in number else printed.replace(",", ""), 1)
+
+        changed = re.sub(spec["pattern"], shifted, text, count=1)
+    elif "shift_date" in fault:
+        days = int(fault["shift_date"])
+        iso, long = _ISO.search(text), _LONG.search(text)
+        first = min((m for m in (iso, long) if m is not None), key=lambda m: m.start(), default=None)
+        if first is None:
+            raise FaultError("shift_date: the text prints no date")
+        if first is iso:
+            moved = (date.fromisoformat(first.group(1)) + timedelta(days=days)).isoformat()
+        else:
+            moved = (datetime.strptime(first.group(1), "%d %B %Y") + timedelta(days=days)).strftime("%d %B %Y")
+        changed = text[: first.start()] + moved + text[first.end() :]
+    else:
+        raise FaultError(f"unknown fault {sorted(fault)}; use append, sub, scale_percent, shift_number or shift_date")
+    if changed == text:
+        raise FaultError(f"fault {fault} leaves the text unchanged")
+    return changed
+
+
+def _escalated(book: Book, spec: SuiteSpec) -> Any:
+    """A copy of the book where the approvals still pending at the end of the walk are past their SLA and
+    escalated, so the escalation notices are among the texts checked."""
+    engine, _, _ = copy_of(book)
+    days = int(spec.params.get("days", 14))
+    now = datetime.combine(book.as_of + timedelta(days=days + 2), time(9), tzinfo=UTC)
+    escalate_overdue(engine, load_policy(), now=now, deliver=deliver_notice)
+    return engine
+
+
+def _outcome(ident: str, inputs: dict[str, Any], expected: Any, text: str, facts: Any, why: str) -> Outcome:
+    verdict = check(text, facts or {})
+    output = {"claims": len(verdict.claims), "untraced": verdict.problems, "by_kind": verdict.counts()}
+    return Outcome(ident, inputs, expected, output, why)
 
 
 def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
     book = book_for(ctx, spec.params)
-    first, last = book.as_of - timedelta(days=366), book.as_of + timedelta(days=int(spec.params.get("days", 14)) + 366)
-    references = account_references(book)
-    wording = system_wording()
+    engine = _escalated(book, spec)
+    texts = {kind: _texts(engine, kind) for kind in KINDS}
+    engine.dispose()
     outcomes = []
     for case in read_cases(spec.dataset or ""):
         kind = case.input["narrative"]
-        for ident, account_id, text in _narratives(book, kind):
-            reference = references.get(account_id, "") + "\n" + wording
-            rest, dated, untraced = _dates(text, first, last)
-            count, more = claims(rest, reference)
-            count, untraced = count + dated, untraced + more
-            outcomes.append(
-                Outcome(
-                    ident, {"narrative": kind}, case.expected, {"claims": count, "untraced": untraced}, case.rationale
-                )
-            )
+        if kind not in texts:
+            raise ValueError(f"case {case.id}: unknown narrative kind {kind!r}; use one of {', '.join(KINDS)}")
+        fault = case.input.get("fault")
+        if fault is None:
+            for row in texts[kind]:
+                outcomes.append(_outcome(row["id"], {"narrative": kind}, case.expected, row["text"], row["facts"], ""))
+            continue
+        row = next((r for r in texts[kind] if _matches(r, case.input.get("where") or {})), None)
+        if row is None:
+            raise FaultError(f"case {case.id}: no {kind} matches {case.input.get('where')}")
+        original = check(row["text"], row["facts"] or {})
+        planted = check(plant(row["text"], fault), row["facts"] or {})
+        output = {
+            "fault": True,
+            "text": row["id"],
+            "original_untraced": original.problems,
+            "untraced": planted.problems,
+            "claims": len(planted.claims),
+        }
+        outcomes.append(Outcome(case.id, {"narrative": kind, "fault": True}, case.expected, output, case.rationale))
     return outcomes

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from agents.resume import resume_settled
 from approvals.decisions import decide
 from approvals.queue import ACCOUNT, APPROVAL, OFFER, Actor
+from core.faithfulness import check
 from core.identity import find_user
 from core.models import OutboxMessage
 from tests.integration.approval_support import NOW, POLICY, book_with_people
@@ -133,12 +134,15 @@ def test_pause_kill_restart_decide_resume_once(engine, database_url):
     assert resume_settled(engine, database_url, POLICY, now=NOW) == []
     with engine.connect() as conn:
         effects = conn.execute(
-            select(OUTBOX.c.dedupe_key, OUTBOX.c.body).where(OUTBOX.c.dedupe_key.like("offer:%"))
+            select(OUTBOX.c.dedupe_key, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.facts).where(
+                OUTBOX.c.dedupe_key.like("offer:%")
+            )
         ).all()
         settled = conn.execute(select(APPROVAL.c.status, APPROVAL.c.resumed_at)).one()
         terms = conn.execute(select(OFFER.c.terms)).scalar_one()
     assert [e.dedupe_key for e in effects] == [f"offer:{offer['id']}:approved"]
     assert "discount pct 22.0" in effects[0].body and terms == {"discount_pct": 22.0}
+    assert check(f"{effects[0].subject}\n{effects[0].body}", effects[0].facts).faithful
     assert settled.status == "approved" and settled.resumed_at is not None
 
 

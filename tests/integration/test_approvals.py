@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from actions.outbox import deliver_notice
@@ -13,6 +13,7 @@ from approvals.decisions import Conflict, InvalidDecision, Refused, decide
 from approvals.escalation import escalate_overdue
 from approvals.queue import APPROVAL, OFFER, Actor
 from core.audit import AUDIT
+from core.faithfulness import check
 from core.models import OutboxMessage
 from tests.integration.approval_support import NOW, POLICY, account_ids, actor, book_with_people, propose
 
@@ -126,9 +127,14 @@ def test_sla_escalation_on_a_moving_clock(engine):
         events = conn.execute(
             select(AUDIT.c.action, AUDIT.c.reason).where(AUDIT.c.action == "escalate").order_by(AUDIT.c.id)
         ).all()
-        notes = conn.execute(
-            select(func.count()).select_from(OUTBOX).where(OUTBOX.c.dedupe_key.like(f"approval:{offer.approval_id}:%"))
-        ).scalar_one()
+        notices = conn.execute(
+            select(OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.facts).where(
+                OUTBOX.c.dedupe_key.like(f"approval:{offer.approval_id}:%")
+            )
+        ).all()
+    notes = len(notices)
+    # Each notice states only what its record holds: the SLA, the offer, the date it has waited since.
+    assert notices and all(check(f"{n.subject}\n{n.body}", n.facts).faithful for n in notices)
     assert [e.reason for e in events] == [
         "cs_manager past its 24h SLA; escalated to cro",
         "cs_manager past its 24h SLA",

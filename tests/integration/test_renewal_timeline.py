@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from core.faithfulness import check
 from core.models import Artifact, Contract, Offer, OutboxMessage, RenewalForecast, Task
 from playbooks import play_controls
 from playbooks.forecast import record_call
@@ -195,17 +196,17 @@ def test_forecast_flags_a_disagreement_from_t_minus_90_once(book: Book) -> None:
             .mappings()
             .all()
         )
-        flags = (
-            conn.execute(
-                select(OutboxMessage.subject).where(OutboxMessage.dedupe_key.like(f"forecast-flag:{contract_id}:%"))
+        flags = conn.execute(
+            select(OutboxMessage.subject, OutboxMessage.body, OutboxMessage.facts).where(
+                OutboxMessage.dedupe_key.like(f"forecast-flag:{contract_id}:%")
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     first = rows[0]
     assert first["category"] == "at_risk" and first["band"] in ("Yellow", "Orange", "Red")
     assert first["probability"] == 0.4 and float(first["weighted_arr"]) == pytest.approx(float(first["arr"]) * 0.4)
     assert (first["csm_category"], first["disagreement"], first["flagged"]) == ("commit", True, False)
     flagged = [r["as_of"] for r in rows if r["flagged"]]
     assert flagged and flagged[0] == AS_OF + timedelta(days=10)  # T-90
-    assert len(flags) == 1 and "system at_risk, CSM commit" in flags[0]
+    assert len(flags) == 1 and "system at_risk, CSM commit" in flags[0].subject
+    # Every figure, date and name of the notice traces to the record it was written from.
+    assert check(f"{flags[0].subject}\n{flags[0].body}", flags[0].facts).faithful

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from actions.drafting import claims
 from core.config_errors import ConfigError
 from evals.catalog import load_specs
 from evals.compare import compare
 from evals.graders import classification, effects, exact, expectation, faithfulness, measured
 from evals.metrics import compute, gated, passes
 from evals.spec import Metric, SuiteSpec, read_cases
-from evals.suites.narrative import _dates
+from evals.suites.narrative import FaultError, plant
 
 
 def cases(*pairs, group=None):
@@ -125,13 +123,26 @@ def test_a_tool_call_outside_the_policy_or_the_account_is_an_unauthorised_effect
     assert allowed[0].score == 0
 
 
-def test_claims_trace_numbers_and_names_to_the_facts():
-    reference = "Acme Corp renews at 12,000 ARR; champion Dana Reyes; usage down 52"
-    assert claims("Dana Reyes's team at Acme Corp: usage down 52%, 12,000 ARR.", reference)[1] == []
-    count, untraced = claims("Jordan Blake says usage is down 60%.", reference)
-    assert count == 2 and untraced == ["number 60 is not in the facts", "name 'Jordan Blake' is not in the facts"]
-    rest, dated, wrong = _dates("Due 2026-11-30, not 2031-01-01.", date(2025, 11, 22), date(2027, 12, 6))
-    assert dated == 2 and wrong == ["date 2031-01-01 is outside the run"] and "2026" not in rest
+def test_faults_are_planted_as_data_and_must_change_the_text():
+    text = "Acme Corp uses 86% of its 20 seats; renewal on 14 March 2027 (2027-03-14)."
+    assert plant(text, {"scale_percent": 10}).startswith("Acme Corp uses 860% of its 20 seats")
+    assert "of its 25 seats" in plant(text, {"shift_number": {"pattern": "its (\\d+) seats", "by": 5}})
+    assert "renewal on 21 March 2027 (2027-03-14)" in plant(text, {"shift_date": 7})
+    assert plant(text, {"append": "Jordan Blake agrees."}).endswith("\nJordan Blake agrees.")
+    assert plant(text, {"sub": ["Acme Corp", "Globex"]}).startswith("Globex uses")
+    with pytest.raises(FaultError, match="unchanged"):
+        plant(text, {"sub": ["Initech", "Globex"]})
+    with pytest.raises(FaultError, match="unknown fault"):
+        plant(text, {"shuffle": True})
+
+
+def test_a_fault_is_caught_only_when_the_original_traces_and_the_changed_text_does_not():
+    caught = faithfulness.grade({"caught": True}, {"fault": True, "claims": 3, "untraced": ["number 30%"]})
+    assert [(g.key, g.score) for g in caught] == [("caught", 1.0)]
+    missed = faithfulness.grade({"caught": True}, {"fault": True, "claims": 3, "untraced": [], "text": "email:1"})
+    assert missed[0].score == 0 and "traced to its record" in missed[0].comment
+    spoilt = {"fault": True, "claims": 3, "untraced": ["number 5"], "original_untraced": ["number 5"]}
+    assert faithfulness.grade({"caught": True}, spoilt)[0].score == 0
 
 
 def test_compare_finds_regressions_by_direction():

@@ -1,0 +1,152 @@
+"""The faithfulness checker: claims are traced to their record as values, dates and entities, never as text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import BaseModel
+
+from core.faithfulness import check, reference
+
+RECORD = {
+    "account_name": "Maple Robotics 4",
+    "account_id": "ACC-00004",
+    "contact_name": "Julia Chen",
+    "contact_first_name": "Julia",
+    "csm_name": "Csm04",
+    "seat_usage": 0.8636,
+    "usage_change": -0.6386,
+    "seats_purchased": 20,
+    "arr": 11595.61,
+    "renewal_on": "2027-03-14",
+    "days_to_renewal": 112,
+    "score": 64.4,
+    "trend": 2.7,
+}
+
+
+def untraced(text: str, record: object = RECORD) -> list[str]:
+    return [c.text for c in check(text, record).untraced]
+
+
+@pytest.mark.parametrize(
+    ("text", "traced"),
+    [
+        ("86% of seats", True),  # 0.8636 prints as 86%
+        ("86.4% of seats", True),  # one more decimal, still the same ratio
+        ("87% of seats", False),
+        ("0.86 of seats", True),  # the ratio printed as it is
+        ("0.87 of seats", False),
+        ("usage fell 64%", True),  # a decline may print unsigned
+        ("usage changed -64%", True),
+        ("usage changed +64%", False),  # a printed sign must match the record's
+        ("ARR $11,596", True),
+        ("ARR $11,595.61", True),
+        ("ARR $11,600", False),
+        ("ARR $12k", True),  # 11595.61 rounds to 12 thousand
+        ("ARR $11k", False),
+        ("20 seats", True),
+        ("21 seats", False),
+        ("112 days to go", True),
+        ("113 days to go", False),
+        ("score 64", True),
+        ("score 64.4", True),
+        ("score 64.5", False),
+        ("+3 points", True),
+        ("-3 points", False),
+    ],
+)
+def test_numbers_are_compared_as_values_within_the_printed_precision(text: str, traced: bool) -> None:
+    assert (untraced(text) == []) is traced, check(text, RECORD).claims
+
+
+def test_units_decide_what_a_number_is_compared_with() -> None:
+    record = {"seat_usage": 0.3, "discount_pct": 15, "seats": 50}
+    assert untraced("30% of seats", record) == []  # a ratio
+    assert untraced("a 15% discount", record) == []  # a *_pct field holds percent points
+    assert untraced("50% more", record) == ["50%"]  # 50 is a count here, not a ratio
+    assert untraced("3000% more", record) == ["3000%"]
+    assert untraced("1000% of the scale", {"scale_top": 10}) == ["1000%"]  # an int is a count, never a share
+    assert untraced("1000% of the scale", {"growth": 10.0}) == []
+    kinds = {c.text: c.kind for c in check("$50, 30%, 50 days, 15", record).claims}
+    assert kinds == {"$50": "money", "30%": "percent", "50": "days", "15": "number"}
+
+
+def test_identifiers_ranges_and_times_are_not_loose_numbers() -> None:
+    assert untraced("Contract ACC-00004-C2, csm04@example.com", {"contract": "ACC-00004-C2"}) == []
+    assert [(c.kind, c.text) for c in check("due at T-90", {}).claims] == [("name", "T-90")]  # a label, not -90
+    assert untraced("NPS answers 0-6 are detractors", {"low": 0, "high": 6}) == []
+    assert untraced("NPS answers 0-7", {"low": 0, "high": 6}) == ["7"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Renewal on 14 March 2027.", "Renewal on 2027-03-14.", "Renewal on March 14, 2027.", "Due 2027-03-14T09:00:00Z"],
+)
+def test_dates_in_the_forms_the_system_prints_are_compared_as_dates(text: str) -> None:
+    verdict = check(text, RECORD)
+    assert [c.kind for c in verdict.claims] == ["date"] and verdict.faithful
+
+
+def test_a_wrong_or_impossible_date_is_untraced_and_its_digits_are_not_numbers() -> None:
+    assert untraced("Renewal on 21 March 2027, or 2027-02-30.") == ["21 March 2027", "2027-02-30"]
+    assert check("Renewal on 14 March 2027", {"renewal_on": date(2027, 3, 14)}).faithful
+
+
+def test_names_are_entities_of_the_record() -> None:
+    assert untraced("Hi Julia, Julia Chen's team at Maple Robotics 4 (ACC-00004). Best regards, Csm04") == []
+    assert untraced("Ms Chen agreed.") == ["Ms Chen"]  # "Ms" is not in the record's names
+    assert untraced("We spoke to Chen yesterday.") == []  # part of a name in the record
+    assert untraced("Our VP Jordan Blake has approved it.") == ["VP Jordan Blake"]
+    assert untraced("Hi Jordan, thanks.") == ["Jordan"]
+    # "Maple Robotics" is a mention of the record's company; the number that makes it another account is not.
+    assert untraced("The team at Maple Robotics 40 agreed.") == ["40"]
+    assert untraced("The team at Maple Foods 4 agreed.") == ["Maple Foods", "4"]
+    assert untraced("Globex Corp wants in.") == ["Globex Corp"]
+
+
+def test_ordinary_capitalised_words_are_not_names() -> None:
+    text = (
+        "Checking in on Maple Robotics 4\nHi Julia,\n\nThank you for your time on Monday. Usage fell in March. "
+        "Could we meet? Kind regards,\nCsm04\n# Renewal readiness\n## Risks\n- Overdue at Maple Robotics 4: "
+        "Send the order form. Our ARR and NPS, the QBR and the CSM, the Renewal and the Business Review."
+    )
+    verdict = check(text, RECORD)
+    assert verdict.faithful, verdict.problems
+    assert {c.text for c in verdict.claims if c.kind == "name"} == {"Maple Robotics 4", "Julia", "Csm04"}
+
+
+def test_quoted_wording_is_taken_as_it_stands_and_only_verbatim() -> None:
+    record = {"quoted": ["executive sponsor engaged in 90 days"], "before": 1, "after": 0}
+    assert untraced("executive sponsor engaged in 90 days worsened", record) == []
+    assert untraced("executive sponsor engaged in 60 days worsened", record) == ["60"]
+
+
+def test_the_record_is_the_only_reference_not_the_text_or_its_template() -> None:
+    # The same sentence traces against the record that has its values and fails against one that does not.
+    text = "Maple Robotics 4 uses 86% of its 20 seats"
+    assert check(text, RECORD).faithful
+    assert untraced(text, {**RECORD, "seat_usage": 0.5}) == ["86%"]
+    assert untraced(text, {"account_name": "Maple Robotics 4"}) == ["86%", "20"]
+
+
+def test_a_pydantic_record_and_its_json_form_give_the_same_reference() -> None:
+    class Facts(BaseModel):
+        account_name: str
+        renewal_on: date
+        seat_usage: float
+
+    facts = Facts(account_name="Maple Robotics 4", renewal_on=date(2027, 3, 14), seat_usage=0.86)
+    assert reference(facts) == reference(facts.model_dump(mode="json"))
+    assert check("Maple Robotics 4: 86% on 14 March 2027", facts).faithful
+
+
+def test_problems_and_counts_say_what_failed() -> None:
+    verdict = check("Jordan Blake offers 30% off on 1 April 2027 to Julia.", RECORD)
+    assert verdict.problems == [
+        "name 'Jordan Blake' is not in the facts",
+        "number 30% (percent) is not in the facts",
+        "date 1 April 2027 is not in the facts",
+    ]
+    assert verdict.counts() == {"name": 2, "percent": 1, "date": 1}
