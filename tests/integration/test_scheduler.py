@@ -1,7 +1,8 @@
 """`watchtower serve` keeps going: a tick that fails is recorded with its error, printed on one line and retried
 with a growing backoff, the next good tick clears it, and only SIGTERM stops the process.
 
-The failure is real: the watchtower policy file is broken while the scheduler runs, then fixed.
+The failures are real: the watchtower policy file is broken while the scheduler runs, then fixed; a Postgres
+database of the test's own stops taking connections, then takes them again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
+import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
+from agents.configuration import load_watchtower_config
+from cli.context import AppContext
+from cli.run import Scheduler
 from core.config_files import PROJECT_CONFIG
 from core.models import AgentRun, SchedulerTick
-from tests.integration.helpers import seed_small_book
+from core.schema import upgrade
+from core.settings import Settings
+from tests.conftest import postgres_url, require_postgres
+from tests.integration.helpers import AS_OF, seed_small_book
 
 REPO = Path(__file__).resolve().parents[2]
 #: Only a guard against a hung test; nothing here is timed.
@@ -125,3 +136,61 @@ def test_serve_records_a_failed_tick_retries_with_backoff_and_recovers(
         timedelta(seconds=3),
     )
     assert ticks[0]["runs"] == [r.id for r in runs] and {r.status for r in runs} == {"succeeded"}
+
+
+@pytest.fixture
+def own_database() -> Iterator[tuple[str, str]]:
+    """A Postgres database of this test's own, so it can be made unavailable without touching anyone else's."""
+    require_postgres()
+    name = f"wt_outage_{uuid.uuid4().hex[:10]}"
+    admin = make_url(postgres_url()).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin, make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_ticks_while_the_database_is_down_are_kept_and_recorded_once_it_is_back(
+    own_database: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin, url = own_database
+    name = make_url(url).database
+    app = AppContext(settings=Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    upgrade(app.engine)
+    seed_small_book(app.engine, accounts=4)
+    scheduler = Scheduler(app, None, load_watchtower_config(), fixed=AS_OF)
+
+    def outage(down: bool) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if down else "true"}')
+            if down:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    assert scheduler.tick().succeeded
+    outage(down=True)
+    first, second = scheduler.tick(), scheduler.tick()
+    outage(down=False)
+    back = scheduler.tick()
+    assert (first.succeeded, second.succeeded, back.succeeded) == (False, False, True)
+    assert (first.wait, second.wait, back.wait) == (60, 120, 3600)
+    failed_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("tick failed")]
+    assert len(failed_lines) == 2
+    assert failed_lines[0].startswith("tick failed (1 in a row): reviews: OperationalError: ")
+    assert failed_lines[1].endswith("next try in 120s (2 tick record(s) kept until the database answers)")
+    with app.engine.connect() as conn:
+        ticks = conn.execute(select(SchedulerTick).order_by(SchedulerTick.id)).mappings().all()
+    assert [(t["status"], t["failures_in_row"]) for t in ticks] == [
+        ("succeeded", 0),
+        ("failed", 1),
+        ("failed", 2),
+        ("succeeded", 0),
+    ]
+    assert all(
+        [e.split(":")[0] for e in t["errors"]] == ["reviews", "approvals"] for t in ticks if t["status"] == "failed"
+    )
+    app.engine.dispose()
