@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from actions.deferred_drafts import note_placed
 from actions.drafting import Drafter, template_values
 from core.models import Artifact, Offer, PlayRun, Scorecard
 from playbooks.facts import AccountFacts, ContractTerm
@@ -199,6 +200,7 @@ def write_artifacts(
             )
             .returning(ARTIFACT.c.id)
         ).scalar_one()
+        note_placed(drafter, drafted, "artifact", artifact_id)
         made.append({"kind": kind, "artifact_id": artifact_id})
     return made
 

@@ -159,8 +159,16 @@ class PlayEngine:
             ids = list(conn.execute(query).scalars())
         for start in range(0, len(ids), self.chunk_size):
             chunk = ids[start : start + self.chunk_size]
-            with engine.begin() as conn:
-                self.run_chunk(conn, chunk, as_of, counts)
+            try:
+                with engine.begin() as conn:
+                    self.run_chunk(conn, chunk, as_of, counts)
+            except BaseException:
+                self.actions.discard_drafts()
+                raise
+            # After the commit, with no transaction open: a model may take minutes to polish the drafts.
+            polished = self.actions.polish_drafts(engine)
+            if polished:
+                counts["drafts_polished"] += polished
             if self.progress is not None:
                 self.progress(len(chunk))
         return counts

@@ -1,10 +1,11 @@
 """A weekly cycle waiting on a slow model holds no transaction: an approval decided meanwhile is accepted.
 
-The chat model is a LangChain chat model built here whose first answer waits
-until the test has decided an approval in another thread. On SQLite (rollback
-journal) a cycle holding its write lock across the call would make the
-decision wait out the busy timeout and fail with "database is locked"; on
-Postgres the cycle's connections must not sit idle in a transaction.
+The chat model is a LangChain chat model built here whose first answer to one
+kind of step (a watchtower reading a text, or the play engine polishing a
+draft) waits until the test has decided an approval in another thread. On
+SQLite (rollback journal) a cycle holding its write lock across the call would
+make the decision wait out the busy timeout and fail with "database is
+locked"; on Postgres the cycle's connections must not sit idle in a transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import queue
 import threading
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -24,15 +26,19 @@ from pydantic import PrivateAttr
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine, make_url
 
+from actions.outbox import approve as approve_message
+from actions.play_steps import make_play_engine
 from agents.cycle import run_cycle, write_chunk
 from agents.persist import Review
 from agents.state import AlertCandidate, WatchtowerResult
 from approvals.decisions import Outcome, decide
 from approvals.queue import APPROVAL
 from core.db import make_engine
-from core.models import AgentOutput, AgentRun, Alert, LlmCacheEntry
+from core.models import AgentOutput, AgentRun, Alert, Artifact, LlmCacheEntry, OutboxMessage
 from core.schema import upgrade
 from llm.cache import DatabaseLlmCache
+from llm.factory import build_reader
+from playbooks.play_engine import load_play_configs
 from tests.integration.approval_support import NOW, POLICY, account_ids, actor, book_with_people, propose
 from tests.integration.helpers import AS_OF
 from tests.integration.watchtower_support import cycle
@@ -41,17 +47,19 @@ from tests.integration.watchtower_support import cycle
 ANSWERS = {
     "InteractionReading": {"statements": [], "cancel_intent": False},
     "NewsReading": {"movement": "none", "person": None, "new_company": None, "quote": ""},
+    "Draft": {"subject": "Hello", "body": "Hello"},
 }
 #: Only a guard against a hung test; nothing here is timed.
 HANG_GUARD_SECONDS = 300
 
 
 class FirstAnswerWaits(BaseChatModel):
-    """Answers every reading at once, except the first, which waits for ``release``."""
+    """Answers at once, except the first question for the schema ``waits_on``, which waits for ``release``."""
 
+    waits_on: str
     _asked: queue.Queue = PrivateAttr()
     _release: threading.Event = PrivateAttr(default_factory=threading.Event)
-    _calls: int = PrivateAttr(default=0)
+    _waited: bool = PrivateAttr(default=False)
 
     def __init__(self, asked: queue.Queue, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -65,11 +73,11 @@ class FirstAnswerWaits(BaseChatModel):
         self._release.set()
 
     def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any):
-        self._calls += 1
-        if self._calls == 1:
+        schema = kwargs["response_format"]["json_schema"]["name"]
+        if schema == self.waits_on and not self._waited:
+            self._waited = True
             self._asked.put("asked")
             self._release.wait()
-        schema = kwargs["response_format"]["json_schema"]["name"]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(json.dumps(ANSWERS[schema])))])
 
 
@@ -90,16 +98,26 @@ def _idle_in_transaction(engine: Engine, tag: str) -> list[str]:
         )
 
 
-def test_a_decision_made_while_the_cycle_waits_on_the_model_is_accepted(database_url: str) -> None:
+@pytest.mark.parametrize(
+    "waits_on",
+    [
+        pytest.param("InteractionReading", id="watchtower-reading"),
+        pytest.param("Draft", id="play-draft-polish"),
+    ],
+)
+def test_a_decision_made_while_the_cycle_waits_on_the_model_is_accepted(database_url: str, waits_on: str) -> None:
     tag = f"cycle-{uuid.uuid4().hex[:12]}"
     engine = make_engine(_tagged(database_url, tag))
     upgrade(engine)
-    people = book_with_people(engine, accounts=8)
+    people = book_with_people(engine, accounts=8)  # its plays draft a customer email and three documents
     pending = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["csm"])
     events: queue.Queue[str] = queue.Queue()
-    model = FirstAnswerWaits(events)
+    model = FirstAnswerWaits(events, waits_on=waits_on)
     ctx = cycle(engine, database_url, AS_OF, plays=False)
     ctx.model = model
+    playbook, forecast = load_play_configs()
+    reader = build_reader(ctx.settings, model, stats=ctx.stats)
+    ctx.plays = make_play_engine(playbook, forecast, now=datetime.combine(AS_OF, time(9), tzinfo=UTC), reader=reader)
     outcome: dict[str, Any] = {}
 
     def run_the_cycle() -> None:
@@ -123,6 +141,12 @@ def test_a_decision_made_while_the_cycle_waits_on_the_model_is_accepted(database
                 {"decision": "approve", "reason": "fine while the cycle runs"},
                 now=NOW + timedelta(minutes=5),
             )
+        if waits_on == "Draft":  # the drafts are in; a person approves the email as drafted before it is polished
+            with engine.begin() as conn:
+                email_id, drafted_body = conn.execute(
+                    select(OutboxMessage.id, OutboxMessage.body).where(OutboxMessage.audience == "customer")
+                ).one()
+                approve_message(conn, email_id, by="cs-manager", now=NOW + timedelta(minutes=6))
     finally:
         model.release()
         worker.join(HANG_GUARD_SECONDS)
@@ -135,8 +159,19 @@ def test_a_decision_made_while_the_cycle_waits_on_the_model_is_accepted(database
         outputs = conn.execute(select(func.count()).select_from(AgentOutput)).scalar_one()
         run = conn.execute(select(AgentRun.llm_calls, AgentRun.status)).one()
         cached = conn.execute(select(func.count()).select_from(LlmCacheEntry)).scalar_one()
+        email = conn.execute(
+            select(OutboxMessage.produced_by, OutboxMessage.body, OutboxMessage.status).where(
+                OutboxMessage.audience == "customer"
+            )
+        ).one()
+        documents = conn.execute(select(Artifact.produced_by)).scalars().all()
     assert outputs == 4 * 8
     assert run.status == "succeeded" and run.llm_calls > 0 and cached > 0
+    assert documents and set(documents) == {"llm"}
+    if waits_on == "Draft":  # what the person approved stays exactly as they saw it
+        assert (email.produced_by, email.body, email.status) == ("deterministic", drafted_body, "approved")
+    else:
+        assert (email.produced_by, email.status) == ("llm", "drafted")
     engine.dispose()
 
 
