@@ -10,6 +10,10 @@ steps run at once. Advancing a run walks its current track's steps in order:
 - ``wait_for_response`` waits for a customer reply until its timeout;
 - every other action is performed by the engine's ``StepActions`` (``actions.play_steps``).
 
+A step that drafts text writes the deterministic draft; when a model is
+configured it polishes the chunk's drafts after the chunk has committed, never
+inside its transaction (``StepActions.polish_drafts``).
+
 Open tasks past their due date escalate once; tasks with ``completes_when``
 complete on evidence. Close rules are checked from the second day; a run that
 outlives ``max_days`` expires. Advancing the same date twice changes nothing,
