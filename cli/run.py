@@ -236,6 +236,8 @@ class Scheduler:
     policy: WatchtowerConfig
     fixed: date | None = None
     dry_run: bool = False
+    #: One tick and out (cron): a failure is not retried here, the exit status says it failed.
+    once: bool = False
     failures: int = 0
     unrecorded: list[dict[str, Any]] = field(default_factory=list)
 
@@ -273,8 +275,9 @@ class Scheduler:
             self.unrecorded = self.unrecorded[-MAX_UNRECORDED:]
         recorded = self.dry_run or self.record()
         if errors:
+            then = "exiting (--once)" if self.once else f"next try in {wait}s"
             console.print(
-                f"[red]tick failed[/] ({self.failures} in a row): {escape('; '.join(errors))}; next try in {wait}s"
+                f"[red]tick failed[/] ({self.failures} in a row): {escape('; '.join(errors))}; {then}"
                 + ("" if recorded else f" ({len(self.unrecorded)} tick record(s) kept until the database answers)"),
                 highlight=False,
             )
@@ -357,7 +360,7 @@ def serve_command(
     fixed = parse_date(as_of, option="--as-of")
     if fixed is not None and not once:
         raise CliError("--as-of only makes sense with --once", "drop --as-of to follow the calendar")
-    scheduler = Scheduler(app, config, load_config(config), fixed=fixed, dry_run=dry_run)
+    scheduler = Scheduler(app, config, load_config(config), fixed=fixed, dry_run=dry_run, once=once or dry_run)
     if once or dry_run:
         if not scheduler.tick().succeeded:
             raise typer.Exit(1)

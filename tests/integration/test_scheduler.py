@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +23,11 @@ import psycopg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
+from typer.testing import CliRunner
 
 from agents.configuration import load_watchtower_config
 from cli.context import AppContext
+from cli.main import app
 from cli.run import Scheduler
 from core.config_files import PROJECT_CONFIG
 from core.models import AgentRun, SchedulerTick
@@ -194,3 +197,23 @@ def test_ticks_while_the_database_is_down_are_kept_and_recorded_once_it_is_back(
         [e.split(":")[0] for e in t["errors"]] == ["reviews", "approvals"] for t in ticks if t["status"] == "failed"
     )
     app.engine.dispose()
+
+
+def test_serve_once_records_a_failed_tick_and_exits_1(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For cron: one tick, and a failure shows in the exit status as well as in the tick record."""
+    seed_small_book(engine)
+    shutil.copytree(PROJECT_CONFIG, tmp_path / "config")
+    segments = tmp_path / "config" / "segments.yaml"
+    broken = segments.read_text(encoding="utf-8").replace("review_cadence_days: 7", "review_cadence_days: 0")
+    segments.write_text(broken, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the team's ./config is read from the working folder
+    result = CliRunner().invoke(app, ["--database-url", database_url, "serve", "--once", "--as-of", "2026-11-23"])
+    assert result.exit_code == 1, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("tick failed")]
+    assert line.startswith("tick failed (1 in a row): reviews: ConfigError: config/segments.yaml: ")
+    assert line.endswith("; exiting (--once)")
+    with engine.connect() as conn:
+        tick = conn.execute(select(SchedulerTick.status, SchedulerTick.errors)).one()
+    assert tick.status == "failed" and tick.errors == [line.removeprefix("tick failed (1 in a row): ").split("; ")[0]]
