@@ -10,11 +10,13 @@ locked"; on Postgres the cycle's connections must not sit idle in a transaction.
 
 from __future__ import annotations
 
+import gc
 import json
 import queue
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -23,7 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 
 from actions.outbox import approve as approve_message
@@ -34,14 +36,14 @@ from agents.state import AlertCandidate, WatchtowerResult
 from approvals.decisions import Outcome, decide
 from approvals.queue import APPROVAL
 from core.db import make_engine
-from core.models import AgentOutput, AgentRun, Alert, Artifact, LlmCacheEntry, OutboxMessage
+from core.models import AgentOutput, AgentRun, Alert, Artifact, Contact, LlmCacheEntry, OutboxMessage
 from core.schema import upgrade
 from llm.cache import DatabaseLlmCache
 from llm.factory import build_reader
 from playbooks.play_engine import load_play_configs
 from tests.integration.approval_support import NOW, POLICY, account_ids, actor, book_with_people, propose
 from tests.integration.helpers import AS_OF
-from tests.integration.watchtower_support import cycle
+from tests.integration.watchtower_support import cycle, run
 
 #: What the model answers, by the schema the reader asks for: valid and empty, so nothing falls back.
 ANSWERS = {
@@ -205,3 +207,30 @@ def test_a_write_refused_for_one_account_skips_that_account_alone(engine: Engine
         cached = conn.execute(select(func.count()).select_from(LlmCacheEntry)).scalar_one()
     assert written == alerted == {ids[0], ids[2]}
     assert cached == 1
+
+
+@pytest.fixture
+def no_cycle_collector() -> Iterator[None]:
+    """Objects kept alive by reference cycles (an exception, its traceback, the frames and their cursors) stay
+    alive until the collector runs; with it off, a cursor left half-read by bad data stays open for sure."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_bad_data_leaves_no_half_read_cursor_behind(
+    engine: Engine, database_url: str, no_cycle_collector: None
+) -> None:
+    """A read that fails on one account's data midway must not keep the statement open: on SQLite an open
+    statement holds a shared lock, and the chunk's write would wait out the busy timeout and fail."""
+    book_with_people(engine, accounts=6)
+    ids = account_ids(engine)
+    with engine.begin() as conn:  # roles that are not a list, written around the importer that would refuse them
+        conn.execute(update(Contact).where(Contact.account_id == ids[2]).values(roles="champion"))
+    _, result = run(engine, database_url, AS_OF, plays=False)
+    assert result["status"] == "partial" and result["counts"]["accounts_failed"] == 1
+    with engine.connect() as conn:
+        reviewed = set(conn.execute(select(AgentOutput.account_id).distinct()).scalars())
+    assert reviewed == set(ids) - {ids[2]}
