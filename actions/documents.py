@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, delete, insert, select
 
+from actions.deferred_drafts import note_placed
 from actions.drafting import AlertFacts, Drafter, alert_facts
 from core.models import Artifact, Offer, PlayRun, Scorecard
 from playbooks.facts import AccountFacts, ContractTerm
@@ -377,5 +378,6 @@ def write_artifacts(
             )
             .returning(ARTIFACT.c.id)
         ).scalar_one()
+        note_placed(drafter, drafted, "artifact", artifact_id)
         made.append({"kind": kind, "artifact_id": artifact_id})
     return made

@@ -16,8 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
+from actions.deferred_drafts import DeferredDrafter, note_placed
 from actions.documents import write_artifacts
 from actions.drafting import Drafter, MessageFacts, NoticeFacts, TaskFacts, alert_facts, message_facts, render
 from actions.outbox import notify_internal
@@ -75,6 +76,15 @@ class PlayActions:
 
     ctx: ActionContext
 
+    def polish_drafts(self, engine: Engine) -> int:
+        """Have a model rewrite this chunk's drafts, after its transaction committed (see deferred_drafts)."""
+        drafter = self.ctx.drafter
+        return drafter.polish(engine) if isinstance(drafter, DeferredDrafter) else 0
+
+    def discard_drafts(self) -> None:
+        if isinstance(self.ctx.drafter, DeferredDrafter):
+            self.ctx.drafter.discard()
+
     def perform(self, request: StepRequest) -> StepOutcome:
         fields = {f.name: getattr(request, f.name) for f in dataclass_fields(StepRequest)}
         return perform(StepCall(**fields, ctx=self.ctx))
@@ -118,7 +128,7 @@ def make_play_engine(
     reader: LlmReader | None = None,
 ) -> PlayEngine:
     """The engine as the cycle and the command line run it; ``reader`` lets a configured model polish drafts."""
-    return PlayEngine(playbook, PlayActions(ActionContext(playbook, Drafter(reader), now)), forecast_config)
+    return PlayEngine(playbook, PlayActions(ActionContext(playbook, DeferredDrafter(reader), now)), forecast_config)
 
 
 def _existing(conn: Connection, table: Any, key: str) -> int | None:
@@ -268,6 +278,7 @@ def _email(call: StepCall) -> StepOutcome:
         )
         .returning(OUTBOX.c.id)
     ).scalar_one()
+    note_placed(call.ctx.drafter, drafted, "outbox_message", message_id)
     state_word = "approved to send (auto-send)" if step.auto_send else "drafted for approval"
     return StepOutcome("done", f"email to {person.name or person.email} {state_word}", {"outbox_id": message_id})
 

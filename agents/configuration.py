@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.config_errors import load_yaml_model
 from core.config_files import policy_path
@@ -87,6 +87,18 @@ class Schedule(_Strict):
     financial: Cadence = Cadence(cadence_days=7, follows_segment_cadence=True)
     market_intel: Cadence = Cadence(cadence_days=7, follows_segment_cadence=True)
     tick_seconds: int = Field(3600, ge=1)
+    #: After a failed tick the next comes after retry_seconds, doubled for each further failure in a row and
+    #: at most retry_max_seconds, so a lasting outage is tried less and less often but never given up.
+    retry_seconds: int = Field(60, ge=1)
+    retry_max_seconds: int = Field(3600, ge=1)
+
+    @model_validator(mode="after")
+    def _retry_cap_not_below_first_retry(self) -> Schedule:
+        if self.retry_max_seconds < self.retry_seconds:
+            raise ValueError(
+                f"retry_max_seconds ({self.retry_max_seconds}) must not be below retry_seconds ({self.retry_seconds})"
+            )
+        return self
 
     def cadence(self, agent: AgentName) -> Cadence:
         return getattr(self, agent)

@@ -2,11 +2,14 @@
 
 start_run -> select_accounts -> review_accounts -> update_scorecards -> update_plays -> finish_run
 
-Accounts are reviewed in chunks, one transaction each, so a crash loses at
-most the chunk in flight and a re-run redoes it; every write is keyed, so the
-re-run adds nothing twice. Bad data in one account rolls back that account
-alone (a savepoint) and the run ends "partial", naming it in its notes. The
-run record says how many LLM calls were made, how many answers came from the
+Accounts are reviewed in chunks. For each chunk the graphs run first, reading
+through an autocommit connection with no transaction open, so approvals and
+other writers go on while a model is being asked; their results and new LLM
+answers are buffered and then written in one short transaction. A crash loses
+at most the chunk in flight and a re-run redoes it; every write is keyed, so
+the re-run adds nothing twice. Bad data in one account (a read the graphs
+refuse, or a write the database refuses) skips that account alone and the run
+ends "partial", naming it in its notes. The run record says how many LLM calls were made, how many answers came from the
 cache and how many steps fell back to rules. Plays then open and advance on
 the fresh alerts and scorecards (and forecasts refresh), keyed like every other
 write, so a re-run of the same date opens nothing twice.
@@ -27,12 +30,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
-from agents.persist import log_movements, save_output, sync_alerts
-from agents.state import WatchtowerContext
+from agents.persist import Review, write_reviews
+from agents.state import WatchtowerContext, WatchtowerResult
 from core.models import Account, AgentRun
 from core.settings import Settings
 from llm.cache import DatabaseLlmCache
@@ -135,54 +139,79 @@ def review_accounts(state: CycleState, runtime: Runtime[CycleContext]) -> dict[s
     graphs = {name: GRAPHS[name]() for name in state["agents"]}
     counts: Counter[str] = Counter()
     ids = state["selected"]
-    for start in range(0, len(ids), ctx.chunk_size):
-        chunk = ids[start : start + ctx.chunk_size]
-        with ctx.engine.begin() as conn:
-            reader = build_reader(ctx.settings, ctx.model, stats=ctx.stats, cache=DatabaseLlmCache(conn))
-            wctx = WatchtowerContext(conn=conn, config=ctx.config, reader=reader)
+    # The graphs read through an autocommit connection: each read is its own statement and nothing stays
+    # open while a model is asked (on Postgres no idle transaction; on SQLite, in rollback-journal mode,
+    # no shared lock that would keep a writer such as an approval decision from committing).
+    with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as reads:
+        for start in range(0, len(ids), ctx.chunk_size):
+            chunk = ids[start : start + ctx.chunk_size]
+            cache = DatabaseLlmCache(reads)
+            reader = build_reader(ctx.settings, ctx.model, stats=ctx.stats, cache=cache)
+            wctx = WatchtowerContext(conn=reads, config=ctx.config, reader=reader)
+            reviews: list[Review] = []
             for account_id in chunk:
                 try:
-                    # A savepoint per account: bad data in one account rolls back that account alone.
-                    with conn.begin_nested():
-                        _review_one(conn, graphs, wctx, account_id, as_of, counts)
+                    reviews.append(_review_one(graphs, wctx, account_id, as_of))
                 except (ValueError, LookupError, TypeError) as exc:
-                    counts["accounts_failed"] += 1
-                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    log.warning("account %s skipped: %s: %s", account_id, type(exc).__name__, message)
-                    if counts["accounts_failed"] <= MAX_FAILURE_NOTES:
-                        ctx.stats.note(f"account {account_id} skipped: {type(exc).__name__}: {message}")
-        if ctx.progress is not None:
-            ctx.progress(len(chunk))
+                    _skipped(ctx, counts, account_id, exc)
+            write_chunk(ctx, as_of, reviews, cache, counts)
+            if ctx.progress is not None:
+                ctx.progress(len(chunk))
     return {"counts": dict(counts), "accounts": len(ids)}
 
 
-def _review_one(
-    conn: Connection,
-    graphs: dict[str, CompiledStateGraph],
-    wctx: WatchtowerContext,
-    account_id: int,
-    as_of: date,
-    counts: Counter[str],
-) -> None:
+def _review_one(graphs: dict[str, CompiledStateGraph], wctx: WatchtowerContext, account_id: int, as_of: date) -> Review:
+    results: dict[str, WatchtowerResult] = {}
     for name, graph in graphs.items():
-        result = graph.invoke({"account_id": account_id, "as_of": as_of}, context=wctx)
-        save_output(
-            conn,
-            account_id=account_id,
-            as_of=as_of,
-            agent=name,
-            produced_by=result["produced_by"],
-            payload=result["payload"],
-        )
-        counts[f"{name}.{result['produced_by']}"] += 1
-        for key, n in sync_alerts(
-            conn, account_id=account_id, as_of=as_of, agent=name, candidates=result["alerts"]
-        ).items():
-            counts[f"alerts_{key}"] += n
-        if result.get("movements"):
-            counts["movements_logged"] += log_movements(
-                conn, account_id=account_id, as_of=as_of, movements=result["movements"]
-            )
+        results[name] = graph.invoke({"account_id": account_id, "as_of": as_of}, context=wctx)
+    return Review(account_id, results)
+
+
+def write_chunk(
+    ctx: CycleContext, as_of: date, reviews: list[Review], cache: DatabaseLlmCache, counts: Counter[str]
+) -> None:
+    """Write a chunk's reviews and new LLM answers in one short transaction.
+
+    If the chunk is refused, it is written again one account at a time, each in a savepoint, so bad data
+    in one account rolls back that account alone; the fast path has no per-account statements.
+    """
+    written: Counter[str]
+    try:
+        with ctx.engine.begin() as conn:
+            written = write_reviews(conn, as_of=as_of, reviews=reviews)
+            cache.flush(conn)
+    except (StatementError, ValueError, TypeError) as exc:
+        if not _refused_by_data(exc):
+            raise  # the database itself failed (unavailable, locked): the run fails and says so
+        log.warning("chunk of %d accounts refused (%s); writing them one at a time", len(reviews), exc)
+        written = Counter()
+        with ctx.engine.begin() as conn:
+            cache.flush(conn)
+            for review in reviews:
+                try:
+                    with conn.begin_nested():
+                        written.update(write_reviews(conn, as_of=as_of, reviews=[review]))
+                except (StatementError, ValueError, TypeError) as one:
+                    if not _refused_by_data(one):
+                        raise
+                    _skipped(ctx, counts, review.account_id, one)
+    counts.update(written)
+
+
+def _refused_by_data(exc: BaseException) -> bool:
+    """A write one account's data made fail (a constraint, a value the column or JSON cannot take), as opposed
+    to the database failing (unavailable, locked), which fails the run."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, IntegrityError | DataError)
+    return isinstance(exc, StatementError | ValueError | TypeError)
+
+
+def _skipped(ctx: CycleContext, counts: Counter[str], account_id: int, exc: BaseException) -> None:
+    counts["accounts_failed"] += 1
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    log.warning("account %s skipped: %s: %s", account_id, type(exc).__name__, message)
+    if counts["accounts_failed"] <= MAX_FAILURE_NOTES:
+        ctx.stats.note(f"account {account_id} skipped: {type(exc).__name__}: {message}")
 
 
 def update_scorecards(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ least the cadence old (or there is none). For agents that follow the segment
 cadence, the cadence is the longer of the agent's and the segment's
 ``review_cadence_days`` (Strategic 7, Growth 14, Core 30 by default). Due
 accounts are grouped by the set of agents due for them, so each group is one
-cycle run, and only groups with a segment review refresh scorecards.
+cycle run, and only groups with a segment review refresh scorecards. A failed
+tick is retried after a delay that grows while it keeps failing, up to a cap
+(``next_wait``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ def cadence_days(schedule: Schedule, agent: str, segment_days: int | None) -> in
 
 def is_due(last: date | None, as_of: date, days: int) -> bool:
     return last is None or (as_of - last).days >= days
+
+
+def next_wait(schedule: Schedule, failures_in_row: int) -> int:
+    """Seconds until the next tick: the tick interval after a success; after n failures in a row,
+    ``retry_seconds * 2**(n-1)``, at most ``retry_max_seconds``."""
+    if failures_in_row <= 0:
+        return schedule.tick_seconds
+    return min(schedule.retry_max_seconds, schedule.retry_seconds * 2 ** min(failures_in_row - 1, 32))
 
 
 def due_groups(conn: Connection, schedule: Schedule, segments: SegmentRules, as_of: date) -> list[DueGroup]:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.outbox import deliver_notice, send_approved, senders_from
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.resume import resume_settled
-from agents.schedule import due_groups
+from agents.schedule import due_groups, next_wait
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
@@ -26,10 +32,15 @@ from cli.guards import require_schema
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
-from core.models import Account, AgentRun, Alert
+from core.models import Account, AgentRun, Alert, SchedulerTick
 from llm.factory import build_chat_model
-from scorecards.weekly import account_ids_for
+from scorecards.weekly import ScoringConfig, account_ids_for
 from sources.feeds import FeedError, ingest_feed
+
+log = logging.getLogger(__name__)
+TICK = SchedulerTick.__table__  # type: ignore[attr-defined]
+#: Tick records kept in memory while the database cannot take them; beyond this the oldest are dropped.
+MAX_UNRECORDED = 1000
 
 
 def _split(value: str | None) -> list[str]:
@@ -187,6 +198,147 @@ def alerts_command(
     console.print(table)
 
 
+class Stopped(BaseException):
+    """SIGTERM, taken like Ctrl-C: the scheduler stops between or inside ticks (a cycle cut short says so)."""
+
+
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    raise Stopped
+
+
+def _describe(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class TickOutcome:
+    succeeded: bool
+    #: seconds until the next tick
+    wait: int
+
+
+@dataclass
+class Scheduler:
+    """What `watchtower serve` keeps from one tick to the next.
+
+    A tick has three stages, each run on its own: due reviews (the watchtower policy is read again, so an
+    edit applies without a restart), approvals (escalations, resumes of settled offers' runs) and the
+    outbox. A stage that fails stops neither the others nor the process: the tick is recorded as failed with
+    each stage's error, one line says so, and the next tick comes after a backoff that grows with the
+    failures in a row (``agents.schedule.next_wait``). While the database is down the tick records wait in
+    memory and are written once it answers again.
+    """
+
+    app: AppContext
+    config: Path | None
+    #: The last policy that loaded; while the file is broken its schedule still paces the retries.
+    policy: WatchtowerConfig
+    fixed: date | None = None
+    dry_run: bool = False
+    #: One tick and out (cron): a failure is not retried here, the exit status says it failed.
+    once: bool = False
+    failures: int = 0
+    unrecorded: list[dict[str, Any]] = field(default_factory=list)
+
+    def tick(self) -> TickOutcome:
+        started = datetime.now(UTC)
+        day = self.fixed or self.app.today()
+        runs: list[int] = []
+        errors: list[str] = []
+        stages: list[tuple[str, Callable[[], None]]] = [("reviews", lambda: self.reviews(day, runs))]
+        if not self.dry_run:
+            stages += [("approvals", self.approvals), ("outbox", self.outbox)]
+        for name, stage in stages:
+            try:
+                stage()
+            except Exception as exc:  # the supervisor's one broad catch: recorded and retried, never fatal
+                errors.append(f"{name}: {_describe(exc)}")
+                log.debug("scheduler stage %s failed", name, exc_info=True)
+        recovered = self.failures if not errors else 0
+        self.failures = self.failures + 1 if errors else 0
+        wait = next_wait(self.policy.schedule, self.failures)
+        finished = datetime.now(UTC)
+        if not self.dry_run:
+            self.unrecorded.append(
+                {
+                    "as_of": day,
+                    "status": "failed" if errors else "succeeded",
+                    "started_at": started,
+                    "finished_at": finished,
+                    "runs": runs,
+                    "errors": errors,
+                    "failures_in_row": self.failures,
+                    "next_tick_at": finished + timedelta(seconds=wait),
+                }
+            )
+            self.unrecorded = self.unrecorded[-MAX_UNRECORDED:]
+        recorded = self.dry_run or self.record()
+        if errors:
+            then = "exiting (--once)" if self.once else f"next try in {wait}s"
+            console.print(
+                f"[red]tick failed[/] ({self.failures} in a row): {escape('; '.join(errors))}; {then}"
+                + ("" if recorded else f" ({len(self.unrecorded)} tick record(s) kept until the database answers)"),
+                highlight=False,
+            )
+        elif recovered:
+            console.print(f"[green]tick succeeded[/] after {recovered} failed; next in {wait}s")
+        return TickOutcome(not errors, wait)
+
+    def record(self) -> bool:
+        """Write the tick records not yet written; False (and they are kept) when the database cannot."""
+        try:
+            with self.app.engine.begin() as conn:
+                conn.execute(insert(TICK), self.unrecorded)
+        except SQLAlchemyError:
+            log.debug("tick records not written yet", exc_info=True)
+            return False
+        self.unrecorded = []
+        return True
+
+    def reviews(self, day: date, runs: list[int]) -> None:
+        self.policy = load_watchtower_config(self.config)
+        scoring = ScoringConfig.load()
+        with self.app.engine.connect() as conn:
+            groups = due_groups(conn, self.policy.schedule, scoring.segments, day)
+        if not groups:
+            console.print(f"{day}: nothing due")
+        for group in groups:
+            console.print(
+                f"{day}: {len(group.account_ids)} accounts due for {', '.join(group.agents)}"
+                + (" (and scorecards)" if group.scorecards else "")
+            )
+            if self.dry_run:
+                continue
+            cycle = cycle_context(self.app, self.policy, scorecards=group.scorecards, as_of=day)
+            request: CycleInput = {
+                "as_of": day,
+                "agents": list(group.agents),
+                "account_ids": group.account_ids,
+                "trigger": "schedule",
+            }
+            result = run_cycle(cycle, request)
+            runs.append(result["run_id"])
+            show_run(self.app, result["run_id"])
+
+    def approvals(self) -> None:
+        """Overdue approvals escalate; settled offers resume the agent runs waiting on them."""
+        now = datetime.now(UTC)
+        approval_policy = load_policy()
+        for item in escalate_overdue(self.app.engine, approval_policy, now=now, deliver=deliver_notice):
+            console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
+        resumed = resume_settled(self.app.engine, self.app.settings.database_url, approval_policy, now=now)
+        if resumed:
+            console.print(f"approvals: resumed {len(resumed)} paused agent run(s)")
+
+    def outbox(self) -> None:
+        """Approved messages (and earlier failures) go out every tick."""
+        senders = senders_from(self.app.settings)
+        if senders:
+            sent = send_approved(self.app.engine, senders, now=datetime.now(UTC))
+            console.print(f"outbox: sent {sent.sent}, failed {sent.failed} (kept with their errors)")
+
+
 @handle_errors
 def serve_command(
     ctx: typer.Context,
@@ -199,52 +351,28 @@ def serve_command(
 ) -> None:
     """Run the in-process scheduler: reviews fall due by agent cadence and segment (see watchtowers.yaml),
     plays advance with them, overdue approvals escalate, settled offers resume their paused agent runs, and
-    approved messages go out through the configured senders every tick. The web app is `watchtower web`.
+    approved messages go out through the configured senders every tick. A failed tick is recorded, printed on
+    one line and retried with a growing backoff; only Ctrl-C or SIGTERM stops the loop. With --once a failed
+    tick exits 1. The web app is `watchtower web`.
     """
     app = app_context(ctx)
     require_schema(app.engine)
-    policy = load_config(config)
-    scoring = load_scoring_config(None, None)
     fixed = parse_date(as_of, option="--as-of")
     if fixed is not None and not once:
         raise CliError("--as-of only makes sense with --once", "drop --as-of to follow the calendar")
-    while True:
-        day = fixed or app.today()
-        with app.engine.connect() as conn:
-            groups = due_groups(conn, policy.schedule, scoring.segments, day)
-        if not groups:
-            console.print(f"{day}: nothing due")
-        for group in groups:
-            console.print(
-                f"{day}: {len(group.account_ids)} accounts due for {', '.join(group.agents)}"
-                + (" (and scorecards)" if group.scorecards else "")
-            )
-            if dry_run:
-                continue
-            cycle = cycle_context(app, policy, scorecards=group.scorecards, as_of=day)
-            request: CycleInput = {
-                "as_of": day,
-                "agents": list(group.agents),
-                "account_ids": group.account_ids,
-                "trigger": "schedule",
-            }
-            result = run_cycle(cycle, request)
-            show_run(app, result["run_id"])
-        if not dry_run:  # overdue approvals escalate; settled offers resume the agent runs waiting on them
-            now = datetime.now(UTC)
-            approval_policy = load_policy()
-            for item in escalate_overdue(app.engine, approval_policy, now=now, deliver=deliver_notice):
-                console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
-            resumed = resume_settled(app.engine, app.settings.database_url, approval_policy, now=now)
-            if resumed:
-                console.print(f"approvals: resumed {len(resumed)} paused agent run(s)")
-        senders = senders_from(app.settings)
-        if senders and not dry_run:  # approved messages (and earlier failures) go out every tick
-            sent = send_approved(app.engine, senders, now=datetime.now(UTC))
-            console.print(f"outbox: sent {sent.sent}, failed {sent.failed} (kept with their errors)")
-        if once or dry_run:
-            return
-        time.sleep(policy.schedule.tick_seconds)
+    scheduler = Scheduler(app, config, load_config(config), fixed=fixed, dry_run=dry_run, once=once or dry_run)
+    if once or dry_run:
+        if not scheduler.tick().succeeded:
+            raise typer.Exit(1)
+        return
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        while True:
+            time.sleep(scheduler.tick().wait)
+    except (KeyboardInterrupt, Stopped):
+        console.print("scheduler stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @handle_errors

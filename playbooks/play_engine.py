@@ -10,6 +10,10 @@ steps run at once. Advancing a run walks its current track's steps in order:
 - ``wait_for_response`` waits for a customer reply until its timeout;
 - every other action is performed by the engine's ``StepActions`` (``actions.play_steps``).
 
+A step that drafts text writes the deterministic draft; when a model is
+configured it polishes the chunk's drafts after the chunk has committed, never
+inside its transaction (``StepActions.polish_drafts``).
+
 Open tasks past their due date escalate once; tasks with ``completes_when``
 complete on evidence. Close rules are checked from the second day; a run that
 outlives ``max_days`` expires. Advancing the same date twice changes nothing,
@@ -187,8 +191,16 @@ class PlayEngine:
             ids = list(conn.execute(query).scalars())
         for start in range(0, len(ids), self.chunk_size):
             chunk = ids[start : start + self.chunk_size]
-            with engine.begin() as conn:
-                self.run_chunk(conn, chunk, as_of, counts)
+            try:
+                with engine.begin() as conn:
+                    self.run_chunk(conn, chunk, as_of, counts)
+            except BaseException:
+                self.actions.discard_drafts()
+                raise
+            # After the commit, with no transaction open: a model may take minutes to polish the drafts.
+            polished = self.actions.polish_drafts(engine)
+            if polished:
+                counts["drafts_polished"] += polished
             if self.progress is not None:
                 self.progress(len(chunk))
         return counts

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from playbooks.facts import AccountFacts, ContractTerm
 from playbooks.play_config import Play, Step
@@ -48,8 +48,17 @@ class StepRequest:
 
 
 class StepActions(Protocol):
-    """Performs steps and writes internal notifications, inside the engine's transaction. A notification
-    carries ``facts``, the record its subject and body were written from."""
+    """Performs steps and writes internal notifications, inside the engine's transaction.
+    A notification carries ``facts``, the record its subject and body were written from.
+
+    A model is never asked inside that transaction: drafts are written with their deterministic text, and
+    after the chunk commits the engine calls ``polish_drafts`` (no transaction open) to have them rewritten;
+    if the chunk is rolled back it calls ``discard_drafts`` instead.
+    """
+
+    def polish_drafts(self, engine: Engine) -> int: ...
+
+    def discard_drafts(self) -> None: ...
 
     def perform(self, request: StepRequest) -> StepOutcome: ...
 

@@ -2,7 +2,10 @@
 
 Each takes the account id explicitly and filters every query by it, so a
 caller bound to one account cannot read another's rows. Nothing dated after
-``as_of`` is returned: a backtest sees only what was known then.
+``as_of`` is returned: a backtest sees only what was known then. Rows are
+fetched in full (``.all()``) before they are validated: a cursor left half-read
+by bad data would keep SQLite's shared lock, and every writer waiting, until it
+is garbage-collected.
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ def read_usage(conn: Connection, account_id: int, as_of: date, days: int = 189) 
         .order_by(t.period_start)
     ).mappings()
     return [
-        UsageRecord.model_validate({**r, "features": r["features"] or [], "metrics": r["metrics"] or {}}) for r in rows
+        UsageRecord.model_validate({**r, "features": r["features"] or [], "metrics": r["metrics"] or {}})
+        for r in rows.all()
     ]
 
 
@@ -92,7 +96,7 @@ def read_invoices(conn: Connection, account_id: int, as_of: date, days: int = 36
             if _known(r["paid_on"], as_of)
             else {**r, "amount": float(r["amount"]), "paid_on": None, "status": "open"}
         )
-        for r in rows
+        for r in rows.all()
     ]
 
 
@@ -112,7 +116,7 @@ def read_tickets(conn: Connection, account_id: int, as_of: date, days: int = 90)
         TicketRecord.model_validate(
             r if r["closed_at"] is None or r["closed_at"] <= end else {**r, "closed_at": None, "status": "open"}
         )
-        for r in rows
+        for r in rows.all()
     ]
 
 
@@ -123,14 +127,14 @@ def read_surveys(conn: Connection, account_id: int, as_of: date, days: int = 365
         .where(t.account_id == account_id, t.responded_on <= as_of, t.responded_on > as_of - timedelta(days=days))
         .order_by(t.responded_on, t.external_id)
     ).mappings()
-    return [SurveyRecord.model_validate(r) for r in rows]
+    return [SurveyRecord.model_validate(r) for r in rows.all()]
 
 
 def read_contacts(conn: Connection, account_id: int, as_of: date) -> list[ContactRecord]:
     """Every contact of the account; one who left after ``as_of`` is shown as still active then."""
     rows = conn.execute(select(Contact).where(Contact.account_id == account_id).order_by(Contact.id)).mappings()
     out = []
-    for r in rows:
+    for r in rows.all():
         left = r["status"] == "departed" and _known(r["departed_on"], as_of, missing=True)
         status = {"status": "departed"} if left else {"status": "active", "departed_on": None}
         out.append(ContactRecord.model_validate({**r, "roles": r["roles"] or [], **status}))
@@ -178,4 +182,6 @@ def read_market_signals(conn: Connection, account_id: int, as_of: date, days: in
         )
         .order_by(t.published_on, t.external_id)
     ).mappings()
-    return [MarketSignalRecord.model_validate({**r, "matched_by_import": r["account_id"] is not None}) for r in rows]
+    return [
+        MarketSignalRecord.model_validate({**r, "matched_by_import": r["account_id"] is not None}) for r in rows.all()
+    ]

@@ -16,7 +16,14 @@ from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
 from core.models.users import ApiToken, AppUser, WebSession
-from core.models.watchtower import AgentOutput, AgentRun, Alert, LlmCacheEntry, StakeholderMovement
+from core.models.watchtower import (
+    AgentOutput,
+    AgentRun,
+    Alert,
+    LlmCacheEntry,
+    SchedulerTick,
+    StakeholderMovement,
+)
 
 __all__ = [
     "Account",
@@ -49,6 +56,7 @@ __all__ = [
     "RenewalForecast",
     "RiskCase",
     "RiskCaseStage",
+    "SchedulerTick",
     "Scorecard",
     "StakeholderMovement",
     "SupportTicket",

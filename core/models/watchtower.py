@@ -123,3 +123,25 @@ class LlmCacheEntry(SQLModel, table=True):
     model: str = Field(max_length=255)
     output: dict = Field(default_factory=dict, sa_type=JSONType)
     tokens: int = 0
+
+
+class SchedulerTick(SQLModel, table=True):
+    """One tick of ``watchtower serve``: what it started and, when it failed, why and when it tries again.
+
+    A failed tick is kept with its errors so the run log shows an outage even when nothing else ran; the
+    count of failures in a row is what the retry backoff grows with.
+    """
+
+    __tablename__ = "scheduler_tick"
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date = Field(index=True)
+    status: str = Field(max_length=16)  # succeeded | failed
+    started_at: datetime
+    finished_at: datetime
+    #: agent_run ids of the cycles this tick started
+    runs: list[int] = Field(default_factory=list, sa_type=JSONType)
+    #: "<stage>: <error type>: <message>" for each stage that failed
+    errors: list[str] = Field(default_factory=list, sa_type=JSONType)
+    failures_in_row: int = 0
+    next_tick_at: datetime

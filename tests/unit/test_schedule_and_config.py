@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agents.configuration import Schedule, load_watchtower_config
-from agents.schedule import cadence_days, is_due
+from agents.schedule import cadence_days, is_due, next_wait
 from core.config_errors import ConfigError
 
 
@@ -43,3 +43,16 @@ def test_the_shipped_policy_holds_the_seeds_default_alerts() -> None:
     assert config.product_health.usage_drop.drop_pct == 10
     assert config.sentiment.detractor_share_pct == 20
     assert config.financial.overdue_days == 10
+
+
+def test_a_failed_tick_is_retried_sooner_then_later_and_later_up_to_the_cap() -> None:
+    schedule = Schedule(tick_seconds=3600, retry_seconds=60, retry_max_seconds=300)
+    assert [next_wait(schedule, n) for n in range(6)] == [3600, 60, 120, 240, 300, 300]
+    assert next_wait(schedule, 10_000) == 300
+
+
+def test_a_retry_cap_below_the_first_retry_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "watchtowers.yaml"
+    path.write_text("version: x\nschedule:\n  retry_seconds: 600\n  retry_max_seconds: 60\n")
+    with pytest.raises(ConfigError, match=r"retry_max_seconds \(60\) must not be below retry_seconds \(600\)"):
+        load_watchtower_config(path)

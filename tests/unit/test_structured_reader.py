@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.language_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from agents.text_reading import InteractionReading, Statement, check_interaction
 from core.db import make_engine
+from core.models import LlmCacheEntry
 from core.schema import upgrade
 from llm.cache import DatabaseLlmCache
 from llm.structured import LlmReader, StepResult
@@ -96,3 +97,19 @@ def test_a_rejected_answer_is_remembered_so_reruns_do_not_pay_again(conn: Connec
     rerun = _reader([], cache)
     assert _read(rerun) == StepResult(RULES, "fallback")
     assert rerun.stats.calls == 0 and rerun.stats.cache_hits == 1 and rerun.stats.fallbacks == 1
+
+
+def test_answers_wait_in_memory_until_flushed_and_a_key_is_stored_once(conn: Connection) -> None:
+    """The cycle asks the model with no transaction open: answers are written later, in its short write."""
+    cache = DatabaseLlmCache(conn)
+    _read(_reader([GOOD], cache))
+
+    def stored() -> int:
+        return conn.execute(select(func.count()).select_from(LlmCacheEntry)).scalar_one()
+
+    assert stored() == 0 and len(cache.pending) == 1
+    assert cache.flush(conn) == 1 and stored() == 1 and not cache.pending
+    other = DatabaseLlmCache(conn)  # a second run that answered the same text before seeing the first's row
+    (key,) = conn.execute(select(LlmCacheEntry.key)).scalars()
+    other.put(key, step="read_interaction", model="fake", output=GOOD, tokens=1)
+    assert other.flush(conn) == 1 and stored() == 1

@@ -1,0 +1,219 @@
+"""`watchtower serve` keeps going: a tick that fails is recorded with its error, printed on one line and retried
+with a growing backoff, the next good tick clears it, and only SIGTERM stops the process.
+
+The failures are real: the watchtower policy file is broken while the scheduler runs, then fixed; a Postgres
+database of the test's own stops taking connections, then takes them again.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine, make_url
+from typer.testing import CliRunner
+
+from agents.configuration import load_watchtower_config
+from cli.context import AppContext
+from cli.main import app
+from cli.run import Scheduler
+from core.config_files import PROJECT_CONFIG
+from core.models import AgentRun, SchedulerTick
+from core.schema import upgrade
+from core.settings import Settings
+from tests.conftest import postgres_url, require_postgres
+from tests.integration.helpers import AS_OF, seed_small_book
+
+REPO = Path(__file__).resolve().parents[2]
+#: Only a guard against a hung test; nothing here is timed.
+HANG_GUARD_SECONDS = 300
+ENDED = "<serve ended>"
+
+
+def _policy(tick: int, retry: int, cap: int, drop_pct: int = 10) -> str:
+    text = (PROJECT_CONFIG / "watchtowers.yaml").read_text(encoding="utf-8")
+    for old, new in (
+        ("tick_seconds: 3600", f"tick_seconds: {tick}"),
+        ("retry_seconds: 60", f"retry_seconds: {retry}"),
+        ("retry_max_seconds: 3600", f"retry_max_seconds: {cap}"),
+        ("drop_pct: 10 ", f"drop_pct: {drop_pct} "),
+    ):
+        assert old in text, f"the shipped policy changed: {old!r} is gone"
+        text = text.replace(old, new, 1)
+    return text
+
+
+class Serve:
+    """`watchtower serve` in a child process, its output read line by line as it comes."""
+
+    def __init__(self, database_url: str, policy: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "WATCHTOWER_LLM"))}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "--database-url", database_url, "serve", "--config", str(policy)],
+            cwd=REPO,
+            env={**env, "PYTHONUNBUFFERED": "1", "COLUMNS": "400"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(ENDED)
+
+    def wait_for(self, text: str) -> str:
+        while True:
+            line = self.lines.get(timeout=HANG_GUARD_SECONDS)
+            if line == ENDED:
+                raise AssertionError(f"serve exited before printing {text!r}:\n" + "\n".join(self.seen))
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(HANG_GUARD_SECONDS)
+        while (line := self.lines.get(timeout=HANG_GUARD_SECONDS)) != ENDED:
+            self.seen.append(line)
+        return code
+
+
+def test_serve_records_a_failed_tick_retries_with_backoff_and_recovers(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    seed_small_book(engine)
+    policy = tmp_path / "watchtowers.yaml"
+    # Ticks every 3s; a failed one is retried after 1s, then 2s, and never waits longer than 2s.
+    policy.write_text(_policy(tick=3, retry=1, cap=2), encoding="utf-8")
+    serve = Serve(database_url, policy)
+    try:
+        serve.wait_for("nothing due")  # a first tick reviewed the book, a later one found nothing left to do
+        policy.write_text(_policy(tick=3, retry=1, cap=2, drop_pct=150), encoding="utf-8")
+        failed = serve.wait_for("tick failed")
+        again = serve.wait_for("tick failed")
+        policy.write_text(_policy(tick=3, retry=1, cap=2), encoding="utf-8")
+        serve.wait_for("tick succeeded after")
+    finally:
+        code = serve.stop()
+    assert code == 0, "\n".join(serve.seen)
+    assert serve.seen[-1] == "scheduler stopped"
+    assert failed.startswith("tick failed (1 in a row): reviews: ConfigError: ")
+    assert "product_health.usage_drop.drop_pct" in failed and failed.endswith("next try in 1s")
+    assert again.startswith("tick failed (2 in a row): ") and again.endswith("next try in 2s")
+
+    with engine.connect() as conn:
+        ticks = conn.execute(select(SchedulerTick).order_by(SchedulerTick.id)).mappings().all()
+        runs = conn.execute(select(AgentRun.id, AgentRun.status).order_by(AgentRun.id)).all()
+    statuses = [t["status"] for t in ticks]
+    first_failed = statuses.index("failed")
+    recovered = statuses.index("succeeded", first_failed)
+    failures = ticks[first_failed:recovered]
+    assert statuses[:first_failed] == ["succeeded"] * first_failed and first_failed >= 2
+    assert len(failures) >= 2 and [t["failures_in_row"] for t in failures] == list(range(1, len(failures) + 1))
+    # Backoff: 1s after the first failure, doubled after the next, capped at 2s; a good tick waits 3s again.
+    assert [t["next_tick_at"] - t["finished_at"] for t in failures] == [
+        timedelta(seconds=min(2, 2 ** (n - 1))) for n in range(1, len(failures) + 1)
+    ]
+    assert all(len(t["errors"]) == 1 and t["errors"][0].startswith("reviews: ConfigError") for t in failures)
+    after = ticks[recovered]
+    assert (after["failures_in_row"], after["errors"], after["next_tick_at"] - after["finished_at"]) == (
+        0,
+        [],
+        timedelta(seconds=3),
+    )
+    assert ticks[0]["runs"] == [r.id for r in runs] and {r.status for r in runs} == {"succeeded"}
+
+
+@pytest.fixture
+def own_database() -> Iterator[tuple[str, str]]:
+    """A Postgres database of this test's own, so it can be made unavailable without touching anyone else's."""
+    require_postgres()
+    name = f"wt_outage_{uuid.uuid4().hex[:10]}"
+    admin = make_url(postgres_url()).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin, make_url(postgres_url()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_ticks_while_the_database_is_down_are_kept_and_recorded_once_it_is_back(
+    own_database: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin, url = own_database
+    name = make_url(url).database
+    app = AppContext(settings=Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    upgrade(app.engine)
+    seed_small_book(app.engine, accounts=4)
+    scheduler = Scheduler(app, None, load_watchtower_config(), fixed=AS_OF)
+
+    def outage(down: bool) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if down else "true"}')
+            if down:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    assert scheduler.tick().succeeded
+    outage(down=True)
+    first, second = scheduler.tick(), scheduler.tick()
+    outage(down=False)
+    back = scheduler.tick()
+    assert (first.succeeded, second.succeeded, back.succeeded) == (False, False, True)
+    assert (first.wait, second.wait, back.wait) == (60, 120, 3600)
+    failed_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("tick failed")]
+    assert len(failed_lines) == 2
+    assert failed_lines[0].startswith("tick failed (1 in a row): reviews: OperationalError: ")
+    assert failed_lines[1].endswith("next try in 120s (2 tick record(s) kept until the database answers)")
+    with app.engine.connect() as conn:
+        ticks = conn.execute(select(SchedulerTick).order_by(SchedulerTick.id)).mappings().all()
+    assert [(t["status"], t["failures_in_row"]) for t in ticks] == [
+        ("succeeded", 0),
+        ("failed", 1),
+        ("failed", 2),
+        ("succeeded", 0),
+    ]
+    assert all(
+        [e.split(":")[0] for e in t["errors"]] == ["reviews", "approvals"] for t in ticks if t["status"] == "failed"
+    )
+    app.engine.dispose()
+
+
+def test_serve_once_records_a_failed_tick_and_exits_1(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For cron: one tick, and a failure shows in the exit status as well as in the tick record."""
+    seed_small_book(engine)
+    shutil.copytree(PROJECT_CONFIG, tmp_path / "config")
+    segments = tmp_path / "config" / "segments.yaml"
+    broken = segments.read_text(encoding="utf-8").replace("review_cadence_days: 7", "review_cadence_days: 0")
+    segments.write_text(broken, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the team's ./config is read from the working folder
+    result = CliRunner().invoke(app, ["--database-url", database_url, "serve", "--once", "--as-of", "2026-11-23"])
+    assert result.exit_code == 1, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("tick failed")]
+    assert line.startswith("tick failed (1 in a row): reviews: ConfigError: config/segments.yaml: ")
+    assert line.endswith("; exiting (--once)")
+    with engine.connect() as conn:
+        tick = conn.execute(select(SchedulerTick.status, SchedulerTick.errors)).one()
+    assert tick.status == "failed" and tick.errors == [line.removeprefix("tick failed (1 in a row): ").split("; ")[0]]
