@@ -29,7 +29,7 @@ from agents.configuration import load_watchtower_config
 from cli.context import AppContext
 from cli.main import app
 from cli.run import Scheduler
-from core.config_files import PROJECT_CONFIG
+from core.config_files import SHIPPED_DIR
 from core.models import AgentRun, SchedulerTick
 from core.schema import upgrade
 from core.settings import Settings
@@ -43,7 +43,7 @@ ENDED = "<serve ended>"
 
 
 def _policy(tick: int, retry: int, cap: int, drop_pct: int = 10) -> str:
-    text = (PROJECT_CONFIG / "watchtowers.yaml").read_text(encoding="utf-8")
+    text = (SHIPPED_DIR / "watchtowers.yaml").read_text(encoding="utf-8")
     for old, new in (
         ("tick_seconds: 3600", f"tick_seconds: {tick}"),
         ("retry_seconds: 60", f"retry_seconds: {retry}"),
@@ -204,11 +204,12 @@ def test_serve_once_records_a_failed_tick_and_exits_1(
 ) -> None:
     """For cron: one tick, and a failure shows in the exit status as well as in the tick record."""
     seed_small_book(engine)
-    shutil.copytree(PROJECT_CONFIG, tmp_path / "config")
+    shutil.copytree(SHIPPED_DIR, tmp_path / "config")
     segments = tmp_path / "config" / "segments.yaml"
     broken = segments.read_text(encoding="utf-8").replace("review_cadence_days: 7", "review_cadence_days: 0")
     segments.write_text(broken, encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # the team's ./config is read from the working folder
+    monkeypatch.delenv("WATCHTOWER_CONFIG_DIR", raising=False)
     result = CliRunner().invoke(app, ["--database-url", database_url, "serve", "--once", "--as-of", "2026-11-23"])
     assert result.exit_code == 1, result.output
     (line,) = [line for line in result.output.splitlines() if line.startswith("tick failed")]
