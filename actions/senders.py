@@ -24,14 +24,9 @@ from typing import Any, Literal, Protocol
 
 import httpx
 from pydantic import SecretStr
-from tenacity import (
-    RetryError,
-    Retrying,
-    before_sleep_log,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from tenacity import RetryError
+
+from core.retrying import backoff
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +57,8 @@ class Retry:
 
     def run(self, what: str, call: Callable[[], None], retryable: Callable[[BaseException], bool]) -> None:
         try:
-            for attempt in Retrying(
-                retry=retry_if_exception(retryable),
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds),
-                before_sleep=before_sleep_log(log, logging.WARNING),
-                reraise=False,
+            for attempt in backoff(
+                retryable, attempts=self.attempts, max_wait_seconds=self.backoff_max_seconds, log=log
             ):
                 with attempt:
                     call()

@@ -18,15 +18,9 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
-from tenacity import (
-    RetryError,
-    Retrying,
-    before_sleep_log,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from tenacity import RetryError
 
+from core.retrying import backoff
 from prompts.loader import Prompt
 
 log = logging.getLogger(__name__)
@@ -189,12 +183,8 @@ class LlmReader:
                     "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
                 }
             )
-        for attempt in Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds),
-            before_sleep=before_sleep_log(log, logging.WARNING),
-            reraise=False,
+        for attempt in backoff(
+            _retryable, attempts=self.max_attempts, max_wait_seconds=self.backoff_max_seconds, log=log
         ):
             with attempt:
                 self.stats.calls += 1
