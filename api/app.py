@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from api.deps import ApiUser, LoginRequired, utcnow
 from api.models import ServiceStatus
-from api.routes import approvals, events, offers, web, web_outbox
+from api.routes import admin, approvals, events, offers, web, web_outbox
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
 from core.settings import Settings
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(approvals.router)
     app.include_router(offers.router)
     app.include_router(events.router)
+    app.include_router(admin.router)
     app.include_router(web.router)
     app.include_router(web_outbox.router)
     return app

@@ -156,15 +156,6 @@ def create_token(
     return token, token_id
 
 
-def revoke_token(conn: Connection, token_id: int, *, now: datetime, by: str) -> bool:
-    done = conn.execute(
-        update(TOKEN).where(TOKEN.c.id == token_id, TOKEN.c.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    if done.rowcount:
-        record(conn, at=now, actor=by, actor_kind="person", action="revoke", entity="token", entity_id=token_id)
-    return bool(done.rowcount)
-
-
 def user_for_token(conn: Connection, token: str, *, now: datetime) -> User | None:
     row = conn.execute(
         select(USER, TOKEN.c.id.label("token_id"), TOKEN.c.expires_at, TOKEN.c.revoked_at, TOKEN.c.last_used_at)
