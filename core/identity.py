@@ -32,6 +32,9 @@ TOKEN_PREFIX = "wt_"
 SESSION_DAYS = 7
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+#: A well-formed hash no password matches: what an unknown user's password is checked against, so signing in
+#: as nobody runs the same single scrypt as signing in as somebody.
+_STAND_IN = "scrypt$" + "00" * 16 + "$" + "00" * 32
 
 
 class IdentityError(ValueError):
@@ -58,11 +61,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt, key = stored.split("$")
+    """Always one scrypt run, whatever ``stored`` is: a missing or unreadable hash is checked against a
+    stand-in and refused, so a user without a password costs what a user with one costs."""
+    usable = bool(stored) and stored.startswith("scrypt$") and stored.count("$") == 2  # type: ignore[union-attr]
+    _, salt, key = (stored if usable else _STAND_IN).split("$")  # type: ignore[union-attr]
     got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(got.hex(), key)
+    return hmac.compare_digest(got.hex(), key) and usable
 
 
 def _user(row: object) -> User:
@@ -173,10 +177,7 @@ def user_for_token(conn: Connection, token: str, *, now: datetime) -> User | Non
 def login(conn: Connection, username: str, password: str, *, now: datetime) -> tuple[str, User] | None:
     """A new session id for the right password, or None (the same for an unknown user and a wrong password)."""
     row = conn.execute(select(USER).where(USER.c.username == username, USER.c.active.is_(True))).first()
-    if row is None:
-        verify_password(password, hash_password("timing-equaliser"))
-        return None
-    if not verify_password(password, row.password_hash):
+    if not verify_password(password, row.password_hash if row is not None else None) or row is None:
         return None
     session = secrets.token_urlsafe(32)
     conn.execute(delete(SESSION).where(SESSION.c.expires_at <= now))
