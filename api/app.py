@@ -21,6 +21,7 @@ from api.models import ServiceStatus
 from api.routes import admin, approvals, events, offers, web, web_outbox
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
+from core.login_throttle import load_login_policy
 from core.settings import Settings
 
 
@@ -39,6 +40,7 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.policy = policy or load_policy(policy_path)
     app.state.clock = clock
+    app.state.login_policy = load_login_policy()
 
     @app.get("/health", tags=["health"])
     def health() -> ServiceStatus:

@@ -20,7 +20,8 @@ from api.pages import back, local, page, paged
 from api.services import settle_decision
 from approvals.decisions import DecisionError, InvalidDecision
 from approvals.views import approval_detail, list_approvals
-from core.identity import SESSION_DAYS, User, login, logout
+from core.identity import SESSION_DAYS, User, logout
+from core.login_throttle import Attempt, sign_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,11 +40,19 @@ def login_submit(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Throttled per username and per address (``core.login_throttle``); a locked attempt is a 429 page."""
+    attempt = Attempt(username.strip(), request.client.host if request.client else "unknown")
     with engine.begin() as conn:
-        found = login(conn, username.strip(), password, now=clock())
-    if found is None:
-        return page(request, "login.html", user=None, next=next, error="Wrong username or password.")
-    session, _ = found
+        outcome = sign_in(conn, attempt, password, request.app.state.login_policy, now=clock())
+    if outcome.retry_after is not None:
+        wait = outcome.retry_after
+        error = f"Too many failed sign-ins; try again in {wait} seconds."
+        response = page(request, "login.html", status_code=429, user=None, next=local(next), error=error)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if outcome.session is None:
+        return page(request, "login.html", user=None, next=local(next), error="Wrong username or password.")
+    session = outcome.session
     response = RedirectResponse(local(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
