@@ -14,11 +14,14 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from api.deps import ApiUser, LoginRequired, utcnow
+from api.error_pages import install_error_pages
 from api.models import ServiceStatus
 from api.routes import admin, approvals, events, offers, web, web_outbox
+from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
 from core.login_throttle import load_login_policy
@@ -41,6 +44,8 @@ def create_app(
     app.state.policy = policy or load_policy(policy_path)
     app.state.clock = clock
     app.state.login_policy = load_login_policy()
+    # Secure unless plain-http development was chosen (api.cookies): behind a TLS proxy the scheme says http.
+    app.state.cookie_secure = settings.cookie_secure is not False
 
     @app.get("/health", tags=["health"])
     def health() -> ServiceStatus:
@@ -63,4 +68,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(web.router)
     app.include_router(web_outbox.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
+    install_error_pages(app)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -427,12 +427,18 @@ def web_command(
     port: Annotated[int, typer.Option("--port")] = 8000,
     policy_path: PolicyPath = None,
 ) -> None:
-    """Serve the JSON API, POST /events and the web pages (approvals queue, outbox)."""
+    """Serve the JSON API, POST /events and the web pages (approvals queue, outbox). Session cookies are Secure
+    (https only) unless WATCHTOWER_COOKIE_SECURE=false, or by default when serving on a loopback address."""
     import uvicorn
 
     from api.app import create_app
+    from api.cookies import cookie_security
 
     app = app_context(ctx)
     require_schema(app.engine)
-    web = create_app(app.settings, engine=app.engine, policy=_policy(policy_path))
+    secure, note = cookie_security(host, app.settings.cookie_secure)
+    if note:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    settings = app.settings.model_copy(update={"cookie_secure": secure})
+    web = create_app(settings, engine=app.engine, policy=_policy(policy_path))
     uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
+from api.cookies import SESSION_COOKIE, clear_cookie, set_cookie
+from api.deps import AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
 from api.models import DecisionForm
 from api.pages import back, local, page, paged
 from api.services import settle_decision
@@ -54,14 +55,7 @@ def login_submit(
         return page(request, "login.html", user=None, next=local(next), error="Wrong username or password.")
     session = outcome.session
     response = RedirectResponse(local(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session,
-        max_age=SESSION_DAYS * 86400,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_cookie(request, response, SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400)
     return response
 
 
@@ -70,7 +64,7 @@ def logout_submit(request: Request, engine: Db, user: FormUser) -> Response:
     with engine.begin() as conn:
         logout(conn, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -153,5 +147,5 @@ def approval_decision(
             request, engine, session, approval_id, status_code=422, error=str(exc), entered=form.entered()
         )
     except DecisionError as exc:
-        return back(f"/approvals/{approval_id}", error=str(exc))
-    return back(form.back or "/", message=f"Approval {approval_id}: {outcome.message}")
+        return back(request, f"/approvals/{approval_id}", error=str(exc))
+    return back(request, form.back or "/", message=f"Approval {approval_id}: {outcome.message}")
