@@ -50,7 +50,7 @@ class User:
     role: str
 
 
-def _digest(secret: str) -> str:
+def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -141,7 +141,7 @@ def create_token(
             user_id=user.id,
             name=name,
             prefix=token[:10],
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             created_at=now,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
         )
@@ -164,7 +164,7 @@ def user_for_token(conn: Connection, token: str, *, now: datetime) -> User | Non
     row = conn.execute(
         select(USER, TOKEN.c.id.label("token_id"), TOKEN.c.expires_at, TOKEN.c.revoked_at, TOKEN.c.last_used_at)
         .join(TOKEN, TOKEN.c.user_id == USER.c.id)
-        .where(TOKEN.c.token_hash == _digest(token), USER.c.active.is_(True))
+        .where(TOKEN.c.token_hash == token_digest(token), USER.c.active.is_(True))
     ).first()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
@@ -184,7 +184,7 @@ def login(conn: Connection, username: str, password: str, *, now: datetime) -> t
     conn.execute(
         insert(SESSION).values(
             user_id=row.id,
-            session_hash=_digest(session),
+            session_hash=token_digest(session),
             csrf_token=secrets.token_urlsafe(24),
             created_at=now,
             expires_at=now + timedelta(days=SESSION_DAYS),
@@ -198,7 +198,7 @@ def session_user(conn: Connection, session: str, *, now: datetime) -> tuple[User
     row = conn.execute(
         select(USER, SESSION.c.csrf_token, SESSION.c.expires_at)
         .join(SESSION, SESSION.c.user_id == USER.c.id)
-        .where(SESSION.c.session_hash == _digest(session), USER.c.active.is_(True))
+        .where(SESSION.c.session_hash == token_digest(session), USER.c.active.is_(True))
     ).first()
     if row is None or row.expires_at <= now:
         return None
@@ -206,4 +206,4 @@ def session_user(conn: Connection, session: str, *, now: datetime) -> tuple[User
 
 
 def logout(conn: Connection, session: str) -> None:
-    conn.execute(delete(SESSION).where(SESSION.c.session_hash == _digest(session)))
+    conn.execute(delete(SESSION).where(SESSION.c.session_hash == token_digest(session)))

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select, update
 
 from core.audit import record
-from core.identity import SESSION, TOKEN, USER
+from core.identity import SESSION, TOKEN, USER, token_digest
 
 
 class NotFound(LookupError):
@@ -62,6 +62,11 @@ def list_tokens(conn: Connection, *, username: str | None = None) -> list[TokenR
         TokenRow(r.id, r.username, r.name, r.prefix, r.created_at, r.expires_at, r.last_used_at, r.revoked_at)
         for r in conn.execute(query)
     ]
+
+
+def token_id_of(conn: Connection, token: str) -> int | None:
+    """The id of the token a request presented: an admin's API refuses to revoke the token it is using."""
+    return conn.execute(select(TOKEN.c.id).where(TOKEN.c.token_hash == token_digest(token))).scalar()
 
 
 def revoke(conn: Connection, token_id: int, *, now: datetime, by: str, reason: str | None = None) -> Revoked:

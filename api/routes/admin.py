@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
 from api.admin_models import DeactivateRequest, TokenRevoked, UserDeactivated
 from api.deps import ApiUser, Clock, Db
 from api.models import SIGNED_IN, Problem
 from core.identity import User
-from core.user_admin import NotFound, deactivate, revoke
+from core.user_admin import NotFound, deactivate, revoke, token_id_of
 
 ADMIN_ONLY = {**SIGNED_IN, 403: {"model": Problem, "description": "Only an admin may do this."}}
 NOT_FOUND = {404: {"model": Problem}}
@@ -26,12 +26,19 @@ Admin = Annotated[User, Depends(admin_user)]
 router = APIRouter(prefix="/api", tags=["admin"], responses=ADMIN_ONLY)
 
 
-@router.post("/tokens/{token_id}/revoke", responses=NOT_FOUND)
+@router.post(
+    "/tokens/{token_id}/revoke",
+    responses={**NOT_FOUND, 409: {"model": Problem, "description": "The token this request uses."}},
+)
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], admin: Admin, engine: Db, clock: Clock
+    request: Request, token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], admin: Admin, engine: Db, clock: Clock
 ) -> TokenRevoked:
+    """Not the token this request came with: revoke it from the command line or with another admin's token."""
+    presented = request.headers.get("authorization", "").partition(" ")[2].strip()
     try:
         with engine.begin() as conn:
+            if token_id_of(conn, presented) == token_id:
+                raise HTTPException(409, "you cannot revoke the token this request uses; use another token or the CLI")
             done = revoke(conn, token_id, now=clock(), by=admin.username)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None

@@ -95,7 +95,8 @@ def test_a_user_deactivated_from_the_cli_gets_401_and_is_signed_out(api, engine,
 
 def test_only_an_admin_revokes_tokens_and_deactivates_users_over_the_api(api, engine):
     client, people = api
-    admin = _bearer(token_for(engine, people["admin"]))
+    admin_token = token_for(engine, people["admin"])
+    admin = _bearer(admin_token)
     cro = _bearer(token_for(engine, people["cro"]))
     victim = token_for(engine, people["ae"])
     victim_id = _token_id(engine, victim)
@@ -108,6 +109,8 @@ def test_only_an_admin_revokes_tokens_and_deactivates_users_over_the_api(api, en
     assert client.get("/api/approvals", headers=_bearer(victim)).status_code == 401
     assert client.post(f"/api/tokens/{victim_id}/revoke", headers=admin).json()["changed"] is False
     assert client.post("/api/tokens/999999/revoke", headers=admin).status_code == 404
+    own = client.post(f"/api/tokens/{_token_id(engine, admin_token)}/revoke", headers=admin)
+    assert own.status_code == 409 and "this request uses" in own.json()["detail"]
 
     _signed_in(client, "cro")
     gone = client.post("/api/users/cro/deactivate", headers=admin, json={"reason": "role change"})
