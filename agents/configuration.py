@@ -5,6 +5,7 @@ The file is the team's copy when it has one, else the default that ships (``core
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -91,6 +92,10 @@ class Schedule(_Strict):
     #: at most retry_max_seconds, so a lasting outage is tried less and less often but never given up.
     retry_seconds: int = Field(60, ge=1)
     retry_max_seconds: int = Field(3600, ge=1)
+    #: A running cycle refreshes its record's last_seen_at this often; one silent for run_stale_after_seconds
+    #: (or whose pid is gone from its host) is marked abandoned by the next run or scheduler tick.
+    run_heartbeat_seconds: int = Field(30, ge=1)
+    run_stale_after_seconds: int = Field(300, ge=2)
 
     @model_validator(mode="after")
     def _retry_cap_not_below_first_retry(self) -> Schedule:
@@ -98,7 +103,20 @@ class Schedule(_Strict):
             raise ValueError(
                 f"retry_max_seconds ({self.retry_max_seconds}) must not be below retry_seconds ({self.retry_seconds})"
             )
+        if self.run_stale_after_seconds < 2 * self.run_heartbeat_seconds:
+            raise ValueError(
+                f"run_stale_after_seconds ({self.run_stale_after_seconds}) must be at least twice "
+                f"run_heartbeat_seconds ({self.run_heartbeat_seconds}), or a live run could be taken for dead"
+            )
         return self
+
+    @property
+    def run_heartbeat(self) -> timedelta:
+        return timedelta(seconds=self.run_heartbeat_seconds)
+
+    @property
+    def run_stale_after(self) -> timedelta:
+        return timedelta(seconds=self.run_stale_after_seconds)
 
     def cadence(self, agent: AgentName) -> Cadence:
         return getattr(self, agent)

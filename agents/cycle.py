@@ -12,7 +12,9 @@ refuse, or a write the database refuses) skips that account alone and the run
 ends "partial", naming it in its notes. The run record says how many LLM calls were made, how many answers came from the
 cache and how many steps fell back to rules. Plays then open and advance on
 the fresh alerts and scorecards (and forecasts refresh), keyed like every other
-write, so a re-run of the same date opens nothing twice.
+write, so a re-run of the same date opens nothing twice. Before a run starts it
+marks earlier runs whose process died ``abandoned`` (``agents.run_records``),
+and while it runs a heartbeat keeps its own record fresh.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
 from agents.persist import Review, write_reviews
+from agents.run_records import describe, heartbeat, reap_abandoned, this_process
 from agents.state import WatchtowerContext, WatchtowerResult
 from core.models import Account, AgentRun
 from core.settings import Settings
@@ -74,6 +77,8 @@ class CycleOutput(TypedDict, total=False):
     status: str
     accounts: int
     counts: dict[str, Any]
+    #: Runs found dead before this one started, one line each ("run 7 abandoned: ...").
+    abandoned: list[str]
 
 
 class CycleState(CycleInput, CycleOutput, total=False):
@@ -102,6 +107,8 @@ def start_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, An
     if unknown:
         raise ValueError(f"unknown agent(s) {', '.join(unknown)}; known: {', '.join(AGENTS)}")
     ctx = runtime.context
+    now = datetime.now(UTC)
+    abandoned = reap_abandoned(ctx.engine, now=now, stale_after=ctx.config.schedule.run_stale_after)
     with ctx.engine.begin() as conn:
         run_id = conn.execute(
             insert(_RUN)
@@ -111,12 +118,14 @@ def start_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, An
                 agents=agents,
                 scope={"account_ids": state.get("account_ids") or [], "segments": state.get("segments") or []},
                 status="running",
-                started_at=datetime.now(UTC),
+                started_at=now,
+                last_seen_at=now,
+                **this_process(),
                 notes=[] if ctx.model is not None else ["no LLM configured: every text step used its rule path"],
             )
             .returning(_RUN.c.id)
         ).scalar_one()
-    return {"run_id": run_id, "agents": agents}
+    return {"run_id": run_id, "agents": agents, "abandoned": [describe(a) for a in abandoned]}
 
 
 def select_accounts(
@@ -290,12 +299,19 @@ def run_cycle(ctx: CycleContext, request: CycleInput) -> CycleOutput:
     """Run the cycle graph; if it dies midway, the run record says so before the error goes up."""
     graph = build_graph()
     try:
-        return graph.invoke(request, context=ctx)
+        with heartbeat(ctx.engine, every=ctx.config.schedule.run_heartbeat):
+            return graph.invoke(request, context=ctx)
     except BaseException as exc:  # recorded, then re-raised unchanged
+        me = this_process()
         with ctx.engine.begin() as conn:
             running = conn.execute(
                 select(_RUN.c.id)
-                .where(_RUN.c.status == "running", _RUN.c.as_of == request["as_of"])
+                .where(
+                    _RUN.c.status == "running",
+                    _RUN.c.as_of == request["as_of"],
+                    _RUN.c.host == me["host"],
+                    _RUN.c.pid == me["pid"],
+                )
                 .order_by(_RUN.c.id.desc())
                 .limit(1)
             ).scalars()

@@ -14,13 +14,17 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from api.deps import ApiUser, LoginRequired, utcnow
+from api.error_pages import install_error_pages
 from api.models import ServiceStatus
-from api.routes import approvals, events, offers, web, web_outbox
+from api.routes import admin, approvals, events, offers, web, web_outbox
+from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
+from core.login_throttle import load_login_policy
 from core.settings import Settings
 
 
@@ -39,6 +43,9 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.policy = policy or load_policy(policy_path)
     app.state.clock = clock
+    app.state.login_policy = load_login_policy()
+    # Secure unless plain-http development was chosen (api.cookies): behind a TLS proxy the scheme says http.
+    app.state.cookie_secure = settings.cookie_secure is not False
 
     @app.get("/health", tags=["health"])
     def health() -> ServiceStatus:
@@ -58,6 +65,10 @@ def create_app(
     app.include_router(approvals.router)
     app.include_router(offers.router)
     app.include_router(events.router)
+    app.include_router(admin.router)
     app.include_router(web.router)
     app.include_router(web_outbox.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
+    install_error_pages(app)
+    app.add_middleware(SecurityHeaders)
     return app

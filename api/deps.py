@@ -15,12 +15,11 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Query, Request, status
 from sqlalchemy import Engine
 
+from api.cookies import SESSION_COOKIE
 from api.models import PageParams
 from approvals.policy import ApprovalPolicy
 from core.identity import User, session_user, user_for_token
 from core.settings import Settings
-
-SESSION_COOKIE = "watchtower_session"
 
 
 def get_engine(request: Request) -> Engine:

@@ -12,15 +12,19 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from api.flash import clear_flash, flash, read_flash
 from api.models import PageParams
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
-    values.setdefault("message", request.query_params.get("message"))
-    values.setdefault("error", request.query_params.get("error"))
-    return templates.TemplateResponse(request, name, values, status_code=status_code)
+    """Render a page with the flash the server left for it (never one from the query string), shown once."""
+    for kind, text in read_flash(request).items():
+        values.setdefault(kind, text)
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    clear_flash(request, response)
+    return response
 
 
 def local(path: str) -> str:
@@ -28,12 +32,14 @@ def local(path: str) -> str:
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 
-def back(path: str, *, message: str | None = None, error: str | None = None) -> RedirectResponse:
-    """Back to a page on this site (keeping its query, e.g. the page of a list) with a message or an error."""
+def back(request: Request, path: str, *, message: str | None = None, error: str | None = None) -> RedirectResponse:
+    """Back to a page on this site (keeping its query, e.g. the page of a list) with a message or an error,
+    carried in a flash cookie signed for this session."""
     parts = urlsplit(local(path))
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("message", "error")]
-    query.append(("message", message) if message else ("error", error or ""))
-    return RedirectResponse(f"{parts.path}?{urlencode(query)}", status_code=303)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("message", "error")])
+    response = RedirectResponse(f"{parts.path}?{query}" if query else parts.path, status_code=303)
+    flash(request, response, kind="message" if message else "error", text=message or error or "")
+    return response
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from cli.context import AppContext, CliError, app_context, console, handle_error
 from cli.guards import require_schema
 from core.config_errors import ConfigError
 from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
+from core.user_admin import NotFound, deactivate, list_tokens, revoke
 
 users_app = typer.Typer(help="People who sign in and decide: one role each.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API bearer tokens (stored hashed; shown once).", no_args_is_help=True)
@@ -145,6 +146,77 @@ def tokens_create(
         token, token_id = create_token(conn, user, name=name, now=_now(), expires_days=expires_days)
     console.print(f"token {token_id} for {escape(user.username)} ({user.role}); it is not shown again:")
     typer.echo(token)
+
+
+@tokens_app.command("list")
+@handle_errors
+def tokens_list(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+) -> None:
+    """Tokens by id and prefix (the token itself is never stored), to find the one to revoke."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    table = Table()
+    for column in ("id", "user", "name", "prefix", "created", "last used", "expires", "revoked"):
+        table.add_column(column, no_wrap=column in ("id", "prefix"))
+    with app.engine.connect() as conn:
+        for t in list_tokens(conn, username=username):
+            table.add_row(
+                str(t.id),
+                t.username,
+                escape(t.name),
+                t.prefix,
+                f"{t.created_at:%Y-%m-%d}",
+                f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+                f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "",
+                f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+            )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+@handle_errors
+def tokens_revoke(
+    ctx: typer.Context,
+    token_id: Annotated[int, typer.Argument(help="The token's id (`watchtower tokens list`).")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the audit trail.")] = None,
+) -> None:
+    """Revoke one API token: its next request is refused with 401. Audited."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    try:
+        with app.engine.begin() as conn:
+            done = revoke(conn, token_id, now=_now(), by="cli", reason=reason)
+    except NotFound as exc:
+        raise CliError(str(exc), "list them with `watchtower tokens list`") from None
+    if not done.changed:
+        raise CliError(f"token {token_id} was already revoked at {done.revoked_at:%Y-%m-%d %H:%M}")
+    console.print(f"token {token_id} revoked")
+
+
+@users_app.command("deactivate")
+@handle_errors
+def users_deactivate(
+    ctx: typer.Context,
+    username: str,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the audit trail.")] = None,
+) -> None:
+    """Deactivate a person: their tokens are revoked and their web sessions end at once. Audited."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    try:
+        with app.engine.begin() as conn:
+            done = deactivate(conn, username, now=_now(), by="cli", reason=reason)
+    except NotFound as exc:
+        raise CliError(str(exc), "list them with `watchtower users list`") from None
+    if not done.changed:
+        console.print(f"{escape(username)} was already inactive")
+        return
+    console.print(
+        f"{escape(username)} deactivated: {done.tokens_revoked} token(s) revoked, "
+        f"{done.sessions_ended} web session(s) ended"
+    )
 
 
 # --- the queue -------------------------------------------------------------------------------------
@@ -355,12 +427,18 @@ def web_command(
     port: Annotated[int, typer.Option("--port")] = 8000,
     policy_path: PolicyPath = None,
 ) -> None:
-    """Serve the JSON API, POST /events and the web pages (approvals queue, outbox)."""
+    """Serve the JSON API, POST /events and the web pages (approvals queue, outbox). Session cookies are Secure
+    (https only) unless WATCHTOWER_COOKIE_SECURE=false, or by default when serving on a loopback address."""
     import uvicorn
 
     from api.app import create_app
+    from api.cookies import cookie_security
 
     app = app_context(ctx)
     require_schema(app.engine)
-    web = create_app(app.settings, engine=app.engine, policy=_policy(policy_path))
+    secure, note = cookie_security(host, app.settings.cookie_secure)
+    if note:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    settings = app.settings.model_copy(update={"cookie_secure": secure})
+    web = create_app(settings, engine=app.engine, policy=_policy(policy_path))
     uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -31,6 +31,7 @@ from core.config_files import (
     shipped_policy,
     team_config_dir,
 )
+from core.login_throttle import load_security_policy
 from playbooks.forecast import load_forecast_config
 from playbooks.play_config import load_playbook
 from scorecards.health_model import load_health_model
@@ -50,6 +51,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     "plays.yaml": load_playbook,
     "forecast.yaml": load_forecast_config,
     "approvals.yaml": load_policy,
+    "security.yaml": load_security_policy,
 }
 
 _WHERE = {

@@ -24,6 +24,7 @@ from actions.outbox import deliver_notice, send_approved, senders_from
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.resume import resume_settled
+from agents.run_records import describe, reap_abandoned
 from agents.schedule import due_groups, next_wait
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
@@ -105,7 +106,13 @@ def run_command(
         task = bar.add_task("review", total=None)
         cycle.progress = lambda n: bar.advance(task, n)
         result = run_cycle(cycle, request)
+    show_abandoned(result.get("abandoned", []))
     show_run(app, result["run_id"])
+
+
+def show_abandoned(lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"[yellow]{escape(line)}[/]", highlight=False)
 
 
 def show_run(app: AppContext, run_id: int) -> None:
@@ -298,6 +305,11 @@ class Scheduler:
 
     def reviews(self, day: date, runs: list[int]) -> None:
         self.policy = load_watchtower_config(self.config)
+        if not self.dry_run:  # every tick, due or not: a dead run must not read `running` until the next review
+            found = reap_abandoned(
+                self.app.engine, now=datetime.now(UTC), stale_after=self.policy.schedule.run_stale_after
+            )
+            show_abandoned([describe(a) for a in found])
         scoring = ScoringConfig.load()
         with self.app.engine.connect() as conn:
             groups = due_groups(conn, self.policy.schedule, scoring.segments, day)
@@ -318,6 +330,7 @@ class Scheduler:
                 "trigger": "schedule",
             }
             result = run_cycle(cycle, request)
+            show_abandoned(result.get("abandoned", []))
             runs.append(result["run_id"])
             show_run(self.app, result["run_id"])
 

@@ -1,4 +1,4 @@
-"""Where each editable policy (health model, segments, plays, forecast, approvals, watchtowers) is read from.
+"""Where each editable policy (health model, segments, plays, forecast, approvals, watchtowers, security) is read from.
 
 Watchtower ships a default for every policy inside the package (``core/defaults``), so an installed copy
 works with no set-up. A team keeps its own copies in one folder, the team's configuration directory, and a
@@ -28,6 +28,7 @@ POLICY_FILES: tuple[str, ...] = (
     "plays.yaml",
     "forecast.yaml",
     "approvals.yaml",
+    "security.yaml",
 )
 
 #: The folder a team's copies live in when nothing else says where, relative to the working folder.

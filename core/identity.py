@@ -32,6 +32,9 @@ TOKEN_PREFIX = "wt_"
 SESSION_DAYS = 7
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+#: A well-formed hash no password matches: what an unknown user's password is checked against, so signing in
+#: as nobody runs the same single scrypt as signing in as somebody.
+_STAND_IN = "scrypt$" + "00" * 16 + "$" + "00" * 32
 
 
 class IdentityError(ValueError):
@@ -47,7 +50,7 @@ class User:
     role: str
 
 
-def _digest(secret: str) -> str:
+def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -58,11 +61,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt, key = stored.split("$")
+    """Always one scrypt run, whatever ``stored`` is: a missing or unreadable hash is checked against a
+    stand-in and refused, so a user without a password costs what a user with one costs."""
+    usable = bool(stored) and stored.startswith("scrypt$") and stored.count("$") == 2  # type: ignore[union-attr]
+    _, salt, key = (stored if usable else _STAND_IN).split("$")  # type: ignore[union-attr]
     got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(got.hex(), key)
+    return hmac.compare_digest(got.hex(), key) and usable
 
 
 def _user(row: object) -> User:
@@ -137,7 +141,7 @@ def create_token(
             user_id=user.id,
             name=name,
             prefix=token[:10],
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             created_at=now,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
         )
@@ -156,20 +160,11 @@ def create_token(
     return token, token_id
 
 
-def revoke_token(conn: Connection, token_id: int, *, now: datetime, by: str) -> bool:
-    done = conn.execute(
-        update(TOKEN).where(TOKEN.c.id == token_id, TOKEN.c.revoked_at.is_(None)).values(revoked_at=now)
-    )
-    if done.rowcount:
-        record(conn, at=now, actor=by, actor_kind="person", action="revoke", entity="token", entity_id=token_id)
-    return bool(done.rowcount)
-
-
 def user_for_token(conn: Connection, token: str, *, now: datetime) -> User | None:
     row = conn.execute(
         select(USER, TOKEN.c.id.label("token_id"), TOKEN.c.expires_at, TOKEN.c.revoked_at, TOKEN.c.last_used_at)
         .join(TOKEN, TOKEN.c.user_id == USER.c.id)
-        .where(TOKEN.c.token_hash == _digest(token), USER.c.active.is_(True))
+        .where(TOKEN.c.token_hash == token_digest(token), USER.c.active.is_(True))
     ).first()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
@@ -182,17 +177,14 @@ def user_for_token(conn: Connection, token: str, *, now: datetime) -> User | Non
 def login(conn: Connection, username: str, password: str, *, now: datetime) -> tuple[str, User] | None:
     """A new session id for the right password, or None (the same for an unknown user and a wrong password)."""
     row = conn.execute(select(USER).where(USER.c.username == username, USER.c.active.is_(True))).first()
-    if row is None:
-        verify_password(password, hash_password("timing-equaliser"))
-        return None
-    if not verify_password(password, row.password_hash):
+    if not verify_password(password, row.password_hash if row is not None else None) or row is None:
         return None
     session = secrets.token_urlsafe(32)
     conn.execute(delete(SESSION).where(SESSION.c.expires_at <= now))
     conn.execute(
         insert(SESSION).values(
             user_id=row.id,
-            session_hash=_digest(session),
+            session_hash=token_digest(session),
             csrf_token=secrets.token_urlsafe(24),
             created_at=now,
             expires_at=now + timedelta(days=SESSION_DAYS),
@@ -206,7 +198,7 @@ def session_user(conn: Connection, session: str, *, now: datetime) -> tuple[User
     row = conn.execute(
         select(USER, SESSION.c.csrf_token, SESSION.c.expires_at)
         .join(SESSION, SESSION.c.user_id == USER.c.id)
-        .where(SESSION.c.session_hash == _digest(session), USER.c.active.is_(True))
+        .where(SESSION.c.session_hash == token_digest(session), USER.c.active.is_(True))
     ).first()
     if row is None or row.expires_at <= now:
         return None
@@ -214,4 +206,4 @@ def session_user(conn: Connection, session: str, *, now: datetime) -> tuple[User
 
 
 def logout(conn: Connection, session: str) -> None:
-    conn.execute(delete(SESSION).where(SESSION.c.session_hash == _digest(session)))
+    conn.execute(delete(SESSION).where(SESSION.c.session_hash == token_digest(session)))

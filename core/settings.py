@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         default=20.0, ge=0, validation_alias=AliasChoices("llm_backoff_max_seconds", "WATCHTOWER_LLM_BACKOFF_MAX")
     )
 
+    cookie_secure: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices("cookie_secure", "WATCHTOWER_COOKIE_SECURE"),
+        description="Session cookies only over https. Unset: yes, except `watchtower web` on a loopback address "
+        "(plain-http development, said when it starts); false: plain http anywhere (development only).",
+    )
+
     smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("smtp_host", "WATCHTOWER_SMTP_HOST"))
     smtp_port: int = Field(default=587, validation_alias=AliasChoices("smtp_port", "WATCHTOWER_SMTP_PORT"))
     smtp_security: Literal["none", "starttls", "ssl"] = Field(

@@ -14,13 +14,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from api.deps import SESSION_COOKIE, AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
+from api.cookies import SESSION_COOKIE, clear_cookie, set_cookie
+from api.deps import AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
 from api.models import DecisionForm
 from api.pages import back, local, page, paged
 from api.services import settle_decision
 from approvals.decisions import DecisionError, InvalidDecision
 from approvals.views import approval_detail, list_approvals
-from core.identity import SESSION_DAYS, User, login, logout
+from core.identity import SESSION_DAYS, User, logout
+from core.login_throttle import Attempt, sign_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,20 +41,21 @@ def login_submit(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Throttled per username and per address (``core.login_throttle``); a locked attempt is a 429 page."""
+    attempt = Attempt(username.strip(), request.client.host if request.client else "unknown")
     with engine.begin() as conn:
-        found = login(conn, username.strip(), password, now=clock())
-    if found is None:
-        return page(request, "login.html", user=None, next=next, error="Wrong username or password.")
-    session, _ = found
+        outcome = sign_in(conn, attempt, password, request.app.state.login_policy, now=clock())
+    if outcome.retry_after is not None:
+        wait = outcome.retry_after
+        error = f"Too many failed sign-ins; try again in {wait} seconds."
+        response = page(request, "login.html", status_code=429, user=None, next=local(next), error=error)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if outcome.session is None:
+        return page(request, "login.html", user=None, next=local(next), error="Wrong username or password.")
+    session = outcome.session
     response = RedirectResponse(local(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session,
-        max_age=SESSION_DAYS * 86400,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_cookie(request, response, SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400)
     return response
 
 
@@ -61,7 +64,7 @@ def logout_submit(request: Request, engine: Db, user: FormUser) -> Response:
     with engine.begin() as conn:
         logout(conn, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -144,5 +147,5 @@ def approval_decision(
             request, engine, session, approval_id, status_code=422, error=str(exc), entered=form.entered()
         )
     except DecisionError as exc:
-        return back(f"/approvals/{approval_id}", error=str(exc))
-    return back(form.back or "/", message=f"Approval {approval_id}: {outcome.message}")
+        return back(request, f"/approvals/{approval_id}", error=str(exc))
+    return back(request, form.back or "/", message=f"Approval {approval_id}: {outcome.message}")

@@ -35,6 +35,7 @@ def outbox_page(request: Request, engine: Db, session: WebSession, params: Pagin
 
 @router.post("/outbox/{message_id}/decision")
 def outbox_decision(
+    request: Request,
     message_id: int,
     engine: Db,
     clock: Clock,
@@ -47,5 +48,5 @@ def outbox_decision(
     try:
         decide_draft(engine, user=user, message_id=message_id, decision=decision, reason=reason, now=clock())
     except (NotVisible, OutboxError) as exc:
-        return back(back_to, error=str(exc))
-    return back(back_to, message=f"Message {message_id}: {DRAFT_DECISIONS[decision]}")
+        return back(request, back_to, error=str(exc))
+    return back(request, back_to, message=f"Message {message_id}: {DRAFT_DECISIONS[decision]}")

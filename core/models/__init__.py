@@ -15,7 +15,7 @@ from core.models.renewals import Artifact, RenewalCall, RenewalForecast
 from core.models.scorecards import CsmAssessment, Scorecard
 from core.models.support import SupportTicket, SurveyResponse
 from core.models.telemetry import AccountMetric, UsageSnapshot
-from core.models.users import ApiToken, AppUser, WebSession
+from core.models.users import ApiToken, AppUser, LoginThrottle, WebSession
 from core.models.watchtower import (
     AgentOutput,
     AgentRun,
@@ -46,6 +46,7 @@ __all__ = [
     "InteractionParticipant",
     "Invoice",
     "LlmCacheEntry",
+    "LoginThrottle",
     "MarketSignal",
     "Offer",
     "OutboxMessage",

@@ -54,3 +54,17 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime
     expires_at: datetime
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per key (``user:<name>`` or ``address:<ip>``), in the database so every worker
+    process sees the same count; ``lockouts`` in a row is what the backoff grows with."""
+
+    __tablename__ = "login_throttle"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    failures: int = 0
+    last_failure_at: datetime | None = None
+    lockouts: int = 0
+    locked_until: datetime | None = None

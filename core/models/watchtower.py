@@ -99,7 +99,7 @@ class AgentRun(SQLModel, table=True):
     trigger: str = Field(max_length=16)  # cli | schedule
     agents: list[str] = Field(default_factory=list, sa_type=JSONType)
     scope: dict = Field(default_factory=dict, sa_type=JSONType)
-    status: str = Field(max_length=16)  # running | succeeded | degraded | failed
+    status: str = Field(max_length=16)  # running | succeeded | degraded | partial | failed | abandoned
     accounts: int = 0
     counts: dict = Field(default_factory=dict, sa_type=JSONType)
     llm_calls: int = 0
@@ -110,6 +110,11 @@ class AgentRun(SQLModel, table=True):
     started_at: datetime
     finished_at: datetime | None = None
     duration_ms: int | None = None
+    #: Where the run's process lives, and when it last said it was alive: a ``running`` row whose process is
+    #: gone (same host, no such pid) or silent past the lease is marked ``abandoned`` by the next run or tick.
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = None
+    last_seen_at: datetime | None = None
 
 
 class LlmCacheEntry(SQLModel, table=True):

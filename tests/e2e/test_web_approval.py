@@ -36,6 +36,8 @@ def test_click_through_one_approval(browser_page, book, screenshot):
     url, engine, people = book
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 7.5}, by=people["ae"])
     page = browser_page
+    refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     with running_server(url) as base:
         _sign_in(page, base)
         row = page.locator(f"#approval-{offer.approval_id}")
@@ -49,6 +51,8 @@ def test_click_through_one_approval(browser_page, book, screenshot):
         assert f"Approval {offer.approval_id}: offer {offer.offer_id} approved" in status.inner_text()
         assert page.locator(f"#approval-{offer.approval_id}").count() == 0
         screenshot(page, "queue-after-approval")
+        header = page.locator("header").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert header == "rgb(29, 39, 51)" and refused == []  # the stylesheet applies under the policy
     with engine.connect() as conn:
         settled = conn.execute(select(APPROVAL.c.status, APPROVAL.c.settled_by, APPROVAL.c.reason)).one()
     assert tuple(settled) == ("approved", "cs-manager", "Within my 10% guidance")

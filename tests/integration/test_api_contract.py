@@ -25,7 +25,7 @@ ALERT = Alert.__table__  # type: ignore[attr-defined]
 def api(engine, database_url):
     people = book_with_people(engine)
     app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="https://testserver") as client:
         yield client, people
 
 

@@ -82,7 +82,10 @@ def reaching_the_lock(engine: Engine) -> Iterator[threading.Event]:
 def test_a_decision_waiting_on_a_lock_does_not_stall_other_requests(door, engine, database_url):
     people = book_with_people(engine)
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["ae"])
-    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
+    # plain http on loopback, as `watchtower web` serves it there: development cookies
+    app = create_app(
+        Settings(database_url=database_url, cookie_secure=False), engine=engine, policy=POLICY, clock=lambda: NOW
+    )
     with (
         serving(app) as base,
         httpx.Client(base_url=base, timeout=HANG_GUARD) as decider,

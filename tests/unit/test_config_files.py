@@ -20,6 +20,7 @@ from core.config_files import (
     shipped_policy,
     team_config_dir,
 )
+from core.login_throttle import load_security_policy
 from core.settings import Settings
 from playbooks.play_engine import load_play_configs
 from scorecards.weekly import ScoringConfig
@@ -116,6 +117,7 @@ LOADERS: dict[str, tuple[str, str, Callable[[], Any]]] = {
     "plays.yaml": ("version: plays-2026.11", "version: ours-1", lambda: load_play_configs()[0].version),
     "forecast.yaml": ("version: forecast-2026.11", "version: ours-1", lambda: load_play_configs()[1].version),
     "approvals.yaml": ("version: approvals-2026.11", "version: ours-1", lambda: load_policy().version),
+    "security.yaml": ("version: security-2026.12", "version: ours-1", lambda: load_security_policy().version),
 }
 
 
