@@ -18,7 +18,7 @@ from api.app import create_app
 from approvals.queue import ACCOUNT, APPROVAL, OFFER
 from cli.main import app as cli_app
 from core.settings import Settings
-from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, token_for
+from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, token_for
 
 runner = CliRunner()
 FINANCE_THEN_CRO = ["finance", "cro"]
@@ -182,4 +182,22 @@ def test_the_command_line_refuses_disagreeing_terms_and_prices_quotes(engine, da
     )  # fmt: skip
     assert quote.exit_code == 0 and "routed to finance, cro" in quote.output, quote.output
     listed = wt(database_url, "approvals", "list", "--as", "finance")
-    assert "100.0%" in listed.output and "301,045.72" in listed.output, listed.output
+    assert "100.0%" in listed.output, listed.output
+    shown = wt(database_url, "approvals", "show", "1", "--as", "finance")
+    assert '"amount": "301045.72"' in shown.output and '"renewal_below_current": "301045.72"' in shown.output
+
+
+def test_the_approver_reads_what_the_offer_gives_away_on_the_web(api, engine):
+    client, people = api
+    account = priced_account(engine, 0, "100000", seats=50)
+    created = client.post(
+        "/api/offers",
+        headers=bearer(engine, people["ae"]),
+        json=offer_body(account, "expansion", {"seats_added": 1000, "price_per_seat": "0"}),
+    )
+    approval_id = created.json()["approval_id"]
+    client.post("/login", data={"username": "finance", "password": PASSWORD})
+    queue = client.get("/").text
+    assert "2000.0%" in queue and "2,000,000.00" in queue and "seats below list" in queue
+    page = client.get(f"/approvals/{approval_id}").text
+    assert "2000.00% = 2,000,000.00 of ARR 100,000.00" in page
