@@ -50,11 +50,8 @@ def test_offers_propose_with_an_agent_records_the_launcher(engine, database_url)
         app, [*base, "--term", "discount_pct=5", "--rationale", "x", "--agent", "financial", "--as", "cs-manager"]
     )
     assert proposed.exit_code == 0, proposed.output
-    decided = runner.invoke(
-        app,
-        ["--database-url", database_url, "approvals", "decide", "1", "--as", "cs-manager"]
-        + ["--decision", "approve", "--reason", "fine"],
-    )
+    decide = ["approvals", "decide", "1", "--as", "cs-manager", "--decision", "approve", "--reason", "fine"]
+    decided = runner.invoke(app, ["--database-url", database_url, *decide])
     assert decided.exit_code == 1 and "launched the agent run" in decided.output, decided.output
     shown = runner.invoke(app, ["--database-url", database_url, "approvals", "show", "1", "--as", "cro"])
     assert '"launched_by": "cs-manager"' in shown.output

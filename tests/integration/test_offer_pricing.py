@@ -28,9 +28,7 @@ def priced_account(engine, index: int, arr: str, seats: int | None = None) -> st
     """Give one account of the book the ARR (and seats) an attack was made on; returns its external id."""
     account_id = account_ids(engine)[index]
     with engine.begin() as conn:
-        conn.execute(
-            update(ACCOUNT).where(ACCOUNT.c.id == account_id).values(arr=Decimal(arr), seats_purchased=seats)
-        )
+        conn.execute(update(ACCOUNT).where(ACCOUNT.c.id == account_id).values(arr=Decimal(arr), seats_purchased=seats))
         return conn.execute(select(ACCOUNT.c.external_id).where(ACCOUNT.c.id == account_id)).scalar_one()
 
 
@@ -128,7 +126,8 @@ def test_an_edit_is_bounded_by_the_concession_it_makes(api, engine):
     assert chain_of(engine, approval_id) == ["cs_manager"]
     manager = bearer(engine, people["cs_manager"])
     url = f"/api/approvals/{approval_id}/decision"
-    both = client.post(url, headers=manager, json={"decision": "edit", "reason": "x", "terms": {"discount_amount": 10000}})
+    edit = {"decision": "edit", "reason": "x", "terms": {"discount_amount": 10000}}
+    both = client.post(url, headers=manager, json=edit)
     assert both.status_code == 422 and "discount_pct 5" in both.json()["detail"], both.text
     amount = client.post(
         url,

@@ -128,9 +128,10 @@ def test_edit_limits_bound_the_concession_not_the_field_typed():
     ]
     assert edit("cs_manager", {"discount_pct": 5}, {"discount_pct": None, "discount_amount": "1000"}) == []
     # A credit finance may type (up to 50,000) still may not make more than 30% off.
-    assert "finance may set discount_pct up to 30, not 43.12" in edit(
-        "finance", {"discount_pct": 5}, {"service_credit_amount": "4420"}
-    )[0]
+    assert (
+        "finance may set discount_pct up to 30, not 43.12"
+        in edit("finance", {"discount_pct": 5}, {"service_credit_amount": "4420"})[0]
+    )
     # Terms that leave the concession where it was are not held to a limit the offer already exceeded.
     assert edit("legal", {"discount_pct": 40}, {"payment_terms_days": 90}) == []
     assert edit("legal", {"discount_pct": 5}, {"discount_pct": 6}) == [
