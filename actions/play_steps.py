@@ -306,19 +306,16 @@ def _offer(call: StepCall) -> StepOutcome:
         return StepOutcome("done", "offer proposed", {"offer_id": found})
     renewing = call.contract or next((c for c in call.account.contracts if c.status == "active"), None)
     terms: dict[str, Any] = dict(spec.terms)
-    impact: Decimal | None = None
     arr, seats = call.facts.get("arr"), call.facts.get("seats_purchased")
     if spec.seat_uplift is not None:
         if not seats or arr is None:
             return StepOutcome("skipped", "an expansion quote needs the account's seats and ARR")
         added = max(1, math.ceil(seats * spec.seat_uplift))
         price = Decimal(str(arr)) / Decimal(seats)
-        impact = (price * added).quantize(Decimal("0.01"))
         terms.update(seats_added=added, seats_after=seats + added, price_per_seat=str(price.quantize(Decimal("0.01"))))
     if spec.kind == "renewal" and renewing is not None:
         terms.setdefault("renewal_arr", renewing.arr)
         terms.setdefault("renewal_on", renewing.end_date.isoformat())
-        impact = impact if impact is not None else Decimal("0.00")
     try:
         submitted = submit(
             call.conn,
@@ -327,7 +324,6 @@ def _offer(call: StepCall) -> StepOutcome:
             contract_id=renewing.id if renewing else None,
             kind=spec.kind,
             terms=terms,
-            arr_impact=impact,
             requester=Actor(f"play:{call.play.id}", "play"),
             run_id=call.state.id,
             rationale=fill(spec.rationale, call.values()),

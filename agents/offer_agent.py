@@ -42,6 +42,8 @@ class OfferRequest(TypedDict, total=False):
     rationale: str
     evidence: list[str]
     agent: str
+    #: Who started this run: a username, or ``job:<name>`` for a scheduled job; they cannot decide its offer.
+    launched_by: str
 
 
 class OfferRunState(OfferRequest, total=False):
@@ -87,6 +89,7 @@ def propose(state: OfferRunState, config: RunnableConfig, runtime: Runtime[Offer
             kind=state["kind"],
             terms=state.get("terms") or {},
             requester=Actor(f"agent:{state['agent']}", "agent"),
+            launched_by=state.get("launched_by"),
             rationale=state["rationale"],
             evidence=state.get("evidence") or [],
             now=ctx.clock(),

@@ -3,17 +3,17 @@
 Exactly one of three decisions: ``approve``, ``edit`` (approve with changed
 terms, within what the approver's role may change) or ``reject``, each with a
 reason. The checks run in this order: only people decide, never the offer's
-requester, only a role of a group that is open now (so an ordered chain
-settles only in order), each person once per group. The approval row is locked
-(Postgres) and its ``version`` must still be the one read (both backends), so
-of two people deciding at once exactly one acts and the other gets a conflict.
+requester nor the person who launched the agent run that proposed it, only a
+role of a group that is open now (so an ordered chain settles only in order),
+each person once per group. The approval row is locked (Postgres) and its
+``version`` must still be the one read (both backends), so of two people
+deciding at once exactly one acts and the other gets a conflict.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -30,8 +30,8 @@ from approvals.policy import (
     open_ready,
     route,
 )
-from approvals.queue import APPROVAL, OFFER, Actor, facts_for
-from approvals.terms import OfferTerms, TermsError, read_terms
+from approvals.queue import APPROVAL, OFFER, Actor, OfferError, priced
+from approvals.terms import TermsError, read_terms
 from core.audit import record
 from core.models import ApprovalDecision
 
@@ -161,14 +161,11 @@ def _pick_group(
 
 
 def _reroute(
-    conn: Connection,
     policy: ApprovalPolicy,
-    offer: dict[str, Any],
+    facts: dict[str, Any],
     old_groups: list[dict[str, Any]],
-    terms: OfferTerms,
     now: datetime,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    facts = facts_for(conn, offer["account_id"], offer["kind"], terms, offer["contract_id"], None)
     try:
         routed = route(policy, facts, now=now)
     except NoRuleMatched as exc:
@@ -229,6 +226,8 @@ def decide(
         )
     if offer["requester_kind"] == "person" and offer["requester"] == actor.name:
         raise Refused(f"{actor.name} proposed offer {offer['id']} and cannot decide on it")
+    if offer["launched_by"] == actor.name:
+        raise Refused(f"{actor.name} launched the agent run that proposed offer {offer['id']} and cannot decide on it")
     groups: list[dict[str, Any]] = [dict(g) for g in approval["groups"]]
     decided = _approvers_by_group(conn, approval_id, approval["revision"])
     revision = approval["revision"] + (1 if isinstance(typed, Edit) else 0)
@@ -243,17 +242,24 @@ def decide(
             new_terms = read_terms({**offer["terms"], **typed.terms})
         except TermsError as exc:
             raise InvalidDecision(str(exc)) from None
-        problems = edit_violations(policy, actor.role, old_terms, new_terms)
+        try:
+            _, cost_before = priced(conn, offer["account_id"], offer["kind"], old_terms, offer["contract_id"])
+            facts, cost_after = priced(conn, offer["account_id"], offer["kind"], new_terms, offer["contract_id"])
+        except OfferError as exc:
+            raise InvalidDecision(str(exc)) from None
+        problems = edit_violations(
+            policy, actor.role, old_terms, new_terms, cost_before=cost_before, cost_after=cost_after
+        )
         if problems:
             raise Refused("; ".join(problems))
-        rules, groups = _reroute(conn, policy, offer, groups, new_terms, now)
+        rules, groups = _reroute(policy, facts, groups, now)
         edits = {k: v for k, v in new_terms.stored().items() if offer["terms"].get(k) != v}
         edits.update({k: None for k in offer["terms"] if k not in new_terms.stored()})
         group = next((g for g in groups if g["key"] == group["key"] and not g["satisfied_at"]), None) or group
-        facts = facts_for(conn, offer["account_id"], offer["kind"], new_terms, offer["contract_id"], None)
         offer_changes = {
             "terms": new_terms.stored(),
-            "arr_impact": Decimal(str(facts["arr_change"])).quantize(Decimal("0.01")),
+            "arr_impact": cost_after.arr_change,
+            "concession": cost_after.stored(),
         }
 
     status = "pending"
@@ -319,7 +325,12 @@ def decide(
             action="edit",
             entity="offer",
             entity_id=offer["id"],
-            before={"terms": offer["terms"], "arr_impact": offer["arr_impact"], "rules": approval["rules"]},
+            before={
+                "terms": offer["terms"],
+                "concession": offer["concession"],
+                "arr_impact": offer["arr_impact"],
+                "rules": approval["rules"],
+            },
             after={**offer_changes, "rules": rules, "groups": [g["key"] for g in groups]},
             reason=typed.reason,
         )

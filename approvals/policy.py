@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from approvals.pricing import Concession
 from approvals.terms import ROUTING_FACTS, OfferTerms
 from core.conditions import Condition, checked, parse
 from core.config_errors import load_yaml_model
@@ -217,8 +218,25 @@ def is_satisfied(group: dict[str, Any], approver_roles: list[str]) -> bool:
     return len(approver_roles) >= int(need)
 
 
-def edit_violations(policy: ApprovalPolicy, role: str, before: OfferTerms, after: OfferTerms) -> list[str]:
-    """Why this role may not make these edits; empty when it may."""
+#: Edit limits that bound the priced concession of the edited offer rather than the field as typed.
+CONCESSION_LIMITS = {"discount_pct": "pct", "discount_amount": "amount"}
+
+
+def edit_violations(
+    policy: ApprovalPolicy,
+    role: str,
+    before: OfferTerms,
+    after: OfferTerms,
+    *,
+    cost_before: Concession,
+    cost_after: Concession,
+) -> list[str]:
+    """Why this role may not make these edits; empty when it may.
+
+    A field the role may not change is refused by name. The numbers under ``discount_pct`` and
+    ``discount_amount`` bound the concession the edited offer makes, whichever term carries it, so an
+    amount typed inside the amount limit cannot give away more than the percent limit allows.
+    """
     limits = policy.edit_limits.get(role, {})  # type: ignore[call-overload]
     problems = []
     for name in OfferTerms.model_fields:
@@ -234,6 +252,27 @@ def edit_violations(policy: ApprovalPolicy, role: str, before: OfferTerms, after
             if not limit:
                 problems.append(f"{role} may not change {name}")
             continue
+        if name in CONCESSION_LIMITS:
+            continue
         if isinstance(new, int | float | Decimal) and not isinstance(new, bool) and float(new) > float(limit):
             problems.append(f"{role} may set {name} up to {limit:g}, not {float(new):g}")
+    if problems or (cost_after.pct, cost_after.amount) == (cost_before.pct, cost_before.amount):
+        return problems
+    bounds = {name: limits[name] for name in CONCESSION_LIMITS if name in limits}
+    if not bounds:
+        return [f"{role} may not change what the offer gives away"]
+    for name, limit in bounds.items():
+        if limit is True:
+            continue
+        if limit is False:
+            problems.append(f"{role} may not change what the offer gives away ({name})")
+            continue
+        value = getattr(cost_after, CONCESSION_LIMITS[name])
+        if value is None:
+            problems.append(f"{role} may set {name} up to {limit:g}, but the account has no ARR to price the edit")
+        elif float(value) > float(limit):
+            problems.append(
+                f"{role} may set {name} up to {limit:g}, not {round(float(value), 2):g} "
+                "(the concession all the terms add up to)"
+            )
     return problems

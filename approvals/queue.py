@@ -1,10 +1,13 @@
-"""Offers enter the queue here: typed, routed by the policy, audited, in the proposer's transaction.
+"""Offers enter the queue here: typed, priced, routed by the policy, audited, in the proposer's transaction.
 
 Whoever proposes (a person, an agent run, a play step) gets the same path: the
-terms are validated, the routing facts computed, the chain routed, and the
-offer, its approval and the audit events are written together. An offer the
-policy does not cover is recorded as rejected with the reason, so the
-proposer sees why, and nothing is ever approved by default.
+terms are validated, priced into one concession against the contract's or the
+account's ARR, the chain routed from the computed facts, and the offer (with
+its concession), its approval and the audit events are written together. What
+the offer does to ARR is computed here too, never taken from the proposer. An
+offer the policy does not cover is recorded as rejected with the reason, so
+the proposer sees why, and nothing is ever approved by default. An agent's
+offer records who launched the run, so that person cannot decide on it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from approvals.policy import ApprovalPolicy, NoRuleMatched, next_due, route
-from approvals.terms import OfferTerms, TermsError, read_terms, routing_facts
+from approvals.pricing import Basis, Concession, facts_of, price
+from approvals.terms import OfferTerms, TermsError, read_terms
 from core.audit import record
 from core.models import Account, Approval, Contract, Offer, Scorecard
 
@@ -78,31 +82,36 @@ def account_facts(conn: Connection, account_id: int) -> dict[str, Any]:
     }
 
 
-def _base_arr(conn: Connection, account: dict[str, Any], contract_id: int | None) -> Decimal | None:
+def _basis(conn: Connection, account_id: int, contract_id: int | None) -> Basis:
+    """The contract's ARR and seats where the offer names one that has an ARR, else the account's."""
+    account = conn.execute(
+        select(ACCOUNT.c.external_id, ACCOUNT.c.arr, ACCOUNT.c.seats_purchased).where(ACCOUNT.c.id == account_id)
+    ).first()
+    if account is None:
+        raise OfferError(f"no account {account_id}")
     if contract_id is not None:
-        row = conn.execute(select(CONTRACT.c.arr, CONTRACT.c.account_id).where(CONTRACT.c.id == contract_id)).first()
-        if row is None or row.account_id != account["id"]:
-            raise OfferError(f"contract {contract_id} is not a contract of account {account['external_id']}")
+        row = conn.execute(
+            select(CONTRACT.c.arr, CONTRACT.c.seats, CONTRACT.c.account_id).where(CONTRACT.c.id == contract_id)
+        ).first()
+        if row is None or row.account_id != account_id:
+            raise OfferError(f"contract {contract_id} is not a contract of account {account.external_id}")
         if row.arr is not None:
-            return Decimal(row.arr)
-    return Decimal(str(account["arr"])) if account["arr"] is not None else None
+            return Basis(Decimal(row.arr), row.seats or account.seats_purchased)
+    return Basis(Decimal(account.arr) if account.arr is not None else None, account.seats_purchased)
 
 
-def facts_for(
-    conn: Connection, account_id: int, kind: str, terms: OfferTerms, contract_id: int | None, arr_impact: Any
-) -> dict[str, Any]:
+def priced(
+    conn: Connection, account_id: int, kind: str, terms: OfferTerms, contract_id: int | None
+) -> tuple[dict[str, Any], Concession]:
+    """The routing facts and the concession they were computed from; ``OfferError`` when it cannot be priced."""
     account = account_facts(conn, account_id)
     try:
-        facts = routing_facts(
-            kind,
-            terms,
-            base_arr=_base_arr(conn, account, contract_id),
-            arr_impact=Decimal(str(arr_impact)) if arr_impact is not None else None,
-        )
+        cost = price(kind, terms, _basis(conn, account_id, contract_id))
     except TermsError as exc:
         raise OfferError(str(exc)) from None
+    facts = facts_of(kind, terms, cost)
     facts["account"] = {k: account[k] for k in ("arr", "segment", "band")}
-    return facts
+    return facts, cost
 
 
 def submit(
@@ -117,7 +126,7 @@ def submit(
     evidence: list[str],
     now: datetime,
     contract_id: int | None = None,
-    arr_impact: Decimal | None = None,
+    launched_by: str | None = None,
     run_id: int | None = None,
     thread_id: str | None = None,
     dedupe_key: str | None = None,
@@ -137,13 +146,13 @@ def submit(
         typed = terms if isinstance(terms, OfferTerms) else read_terms(terms)
     except TermsError as exc:
         raise OfferError(str(exc)) from None
-    facts = facts_for(conn, account_id, kind, typed, contract_id, arr_impact)
+    facts, cost = priced(conn, account_id, kind, typed, contract_id)
     try:
         routed = route(policy, facts, now=now)
         status, message = "pending", "routed to " + ", ".join(g["key"] for g in routed.groups)
     except NoRuleMatched as exc:
         routed, status, message = None, "rejected", str(exc)
-    impact = Decimal(str(facts["arr_change"])).quantize(Decimal("0.01"))
+    impact = cost.arr_change
     offer_id = conn.execute(
         insert(OFFER)
         .values(
@@ -152,8 +161,10 @@ def submit(
             kind=kind,
             terms=typed.stored(),
             arr_impact=impact,
+            concession=cost.stored(),
             requester_kind=requester.kind,
             requester=requester.name,
+            launched_by=launched_by,
             run_id=run_id,
             rationale=rationale.strip(),
             evidence=list(evidence),
@@ -191,7 +202,14 @@ def submit(
         action="create",
         entity="offer",
         entity_id=offer_id,
-        after={"kind": kind, "terms": typed.stored(), "arr_impact": impact, "rationale": rationale.strip()},
+        after={
+            "kind": kind,
+            "terms": typed.stored(),
+            "concession": cost.stored(),
+            "arr_impact": impact,
+            "rationale": rationale.strip(),
+            **({"launched_by": launched_by} if launched_by else {}),
+        },
     )
     record(
         conn,

@@ -1,5 +1,9 @@
 """What the queue shows a person: the approvals they may see, each with its money, health and reasons.
 
+The money is the concession the offer was priced at and routed by (percent
+and amount of the ARR, the ARR change, what each term gives away), so an
+approver reads what the offer costs, not only the terms as typed.
+
 A CSM sees only the offers on accounts they own; every other role sees the
 whole queue (finance and legal work it; managers and the CRO oversee it). The
 role filter keeps approvals with an open group that role may decide now.
@@ -44,6 +48,8 @@ def _queue_query() -> Any:
             OFFER.c.evidence,
             OFFER.c.requester,
             OFFER.c.requester_kind,
+            OFFER.c.launched_by,
+            OFFER.c.concession,
             ACCOUNT.c.external_id.label("account_external_id"),
             ACCOUNT.c.name.label("account_name"),
         )
@@ -108,10 +114,11 @@ def _item(row: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
         "discount_pct": terms.get("discount_pct"),
         "amount": terms.get("discount_amount") or terms.get("service_credit_amount"),
         "arr_impact": str(row["arr_impact"]) if row["arr_impact"] is not None else None,
+        "concession": row["concession"],
         "health": {"band": card["band"], "score": card["score"], "trend": card["trend"]} if card else None,
         "rationale": row["rationale"],
         "evidence": row["evidence"],
-        "requester": {"name": row["requester"], "kind": row["requester_kind"]},
+        "requester": _requester(row),
         "rules": row["rules"],
         "waiting_for": waiting_for(row["groups"]) if row["status"] == "pending" else [],
         "created_at": row["created_at"].isoformat(),
@@ -120,6 +127,10 @@ def _item(row: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
         "settled_by": row["settled_by"],
         "reason": row["reason"],
     }
+
+
+def _requester(row: Any) -> dict[str, Any]:
+    return {"name": row["requester"], "kind": row["requester_kind"], "launched_by": row["launched_by"]}
 
 
 def list_offers(
@@ -160,8 +171,9 @@ def _offer(row: Any) -> dict[str, Any]:
         "kind": row["kind"],
         "terms": row["terms"],
         "arr_impact": str(row["arr_impact"]) if row["arr_impact"] is not None else None,
+        "concession": row["concession"],
         "status": row["status"],
-        "requester": {"name": row["requester"], "kind": row["requester_kind"]},
+        "requester": _requester(row),
         "rationale": row["rationale"],
         "evidence": row["evidence"],
         "created_on": row["created_on"].isoformat(),

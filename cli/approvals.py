@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -236,13 +237,13 @@ def approvals_list(
     user = _person(app, as_user)
     with app.engine.connect() as conn:
         items, total = list_approvals(conn, user, status=status, role=role, limit=limit)
-    table = Table("id", "account", "kind", "discount", "ARR impact", "band", "waiting for", "status")
+    table = Table("id", "account", "kind", "concession", "ARR impact", "band", "waiting for", "status")
     for a in items:
         table.add_row(
             str(a["id"]),
             escape(a["account"]["name"]),
             a["kind"],
-            f"{a['discount_pct']:.1f}%" if a["discount_pct"] else "",
+            concession_text(a["concession"]),
             a["arr_impact"] or "",
             (a["health"] or {}).get("band") or "",
             ", ".join(w["group"] for w in a["waiting_for"]),
@@ -264,6 +265,14 @@ def approvals_show(
     if found is None:
         raise CliError(f"no approval {approval_id} that {as_user} can see")
     typer.echo(json.dumps(found, indent=2, default=str))
+
+
+def concession_text(concession: dict[str, Any] | None) -> str:
+    """``12.0% (2,400.00)``: what the offer gives away, as it was priced and routed."""
+    if not concession or not Decimal(concession["pct"]):
+        return ""
+    pct = f"{Decimal(concession['pct']):.1f}%"
+    return pct if concession["amount"] is None else f"{pct} ({Decimal(concession['amount']):,.2f})"
 
 
 def _term_values(pairs: list[str]) -> dict[str, Any]:
@@ -363,15 +372,24 @@ def offers_propose(
     rationale: Annotated[str, typer.Option("--rationale", help="Why the offer is worth making.")],
     term: Annotated[list[str] | None, typer.Option("--term", help="name=value, repeatable.")] = None,
     evidence: Annotated[list[str] | None, typer.Option("--evidence", help="A reference, repeatable.")] = None,
-    as_user: Annotated[str | None, typer.Option("--as", help="Propose as this person.")] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Propose as this person; with --agent, the person who launches the agent run."),
+    ] = None,
     agent: Annotated[
-        str | None, typer.Option("--agent", help="Propose as this agent: the run pauses until people decide.")
+        str | None,
+        typer.Option(
+            "--agent",
+            help="Propose as this agent: the run pauses until people decide. Whoever launches it (--as USER, "
+            "else the job `job:cli`) cannot decide on its offer.",
+        ),
     ] = None,
     policy_path: PolicyPath = None,
 ) -> None:
+    """Propose an offer: it is priced, routed by the policy and waits in the approvals queue."""
     app = app_context(ctx)
     require_schema(app.engine)
-    if (as_user is None) == (agent is None):
+    if as_user is None and agent is None:
         raise CliError("say who proposes: --as USER or --agent NAME")
     if agent is not None and agent not in AGENTS:
         raise CliError(f"--agent: unknown agent {agent!r}", f"one of {', '.join(AGENTS)}")
@@ -385,6 +403,7 @@ def offers_propose(
         raise CliError(f"no account {account!r}")
     try:
         if agent is not None:
+            launcher = _person(app, as_user).username if as_user is not None else "job:cli"
             paused = start_offer_run(
                 app.engine,
                 app.settings.database_url,
@@ -396,6 +415,7 @@ def offers_propose(
                     "rationale": rationale,
                     "evidence": evidence or [],
                     "agent": agent,
+                    "launched_by": launcher,
                 },
             )
             console.print(

@@ -27,8 +27,14 @@ class Offer(SQLModel, table=True):
     kind: str = Field(max_length=32)
     terms: dict = Field(default_factory=dict, sa_type=JSONType)
     arr_impact: Decimal | None = Field(default=None, sa_type=Money)
+    #: What the offer gives away, priced when it was proposed (or last edited): percent, amount, ARR change,
+    #: and the part each term gives. Routing read this; approvers see it.
+    concession: dict | None = Field(default=None, sa_type=JSONType)
     requester_kind: str = Field(max_length=16)  # person | agent | play
     requester: str = Field(max_length=255)
+    #: Who started the agent run that proposed the offer: a username, or ``job:<name>`` for a scheduled job.
+    #: That person may not decide on it, as if they had proposed it themselves.
+    launched_by: str | None = Field(default=None, max_length=255)
     run_id: int | None = Field(default=None, foreign_key="play_run.id", ondelete="SET NULL")
     rationale: str = Field(sa_type=Text)
     evidence: list[str] = Field(default_factory=list, sa_type=JSONType)

@@ -10,7 +10,8 @@ import pytest
 
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import NoRuleMatched, edit_violations, is_satisfied, load_policy, route
-from approvals.terms import TermsError, read_terms, routing_facts
+from approvals.pricing import Basis, price, routing_facts
+from approvals.terms import TermsError, read_terms
 from core.config_errors import ConfigError
 from core.config_files import shipped_policy
 
@@ -18,13 +19,8 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POLICY = load_policy(shipped_policy("approvals.yaml"))  # the default that ships, whatever a team keeps
 
 
-def chain(kind: str, terms: dict, base: str | None = "100000", impact: str | None = None) -> dict[str, list[str]]:
-    facts = routing_facts(
-        kind,
-        read_terms(terms),
-        base_arr=Decimal(base) if base else None,
-        arr_impact=Decimal(impact) if impact else None,
-    )
+def chain(kind: str, terms: dict, base: str | None = "100000", seats: int | None = 250) -> dict[str, list[str]]:
+    facts = routing_facts(kind, read_terms(terms), base_arr=Decimal(base) if base else None, base_seats=seats)
     routed = route(POLICY, facts, now=NOW)
     return {g["key"]: g["after"] for g in routed.groups} | {"_rules": routed.rules}
 
@@ -88,7 +84,7 @@ DEFAULT_TABLE = [
     ),
     (
         "expansion",
-        {"seats_added": 200, "price_per_seat": "300"},
+        {"seats_added": 200, "price_per_seat": "400"},
         None,
         {"cs_manager": [], "finance": [], "cro": ["finance"], "_rules": ["large_concession", "list_price_quote"]},
     ),
@@ -142,16 +138,22 @@ def test_amounts_and_percents_agree():
     assert facts["discount_amount"] == 10000.0 and facts["arr_impact"] == 10000.0 and facts["arr_change"] == -10000.0
 
 
-def test_edit_limits_follow_the_role():
-    before = read_terms({"discount_pct": 25})
-    assert edit_violations(POLICY, "finance", before, read_terms({"discount_pct": 18})) == []
-    assert edit_violations(POLICY, "cs_manager", before, read_terms({"discount_pct": 12})) == [
-        "cs_manager may set discount_pct up to 10, not 12"
-    ]
-    assert (
-        "legal may not change discount_pct"
-        in edit_violations(POLICY, "legal", before, read_terms({"discount_pct": 5}))[0]
+def violations(role: str, before: dict, after: dict, base: str = "100000") -> list[str]:
+    old, new = read_terms(before), read_terms(after)
+    basis = Basis(Decimal(base))
+    return edit_violations(
+        POLICY, role, old, new, cost_before=price("discount", old, basis), cost_after=price("discount", new, basis)
     )
+
+
+def test_edit_limits_follow_the_role():
+    before = {"discount_pct": 25}
+    assert violations("finance", before, {"discount_pct": 18}) == []
+    assert violations("cs_manager", before, {"discount_pct": 12}) == [
+        "cs_manager may set discount_pct up to 10, not 12 (the concession all the terms add up to)",
+        "cs_manager may set discount_amount up to 10000, not 12000 (the concession all the terms add up to)",
+    ]
+    assert "legal may not change discount_pct" in violations("legal", before, {"discount_pct": 5})[0]
 
 
 def test_group_needs():
