@@ -17,12 +17,16 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 from starlette.routing import BaseRoute
 
+from api.app import create_app
 from api.child_process import free_port
+from core.identity import User
 from core.models import OutboxMessage
-from tests.integration.approval_support import NOW, PASSWORD
+from core.settings import Settings
+from tests.integration.approval_support import NOW, PASSWORD, POLICY, book_with_people, token_for
 
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
@@ -85,3 +89,16 @@ def add_drafts(engine: Engine, account_ids: list[int], count: int) -> list[int]:
     with engine.begin() as conn:
         conn.execute(insert(OUTBOX), rows)
         return list(conn.execute(select(OUTBOX.c.id).order_by(OUTBOX.c.id)).scalars())[-count:]
+
+
+@contextmanager
+def app_with_people(engine: Engine, database_url: str) -> Iterator[tuple[TestClient, dict[str, User]]]:
+    """The app on a small book with one user per role, over https so its Secure cookies come back."""
+    people = book_with_people(engine)
+    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client, people
+
+
+def bearer(engine: Engine, user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(engine, user)}"}

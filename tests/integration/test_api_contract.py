@@ -6,16 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
-from api.app import create_app
 from approvals.queue import ACCOUNT, OFFER
 from approvals.terms import OfferTerms
 from core.models import Alert
-from core.settings import Settings
 from scorecards.weekly import ScoringConfig, score_book
-from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, propose, token_for
+from tests.integration.api_support import app_with_people, bearer
+from tests.integration.approval_support import account_ids, propose
 from tests.integration.helpers import AS_OF
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]
@@ -23,14 +21,8 @@ ALERT = Alert.__table__  # type: ignore[attr-defined]
 
 @pytest.fixture
 def api(engine, database_url):
-    people = book_with_people(engine)
-    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(app, base_url="https://testserver") as client:
-        yield client, people
-
-
-def bearer(engine, user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(engine, user)}"}
+    with app_with_people(engine, database_url) as served:
+        yield served
 
 
 #: The only bodies left as free-form JSON objects: audit snapshots, an edit's changed terms, import rows

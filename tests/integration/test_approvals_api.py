@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
-from api.app import create_app
 from approvals.queue import ACCOUNT
 from core.audit import AUDIT
 from core.models import MarketSignal, OutboxMessage
-from core.settings import Settings
-from tests.integration.api_support import api_routes
-from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose, token_for
+from tests.integration.api_support import api_routes, app_with_people, bearer
+from tests.integration.approval_support import NOW, PASSWORD, account_ids, propose
 
 SIGNALS = MarketSignal.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -22,14 +19,8 @@ OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 @pytest.fixture
 def api(engine, database_url):
-    people = book_with_people(engine)
-    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(app, base_url="https://testserver") as client:
-        yield client, people
-
-
-def bearer(engine, user):
-    return {"Authorization": f"Bearer {token_for(engine, user)}"}
+    with app_with_people(engine, database_url) as served:
+        yield served
 
 
 def test_every_endpoint_but_health_needs_auth(api):

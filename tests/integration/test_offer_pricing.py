@@ -10,15 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from api.app import create_app
 from approvals.queue import ACCOUNT, APPROVAL, OFFER
 from cli.main import app as cli_app
-from core.settings import Settings
-from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, token_for
+from tests.integration.api_support import app_with_people, bearer
+from tests.integration.approval_support import PASSWORD, account_ids, book_with_people
 
 runner = CliRunner()
 FINANCE_THEN_CRO = ["finance", "cro"]
@@ -34,14 +32,8 @@ def priced_account(engine, index: int, arr: str, seats: int | None = None) -> st
 
 @pytest.fixture
 def api(engine, database_url):
-    people = book_with_people(engine)
-    web = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(web) as client:
-        yield client, people
-
-
-def bearer(engine, user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(engine, user)}"}
+    with app_with_people(engine, database_url) as served:
+        yield served
 
 
 def chain_of(engine, approval_id: int) -> list[str]:

@@ -13,11 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.app import create_app
 from approvals.queue import APPROVAL, OFFER
-from core.settings import Settings
-from tests.integration.api_support import OUTBOX, add_drafts, web_login
-from tests.integration.approval_support import NOW, PASSWORD, POLICY, account_ids, book_with_people, propose
+from tests.integration.api_support import OUTBOX, add_drafts, app_with_people, web_login
+from tests.integration.approval_support import PASSWORD, account_ids, propose
 
 ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
 STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
@@ -27,10 +25,8 @@ PREVIOUS = re.compile(r'<a rel="prev" href="([^"]+)"')
 
 @pytest.fixture
 def web(engine, database_url):
-    people = book_with_people(engine)
-    app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(app, base_url="https://testserver") as client:
-        yield client, people
+    with app_with_people(engine, database_url) as served:
+        yield served
 
 
 def _alert(page: str) -> str:
