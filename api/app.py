@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine, text
 
 from api.deps import ApiUser, LoginRequired, utcnow
 from api.models import ServiceStatus
+from api.problems import request_validation
 from api.routes import approvals, events, offers, web, web_outbox
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
@@ -49,6 +51,8 @@ def create_app(
     @app.get("/api/openapi.json", tags=["health"], include_in_schema=False)
     def openapi(user: ApiUser) -> dict[str, Any]:
         return app.openapi()
+
+    app.add_exception_handler(RequestValidationError, request_validation)  # type: ignore[arg-type]
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
