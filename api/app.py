@@ -17,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine, text
 
+from api.authenticate_first import AuthenticateFirst
+from api.body_limit import BodyLimit
+from api.bounds import MAX_BODY_BYTES
 from api.deps import ApiUser, LoginRequired, utcnow
 from api.models import ServiceStatus
 from api.problems import request_validation
@@ -33,6 +36,7 @@ def create_app(
     policy: ApprovalPolicy | None = None,
     policy_path: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     settings = settings or Settings()
     # No public docs pages: every route but /health needs a signed-in user, the schema included.
@@ -53,6 +57,9 @@ def create_app(
         return app.openapi()
 
     app.add_exception_handler(RequestValidationError, request_validation)  # type: ignore[arg-type]
+    # The last added runs first: credentials before the body, then the body's size as it is read.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AuthenticateFirst)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:
