@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,8 @@ from api.body_limit import BodyLimit
 from api.bounds import MAX_BODY_BYTES
 from api.deps import ApiUser, LoginRequired, utcnow
 from api.models import ServiceStatus
-from api.problems import request_validation
+from api.openapi import complete_schema
+from api.problems import method_not_allowed, request_validation
 from api.routes import approvals, events, offers, web, web_outbox
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
@@ -45,6 +47,7 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.policy = policy or load_policy(policy_path)
     app.state.clock = clock
+    app.openapi = partial(complete_schema, app)  # type: ignore[method-assign]
 
     @app.get("/health", tags=["health"])
     def health() -> ServiceStatus:
@@ -57,6 +60,7 @@ def create_app(
         return app.openapi()
 
     app.add_exception_handler(RequestValidationError, request_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(405, method_not_allowed)  # type: ignore[arg-type]
     # The last added runs first: credentials before the body, then the body's size as it is read.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(AuthenticateFirst)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from sources.errors import RowError
 
@@ -57,3 +59,22 @@ def import_rejected(errors: Iterable[RowError], *, field: str) -> HTTPException:
 def request_validation(request: Request, exc: RequestValidationError) -> AsciiJSONResponse:
     """FastAPI's own 422, written as ASCII so whatever input it echoes can be encoded."""
     return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _routes(included.routes) if included is not None else (route,)
+
+
+def method_not_allowed(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """A 405 whose ``Allow`` names every method the path answers, not only those of the first route that
+    matched it (``GET`` and ``POST /api/offers`` are two routes)."""
+    allowed = {
+        method
+        for route in _routes(request.app.routes)
+        if isinstance(route, Route) and route.path_regex.match(request.url.path)
+        for method in route.methods or ()
+    }
+    headers = {"Allow": ", ".join(sorted(allowed))} if allowed else exc.headers
+    return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
