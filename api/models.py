@@ -310,7 +310,9 @@ class DecisionOutcome(BaseModel):
 class OfferCreate(_TextOnly):
     model_config = ConfigDict(extra="forbid")
 
-    account: PlainText = Field(min_length=1, max_length=128, description="The account's external id.")
+    account: PlainText = Field(
+        min_length=1, max_length=128, description="The account's external id.", examples=["ACC-00001"]
+    )
     contract_id: int | None = Field(None, ge=1, le=MAX_ID)
     kind: OfferKind
     terms: OfferTerms = Field(default_factory=OfferTerms)
