@@ -114,7 +114,7 @@ lock:
 	/tmp/watchtower-lock/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' \
 		| sort -f > requirements.lock
 	/tmp/watchtower-lock-dev/bin/pip freeze --all --exclude-editable | grep -v -e '^watchtower' -e '^pip==' \
-		-e '^setuptools==' -e '^wheel==' | sort -f | comm -13 <(sort -f requirements.lock) - > requirements-dev.lock
+		-e '^setuptools==' -e '^wheel==' | sort -f | grep -vxF -f requirements.lock > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

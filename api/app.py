@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
+from api.authenticate_first import AuthenticateFirst
+from api.body_limit import BodyLimit
+from api.bounds import MAX_BODY_BYTES
 from api.deps import ApiUser, LoginRequired, utcnow
 from api.error_pages import install_error_pages
 from api.models import ServiceStatus
+from api.openapi import complete_schema
+from api.problems import method_not_allowed, request_validation
 from api.routes import admin, approvals, events, offers, web, web_outbox
 from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
@@ -35,6 +42,7 @@ def create_app(
     policy: ApprovalPolicy | None = None,
     policy_path: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     settings = settings or Settings()
     # No public docs pages: every route but /health needs a signed-in user, the schema included.
@@ -46,6 +54,7 @@ def create_app(
     app.state.login_policy = load_login_policy()
     # Secure unless plain-http development was chosen (api.cookies): behind a TLS proxy the scheme says http.
     app.state.cookie_secure = settings.cookie_secure is not False
+    app.openapi = partial(complete_schema, app)  # type: ignore[method-assign]
 
     @app.get("/health", tags=["health"])
     def health() -> ServiceStatus:
@@ -56,6 +65,12 @@ def create_app(
     @app.get("/api/openapi.json", tags=["health"], include_in_schema=False)
     def openapi(user: ApiUser) -> dict[str, Any]:
         return app.openapi()
+
+    app.add_exception_handler(RequestValidationError, request_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(405, method_not_allowed)  # type: ignore[arg-type]
+    # The last added runs first: credentials before the body, then the body's size as it is read.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AuthenticateFirst)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

@@ -15,8 +15,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from api.bounds import (
+    MAX_EVIDENCE_ITEM,
+    MAX_EVIDENCE_ITEMS,
+    MAX_ID,
+    MAX_TEXT,
+    PlainText,
+    first_not_text,
+    ledger_problem,
+)
 from approvals.decisions import Approve, Edit, InvalidDecision, Reject, parse_decision
 from approvals.terms import OfferKind, OfferTerms
 from approvals.views import ApprovalStatus, OfferStatus
@@ -34,6 +43,30 @@ class PageParams(BaseModel):
 
     limit: int = Field(50, ge=1, le=MAX_LIMIT, description="How many items to return.")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="How many items to skip.")
+
+
+class _TextOnly(BaseModel):
+    """A request body every string of which, at any depth, is text (no NUL byte, no lone surrogate).
+
+    Checked on what was sent, before the fields are read, so the domain models nested in a body (offer
+    terms, a decision) are covered without each carrying the check.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_text(cls, data: Any) -> Any:
+        found = first_not_text(data)
+        if found:
+            where, reason = found
+            raise ValueError(f"{'.'.join(map(str, where)) or 'body'}: {reason}")
+        return data
+
+
+def _within_ledger(terms: BaseModel) -> BaseModel:
+    problem = ledger_problem(terms)
+    if problem:
+        raise ValueError(problem)
+    return terms
 
 
 class Problem(BaseModel):
@@ -224,9 +257,12 @@ TermsEdit = _all_optional(
 )
 
 
-class _Versioned(BaseModel):
+class _Versioned(_TextOnly):
     version: int | None = Field(
-        None, ge=1, description="The approval's version you read; a decision on a changed approval is refused (409)."
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="The approval's version you read; a decision on a changed approval is refused (409).",
     )
 
     def to_decision(self) -> Approve | Edit | Reject:
@@ -246,7 +282,7 @@ class EditRequest(Edit, _Versioned):
     def _something(cls, value: BaseModel) -> BaseModel:
         if not value.model_fields_set:
             raise ValueError("name at least one term to change")
-        return value
+        return _within_ledger(value)
 
 
 class RejectRequest(Reject, _Versioned):
@@ -271,15 +307,27 @@ class DecisionOutcome(BaseModel):
 # Offers
 
 
-class OfferCreate(BaseModel):
+class OfferCreate(_TextOnly):
     model_config = ConfigDict(extra="forbid")
 
-    account: str = Field(min_length=1, max_length=128, description="The account's external id.")
-    contract_id: int | None = None
+    account: PlainText = Field(
+        min_length=1, max_length=128, description="The account's external id.", examples=["ACC-00001"]
+    )
+    contract_id: int | None = Field(None, ge=1, le=MAX_ID)
     kind: OfferKind
     terms: OfferTerms = Field(default_factory=OfferTerms)
-    rationale: str = Field(min_length=1, max_length=4000)
-    evidence: list[str] = Field(default_factory=list, max_length=50)
+    rationale: PlainText = Field(min_length=1, max_length=MAX_TEXT)
+    evidence: list[Annotated[PlainText, Field(min_length=1, max_length=MAX_EVIDENCE_ITEM)]] = Field(
+        default_factory=list,
+        max_length=MAX_EVIDENCE_ITEMS,
+        description="References to what supports the offer (an alert, a scorecard reason): each shown to every "
+        "approver, so each is short.",
+    )
+
+    @field_validator("terms")
+    @classmethod
+    def _fits(cls, value: OfferTerms) -> OfferTerms:
+        return _within_ledger(value)  # type: ignore[return-value]
 
 
 class OfferSubmitted(BaseModel):
@@ -312,7 +360,7 @@ class OffersPublic(Page):
 # Events
 
 
-class EventBatch(BaseModel):
+class EventBatch(_TextOnly):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["usage", "market_signal"]
@@ -352,7 +400,7 @@ class EditedTerms(_Blank):
 
 
 class _Version(BaseModel):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class DecisionForm(_Blank):
@@ -374,6 +422,10 @@ class DecisionForm(_Blank):
 
     def typed(self) -> tuple[Approve | Edit | Reject, int | None]:
         """The decision and the version read; ``InvalidDecision`` names the field that is wrong."""
+        found = first_not_text(self.model_dump(exclude_none=True))
+        if found:
+            where, reason = found
+            raise InvalidDecision(f"{'.'.join(map(str, where))}: {reason}")
         try:
             version = _Version.model_validate({"version": self.version}).version
             raw: dict[str, Any] = {"decision": self.decision, "reason": (self.reason or "").strip()}

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query
 
+from api.bounds import ApprovalId
 from api.deps import ApiUser, AppSettings, Clock, Db, Paging, Policy
 from api.models import SIGNED_IN, ApprovalDetail, ApprovalsPublic, DecisionOutcome, DecisionRequest, Problem
+from api.problems import unprocessable
 from api.services import settle_decision
 from approvals.decisions import DecisionError
 from approvals.views import ApprovalStatus, approval_detail, list_approvals
@@ -30,7 +32,7 @@ def read_approvals(
 
 
 @router.get("/{approval_id}", responses={404: {"model": Problem}})
-def read_approval(approval_id: int, user: ApiUser, engine: Db) -> ApprovalDetail:
+def read_approval(approval_id: ApprovalId, user: ApiUser, engine: Db) -> ApprovalDetail:
     with engine.connect() as conn:
         found = approval_detail(conn, user, approval_id)
     if found is None:
@@ -47,7 +49,7 @@ def read_approval(approval_id: int, user: ApiUser, engine: Db) -> ApprovalDetail
     },
 )
 def decide_approval(
-    approval_id: int,
+    approval_id: ApprovalId,
     body: Annotated[
         DecisionRequest, Body(examples=[{"decision": "approve", "reason": "within guidance", "version": 1}])
     ],
@@ -71,4 +73,6 @@ def decide_approval(
             expected_version=body.version,
         )
     except DecisionError as exc:
+        if exc.status == 422:
+            raise unprocessable(str(exc)) from None
         raise HTTPException(exc.status, str(exc)) from None

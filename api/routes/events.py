@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException
 
 from api.deps import ApiUser, Db
 from api.models import SIGNED_IN, EventBatch, EventsAccepted, Problem
+from api.problems import import_rejected
 from sources.errors import ImportFailed
 from sources.events import ingest_events
 
@@ -21,7 +22,7 @@ def post_events(body: EventBatch, user: ApiUser, engine: Db) -> EventsAccepted:
     try:
         result = ingest_events(engine, body.events, kind=body.type, source=f"POST /events ({user.username})")
     except ImportFailed as exc:
-        raise HTTPException(422, {"message": str(exc), "errors": [str(e) for e in exc.errors]}) from None
+        raise import_rejected(exc.errors, field="events") from None
     return EventsAccepted(
         rows=result.rows, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged
     )

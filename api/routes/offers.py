@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from api.bounds import OfferId
 from api.deps import ApiUser, Clock, Db, Paging, Policy
 from api.models import SIGNED_IN, OfferCreate, OfferPublic, OffersPublic, OfferSubmitted, Problem
+from api.problems import unprocessable
 from api.services import NotVisible, propose_offer
 from approvals.queue import OfferError
 from approvals.views import OfferStatus, list_offers, offer_detail
@@ -22,7 +24,7 @@ def create_offer(body: OfferCreate, user: ApiUser, engine: Db, policy: Policy, c
     except NotVisible as exc:
         raise HTTPException(404, str(exc)) from None
     except OfferError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise unprocessable(str(exc)) from None
 
 
 @router.get("")
@@ -36,7 +38,7 @@ def read_offers(
 
 
 @router.get("/{offer_id}", responses={404: {"model": Problem}})
-def read_offer(offer_id: int, user: ApiUser, engine: Db) -> OfferPublic:
+def read_offer(offer_id: OfferId, user: ApiUser, engine: Db) -> OfferPublic:
     with engine.connect() as conn:
         found = offer_detail(conn, user, offer_id)
     if found is None:

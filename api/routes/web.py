@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
+from api.bounds import ApprovalId, not_form_text
 from api.cookies import SESSION_COOKIE, clear_cookie, set_cookie
 from api.deps import AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
 from api.models import DecisionForm
@@ -32,6 +33,15 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
     return page(request, "login.html", user=None, next=local(next))
 
 
+def _unreadable(**fields: str) -> str | None:
+    """Why a sign-in cannot even be looked up (text the database refuses, or far past any real one), or None."""
+    for name, value in fields.items():
+        reason = not_form_text(value)
+        if reason:
+            return f"{name}: {reason}"
+    return None
+
+
 @router.post("/login")
 def login_submit(
     request: Request,
@@ -42,6 +52,9 @@ def login_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Throttled per username and per address (``core.login_throttle``); a locked attempt is a 429 page."""
+    unreadable = _unreadable(username=username, password=password)
+    if unreadable:
+        return page(request, "login.html", status_code=422, user=None, next=local(next), error=unreadable)
     attempt = Attempt(username.strip(), request.client.host if request.client else "unknown")
     with engine.begin() as conn:
         outcome = sign_in(conn, attempt, password, request.app.state.login_policy, now=clock())
@@ -111,14 +124,14 @@ def _approval_page(
 
 
 @router.get("/approvals/{approval_id}")
-def approval_page(request: Request, approval_id: int, engine: Db, session: WebSession) -> HTMLResponse:
+def approval_page(request: Request, approval_id: ApprovalId, engine: Db, session: WebSession) -> HTMLResponse:
     return _approval_page(request, engine, session, approval_id)
 
 
 @router.post("/approvals/{approval_id}/decision")
 def approval_decision(
     request: Request,
-    approval_id: int,
+    approval_id: ApprovalId,
     form: Annotated[DecisionForm, Form()],
     engine: Db,
     settings: AppSettings,

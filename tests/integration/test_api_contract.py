@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
+from api.bounds import MAX_ID
+from api.openapi import SECURITY_DESCRIPTIONS
 from approvals.queue import ACCOUNT, OFFER
 from approvals.terms import OfferTerms
 from core.models import Alert
@@ -77,10 +79,41 @@ def test_the_openapi_schema_types_every_body_and_status(api, engine):
     assert {w for name, s in components.items() for w in _free_form(s, name)} == FREE_FORM
     assert components["ApprovalPublic"]["properties"]["status"]["enum"] == ["pending", "approved", "rejected"]
     assert components["OfferPublic"]["properties"]["status"]["enum"] == ["proposed", "approved", "rejected"]
+    assert schema["components"]["securitySchemes"] == {
+        "bearerToken": {"type": "http", "scheme": "bearer", "description": SECURITY_DESCRIPTIONS["bearerToken"]},
+        "sessionCookie": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "watchtower_session",
+            "description": SECURITY_DESCRIPTIONS["sessionCookie"],
+        },
+    }
+    for method, path, op in operations:
+        statuses = set(op["responses"])
+        signed_in = path.startswith("/api/") or path == "/events"
+        assert op.get("security") == ([{"bearerToken": []}] if signed_in else []), (method, path)
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= statuses, (method, path, statuses)
+        if op.get("parameters") or "requestBody" in op:
+            assert "422" in statuses, (method, path)
+        for param in op.get("parameters", []):
+            if param["in"] == "path":
+                assert param["schema"]["minimum"] == 1 and param["schema"]["maximum"] == MAX_ID, (path, param)
     decision = schema["paths"]["/api/approvals/{approval_id}/decision"]["post"]["requestBody"]
     assert decision["content"]["application/json"]["schema"]["discriminator"]["propertyName"] == "decision"
     assert components["EditRequest"]["properties"]["terms"]["$ref"] == "#/components/schemas/TermsEdit"
     assert set(components["TermsEdit"]["properties"]) == set(OfferTerms.model_fields)
+
+
+def test_a_method_a_path_does_not_take_is_a_405_naming_every_method_it_does(api):
+    client, _ = api
+    for method, path, allowed in [
+        ("OPTIONS", "/api/offers", "GET, POST"),
+        ("DELETE", "/api/offers/1", "GET"),
+        ("GET", "/api/approvals/1/decision", "POST"),
+    ]:
+        answer = client.request(method, path)
+        assert answer.status_code == 405 and answer.headers["allow"] == allowed, (method, path, answer.headers)
 
 
 def test_offers_list_pages_newest_first_and_shows_a_csm_only_their_own(api, engine):
