@@ -6,9 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.bounds import PlainText
+
 
 class DeactivateRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000, description="Why, for the audit trail.")
+    reason: PlainText = Field(min_length=1, max_length=1000, description="Why, for the audit trail.")
 
 
 class TokenRevoked(BaseModel):

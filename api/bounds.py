@@ -92,6 +92,11 @@ def id_param(what: str) -> Any:
 ApprovalId = Annotated[int, id_param("approval")]
 OfferId = Annotated[int, id_param("offer")]
 MessageId = Annotated[int, id_param("outbox message")]
+TokenId = Annotated[int, id_param("token")]
+#: A username in a path: as long as the users table holds, and plain text.
+Username = Annotated[
+    str, Path(min_length=1, max_length=64, description="The user's sign-in name."), AfterValidator(_plain)
+]
 
 
 #: Terms whose product is money too: a quote's seats times its price per seat.

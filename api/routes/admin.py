@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from api.admin_models import DeactivateRequest, TokenRevoked, UserDeactivated
+from api.bounds import TokenId, Username
 from api.deps import ApiUser, Clock, Db
 from api.models import SIGNED_IN, Problem
 from core.identity import User
@@ -30,9 +31,7 @@ router = APIRouter(prefix="/api", tags=["admin"], responses=ADMIN_ONLY)
     "/tokens/{token_id}/revoke",
     responses={**NOT_FOUND, 409: {"model": Problem, "description": "The token this request uses."}},
 )
-def revoke_token(
-    request: Request, token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], admin: Admin, engine: Db, clock: Clock
-) -> TokenRevoked:
+def revoke_token(request: Request, token_id: TokenId, admin: Admin, engine: Db, clock: Clock) -> TokenRevoked:
     """Not the token this request came with: revoke it from the command line or with another admin's token."""
     presented = request.headers.get("authorization", "").partition(" ")[2].strip()
     try:
@@ -50,7 +49,7 @@ def revoke_token(
     responses={**NOT_FOUND, 409: {"model": Problem, "description": "An admin cannot deactivate themselves."}},
 )
 def deactivate_user(
-    username: Annotated[str, Path(min_length=1, max_length=64)],
+    username: Username,
     body: DeactivateRequest,
     admin: Admin,
     engine: Db,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from api.bounds import MAX_ID
+from api.bounds import MAX_ID, MAX_TEXT
 from api.openapi import SECURITY_DESCRIPTIONS
 from approvals.queue import ACCOUNT, OFFER
 from approvals.terms import OfferTerms
@@ -97,8 +97,10 @@ def test_the_openapi_schema_types_every_body_and_status(api, engine):
         if op.get("parameters") or "requestBody" in op:
             assert "422" in statuses, (method, path)
         for param in op.get("parameters", []):
-            if param["in"] == "path":
+            if param["in"] == "path" and param["schema"]["type"] == "integer":
                 assert param["schema"]["minimum"] == 1 and param["schema"]["maximum"] == MAX_ID, (path, param)
+            elif param["in"] == "path":
+                assert param["schema"]["maxLength"] <= MAX_TEXT, (path, param)
     decision = schema["paths"]["/api/approvals/{approval_id}/decision"]["post"]["requestBody"]
     assert decision["content"]["application/json"]["schema"]["discriminator"]["propertyName"] == "decision"
     assert components["EditRequest"]["properties"]["terms"]["$ref"] == "#/components/schemas/TermsEdit"

@@ -31,7 +31,7 @@ NOT_TEXT = ["a\x00b", "x" * (MAX_TEXT + 1)]
 def web(engine, database_url):
     people = book_with_people(engine)
     app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client, people
 
 
