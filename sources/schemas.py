@@ -125,6 +125,8 @@ class UsageSnapshotRow(ImportRow):
     def _count_features(self) -> UsageSnapshotRow:
         if self.features_used is None and self.features:
             object.__setattr__(self, "features_used", len(set(self.features)))
+            # Derived from a given field, so a re-import writes it as if given.
+            self.model_fields_set.add("features_used")
         return self
 
 

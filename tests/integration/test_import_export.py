@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,22 @@ BAD_FILES = {
     ),
     "wrong_encoding": ("account", "accounts.csv", "external_id,name\nA9,Zoë\n".encode("utf-16"), "not valid UTF-8"),
     "empty": ("account", "accounts.csv", "", "is empty"),
+    "nul_in_csv": ("account", "accounts.csv", "external_id,name\nA9,Ac\x00me\n", "line 2, field 'name': "),
+    "nul_in_json": (
+        "account",
+        "accounts.json",
+        '[{"external_id": "A9", "name": "Ac\\u0000me"}]',
+        "record 1, field 'name'",
+    ),
+    "lone_surrogate": (
+        "interaction",
+        "x.jsonl",
+        '{"external_id": "X9", "account_external_id": "ACC-00001", "kind": "note", '
+        '"occurred_at": "2026-01-01T00:00:00", "body": "broken \\ud83d text"}\n',
+        "line 1, field 'body': ",
+    ),
+    "deep_nesting": ("account", "accounts.json", '[{"external_id": "A9", "name": ' + "[" * 50_000 + "]", "record 1"),
+    "duplicate_key": ("account", "accounts.jsonl", '{"external_id": "A9", "name": "a", "name": "b"}\n', "field 'name'"),
 }
 
 
@@ -228,3 +245,23 @@ def test_a_failure_while_writing_rolls_back_the_whole_file(engine, tmp_path: Pat
     with pytest.raises(IntegrityError):
         import_file(engine, "account", path)
     assert count(engine, Account) == 50
+
+
+def test_import_memory_stays_flat_as_the_file_grows(engine, tmp_path: Path) -> None:
+    """Rows are checked and written in batches, so five times the rows must not take five times the memory."""
+
+    def peak(prefix: str, rows: int) -> int:
+        path = tmp_path / f"{prefix}.csv"
+        body = "".join(
+            f"{prefix}{i},Company {i},Core,{1000 + i}.50,Team,{i % 90},csm{i % 7}@example.com\n" for i in range(rows)
+        )
+        path.write_text("external_id,name,segment,arr,plan,seats_purchased,owner_csm\n" + body, encoding="utf-8")
+        tracemalloc.start()
+        try:
+            assert import_file(engine, "account", path).inserted == rows
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak("S", 3_000), peak("L", 15_000)
+    assert large < 1.5 * small, (small, large)
