@@ -9,6 +9,7 @@ asks for ``clear_empty``, which then sets the field back to its default.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,16 +130,18 @@ def _coerce(spec: EntitySpec, values: dict[str, Any], csv_cells: bool, options: 
     return out
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _bad_text(value: Any) -> str | None:
     """Why a value cannot be stored as text on every backend: a NUL byte or a lone surrogate."""
     if isinstance(value, str):
-        if "\x00" in value:
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return None
+        if found.group() == "\x00":
             return "contains a NUL byte (\\0), which cannot be stored; remove it"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "contains a lone surrogate (half of a UTF-16 pair), which is not text; fix the encoding"
-        return None
+        return "contains a lone surrogate (half of a UTF-16 pair), which is not text; fix the encoding"
     if isinstance(value, list):
         return next((p for v in value if (p := _bad_text(v))), None)
     if isinstance(value, dict):
@@ -191,10 +194,14 @@ def iter_valid_rows(
     """Each record that validates, in file order; the others add their errors. Stops when errors are full."""
     csv_cells = parsed.format == "csv"
     unknown: set[str] = set()
+    known: set[str] = set()
     for record in parsed.records:
         if errors.full:
             return
-        strange = [k for k in record.values if not _known(spec, k)]
+        strange: list[str] = []
+        if not known.issuperset(record.values):
+            known.update(k for k in record.values if _known(spec, k))
+            strange = [k for k in record.values if k not in known]
         if strange:
             for key in strange:
                 if key not in unknown:
