@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import make_engine
-from core.models import Account, Contact, InteractionParticipant, UsageSnapshot
+from core.models import Account, Contact, InteractionParticipant, MarketSignal, UsageSnapshot
 from core.schema import upgrade
 from sources.entities import IMPORT_ORDER
 from sources.errors import ImportFailed
+from sources.events import ingest_events
 from sources.importer import import_file
 from tests.integration.helpers import database_fingerprint, export_all, import_runs, seed_small_book, write_exports
 
@@ -265,3 +266,21 @@ def test_import_memory_stays_flat_as_the_file_grows(engine, tmp_path: Path) -> N
 
     small, large = peak("S", 3_000), peak("L", 15_000)
     assert large < 1.5 * small, (small, large)
+
+
+def test_events_with_a_nul_byte_are_refused_by_name_on_every_backend(engine) -> None:
+    """Postgres cannot store a NUL and SQLite would keep it silently; both must refuse it as a located error."""
+    seed_small_book(engine, accounts=3)
+    event = {"external_id": "EVT-NUL", "kind": "news", "title": "Acme\x00 raises", "published_on": "2026-11-20"}
+    with pytest.raises(ImportFailed) as info:
+        ingest_events(engine, [{**event, "external_id": "EVT-OK", "title": "Fine"}, event])
+    assert [str(e) for e in info.value.errors] == [
+        "POST /events, item 2, field 'title': contains a NUL byte (\\0), which cannot be stored; remove it"
+    ]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(func.count()).select_from(MarketSignal).where(MarketSignal.external_id == "EVT-NUL")
+            ).scalar_one()
+            == 0
+        )
