@@ -27,6 +27,7 @@ from core.schema import upgrade
 from core.settings import Settings
 from sources.entities import ENTITIES, IMPORT_ORDER, EntitySpec
 from sources.events import ingest_events
+from sources.exporter import format_cell
 from sources.importer import import_file
 from tests.conftest import _libpq_dsn, postgres_url
 from tests.integration.approval_support import NOW, POLICY, book_with_people, token_for
@@ -162,7 +163,7 @@ def test_empty_cells_keep_values_unless_the_import_clears_them(engine, tmp_path:
     assert result.updated > 0
     after = export_all(engine)
     default = spec.row.model_fields[column].get_default(call_default_factory=True)
-    shown = {"", str(default), *(f"{default}" if default not in (None, [], {}) else [])}
+    shown = {"", format_cell(default)}
     for row in csv.DictReader(io.StringIO(after[entity])):
         cells = [v for c, v in row.items() if c == column or c.startswith(f"{column}.")]
         assert all(cell in shown for cell in cells), (entity, column, cells)
