@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sources.duplicates import KeyLedger, duplicates
 from sources.entities import EntitySpec
 from sources.errors import RowError
+from sources.json_stream import TOO_DEEP
 from sources.readers import LIST_SEPARATOR, ParsedFile, RawRecord
 from sources.schemas import ImportRow
 from sources.spreadsheet import restore
@@ -130,6 +131,26 @@ def _coerce(spec: EntitySpec, values: dict[str, Any], csv_cells: bool, options: 
     return out
 
 
+#: Rows are flat: a map of numbers or a list of names is the deepest a field goes. Anything far deeper is
+#: refused before it reaches code that walks it recursively (validation, error messages, the text check).
+MAX_NESTING = 16
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests lists or objects more than MAX_NESTING levels, found without recursion."""
+    level = [value]
+    for _ in range(MAX_NESTING + 1):
+        level = [
+            inner
+            for item in level
+            if isinstance(item, list | dict)
+            for inner in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return True
+
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -208,6 +229,11 @@ def iter_valid_rows(
                     unknown.add(key)
                     message = f"unknown field; {spec.name} fields are: {_hint(spec)}"
                     errors.add(RowError(parsed.name, record.row, key, message, parsed.row_label))
+            continue
+        deep = [k for k, v in record.values.items() if isinstance(v, list | dict) and _too_deep(v)]
+        for key in deep:
+            errors.add(RowError(parsed.name, record.row, key, TOO_DEEP, parsed.row_label))
+        if deep:
             continue
         coerced = _coerce(spec, record.values, csv_cells, options)
         bad = [(k, p) for k, v in coerced.values.items() if (p := _bad_text(v))]
