@@ -44,6 +44,8 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs)
 TOO_DEEP = "is nested too deeply to read; flatten the record"
 TWICE = "is given twice in one JSON object; give each key once"
+#: Python refuses to turn integers of more than 4,300 digits into numbers (a guard against slow parsing).
+TOO_LONG = "holds a number too long to read (more than 4,300 digits)"
 
 
 def kind_of(value: Any) -> str:
@@ -62,6 +64,8 @@ def parse_value(text: str) -> Any:
         raise JsonProblem(TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"is not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except ValueError:
+        raise JsonProblem(TOO_LONG) from None
 
 
 class _Buffer:
@@ -111,6 +115,8 @@ def _element(buffer: _Buffer, record: int) -> Any:
             raise JsonProblem(
                 f"is not valid JSON: {exc.msg} (column {exc.colno})", line=buffer.line_at(exc.pos)
             ) from None
+        except ValueError:
+            raise JsonProblem(TOO_LONG, record=record) from None
         if end == len(buffer.text) and buffer.more():
             continue  # a bare number may go on in the next piece
         buffer.pos = end

@@ -210,6 +210,25 @@ BAD_FILES = {
         "line 1, field 'body': ",
     ),
     "deep_nesting": ("account", "accounts.json", '[{"external_id": "A9", "name": ' + "[" * 50_000 + "]", "record 1"),
+    "integer_past_the_column": (
+        "account",
+        "accounts.csv",
+        "external_id,name,seats_purchased\nA9,Acme,3000000000\n",
+        "line 2, field 'seats_purchased'",
+    ),
+    "huge_integer": ("account", "a.jsonl", '{"external_id": "A9", "name": "x", "seats_purchased": 1e30}\n', "line 1"),
+    "not_a_finite_number": (
+        "account_metric",
+        "m.csv",
+        "account_external_id,date,name,value\nACC-00001,2026-01-01,x,1\nACC-00001,2026-01-02,x,nan\n",
+        "line 3, field 'value'",
+    ),
+    "infinity_in_json": (
+        "usage",
+        "u.jsonl",
+        '{"account_external_id": "ACC-00001", "period_start": "2026-01-05", "storage_gb": Infinity}\n',
+        "line 1, field 'storage_gb'",
+    ),
     "duplicate_key": ("account", "accounts.jsonl", '{"external_id": "A9", "name": "a", "name": "b"}\n', "field 'name'"),
 }
 

@@ -185,3 +185,18 @@ def test_reading_a_file_twice_gives_the_same_records(tmp_path: Path) -> None:
     parsed = read_file(write(tmp_path, "a.csv", "external_id,name\nA1,x\nA2,y\n"))
     assert list(parsed.records) == list(parsed.records)
     assert len(list(parsed.records)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("a.json", '[{"external_id": "A1"}, {"external_id": "A2", "arr": 1' + "0" * 5000 + "}]", "record 2"),
+        ("a.jsonl", '{"external_id": "A1"}\n{"external_id": "A2", "arr": 1' + "0" * 5000 + "}\n", "line 2"),
+    ],
+)
+def test_a_number_too_long_to_read_is_located(tmp_path: Path, name: str, content: str, where: str) -> None:
+    with pytest.raises(ImportFailed) as info:
+        read_all(write(tmp_path, name, content))
+    message = only_error(info)
+    assert message.startswith(f"{tmp_path / name}, {where}: ")
+    assert "too long" in message

@@ -136,3 +136,13 @@ def test_records_without_a_file_are_held_to_the_same_depth() -> None:
     errors = ErrorCollector()
     validate_records(get_entity("account"), parsed, errors)
     assert messages(errors) == ["POST /events, item 1, field 'name': is nested too deeply to read; flatten the record"]
+
+
+def test_a_count_past_what_the_column_holds_is_a_located_error(tmp_path: Path) -> None:
+    body = "external_id,name,seats_purchased\nA1,x,2147483647\nA2,x,2147483648\nA3,x,1" + "0" * 5000 + "\n"
+    _, errors = validate(tmp_path, "account", body)
+    found = messages(errors)
+    assert [m.split(": ")[0] for m in found] == [
+        f"{tmp_path / 'f.csv'}, line 3, field 'seats_purchased'",
+        f"{tmp_path / 'f.csv'}, line 4, field 'seats_purchased'",
+    ]
