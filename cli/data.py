@@ -27,13 +27,30 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="CSV, JSON (array of objects) or JSON Lines file.")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or jsonl; guessed from the extension.")] = None,
     max_errors: Annotated[int, typer.Option(help="Stop listing errors after this many.")] = DEFAULT_ERROR_LIMIT,
+    clear_empty: Annotated[
+        bool,
+        typer.Option(
+            "--clear-empty",
+            help="An empty cell (JSON: null) clears the stored value. Without it, empty cells and missing "
+            "columns keep what is stored.",
+        ),
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="Take CSV cells verbatim (for files from `export --raw`): no spreadsheet quoting undone."
+        ),
+    ] = False,
 ) -> None:
-    """Import a file into one entity, all or nothing. Re-importing updates rows by their external id."""
+    """Import a file into one entity, all or nothing. Re-importing updates rows by their external id,
+    changing only the columns the file has."""
     app = app_context(ctx)
     get_entity(entity)
     require_schema(app.engine)
     with console.status(f"importing {file} ..."):
-        result = import_file(app.engine, entity, file, fmt=fmt, error_limit=max_errors)
+        result = import_file(
+            app.engine, entity, file, fmt=fmt, error_limit=max_errors, clear_empty=clear_empty, raw=raw
+        )
     console.print(
         f"[green]imported[/] {result.rows} {result.entity} row(s) from {file}: "
         f"{result.inserted} new, {result.updated} updated, {result.unchanged} unchanged"
@@ -45,6 +62,14 @@ def export_command(
     ctx: typer.Context,
     entity: Annotated[str, typer.Argument(help=ENTITY_HELP)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")] = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Cells exactly as stored, for machine consumers. By default text starting with = + - @ tab or "
+            "carriage return is prefixed with ' so spreadsheets do not run it; `import` removes that prefix.",
+        ),
+    ] = False,
 ) -> None:
     """Export one entity as CSV, in the same format `watchtower import` reads."""
     app = app_context(ctx)
@@ -52,7 +77,7 @@ def export_command(
     require_schema(app.engine)
     if out is None:
         try:
-            export_csv(app.engine, spec.name, sys.stdout)
+            export_csv(app.engine, spec.name, sys.stdout, raw=raw)
             sys.stdout.flush()
         except BrokenPipeError:
             # The reader (e.g. `| head`) has gone: stop quietly, as Unix tools do.
@@ -61,7 +86,7 @@ def export_command(
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as stream:
-        count = export_csv(app.engine, spec.name, stream)
+        count = export_csv(app.engine, spec.name, stream, raw=raw)
     console.print(f"[green]exported[/] {count} {spec.name} row(s) to {out}")
 
 

@@ -1,4 +1,9 @@
-"""Write an entity's rows as CSV in exactly the format the importer reads back."""
+"""Write an entity's rows as CSV in exactly the format the importer reads back.
+
+Text cells a spreadsheet would run as a formula are quoted (``sources.spreadsheet``) unless ``raw``; numbers,
+dates and booleans are never touched, so a negative number stays a number. ``watchtower import`` undoes the
+quoting, so either export reads back to the stored values (a raw one with ``import --raw``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy.engine import Engine
 from core.models import InteractionParticipant
 from sources.entities import ENTITIES, EntitySpec, get_entity
 from sources.readers import LIST_SEPARATOR
+from sources.spreadsheet import neutralise
 
 
 def format_cell(value: Any) -> str:
@@ -89,12 +95,20 @@ def iter_export_rows(engine: Engine, entity: str) -> tuple[list[str], Iterator[d
     return columns, iter(sorted(out_rows, key=sort_key))
 
 
-def export_csv(engine: Engine, entity: str, stream: IO[str]) -> int:
+def safe_cell(value: Any) -> str:
+    """The cell as text, quoted when it is text a spreadsheet would evaluate."""
+    text = format_cell(value)
+    return neutralise(text) if isinstance(value, str | list) else text
+
+
+def export_csv(engine: Engine, entity: str, stream: IO[str], *, raw: bool = False) -> int:
+    """``raw``: cells exactly as stored, for machine consumers that never open the file in a spreadsheet."""
     columns, rows = iter_export_rows(engine, entity)
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
+    cell = format_cell if raw else safe_cell
     count = 0
     for row in rows:
-        writer.writerow([format_cell(row.get(c)) for c in columns])
+        writer.writerow([cell(row.get(c)) for c in columns])
         count += 1
     return count

@@ -1,8 +1,11 @@
 """Import one file into one entity's table as a single transaction.
 
-Order of work: parse, validate every row, resolve references, and only when
-the whole file is clean, upsert by natural key. Any error means nothing is
-written, and every error found (up to a limit) is reported with its row.
+Order of work: a first pass reads and validates every row (nothing kept but
+what finding duplicate keys needs); only when the whole file is clean does a
+second pass read it again and, in one transaction, resolve references and
+upsert by natural key a batch at a time. Any error means nothing is written,
+and every error found (up to a limit) is reported with its row. Memory stays
+flat in the number of rows.
 """
 
 from __future__ import annotations
@@ -10,26 +13,36 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.engine import Engine
 
-from core.bulk import bulk_insert
-from core.models import ImportRun, InteractionParticipant
+from core.models import ImportRun
 from sources.entities import EntitySpec, get_entity
-from sources.errors import ImportFailed
+from sources.errors import ImportFailed, RowError
 from sources.readers import ParsedFile, RawRecord, read_file
-from sources.references import Resolved, chunks, lookup_ids, resolve
-from sources.validation import DEFAULT_ERROR_LIMIT, ErrorCollector, ValidRow, validate_records
+from sources.references import find_cycles, lookup_ids, resolve
+from sources.upsert import plan_write, sync_participants, upsert
+from sources.validation import (
+    DEFAULT_ERROR_LIMIT,
+    DEFAULT_OPTIONS,
+    ErrorCollector,
+    ImportOptions,
+    ValidRow,
+    check_records,
+    iter_valid_rows,
+)
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+BATCH = 2000
 
 
 def _utcnow() -> datetime:
@@ -46,114 +59,98 @@ class ImportResult:
     unchanged: int
 
 
-def _table_values(spec: EntitySpec, vr: ValidRow, ids: dict[str, int | None]) -> dict[str, Any]:
-    data = vr.data.model_dump()
-    for ref in spec.references:
-        data.pop(ref.field, None)
-    if spec.participants_field:
-        data.pop(spec.participants_field, None)
-    data.update(ids)
-    return data
+def _batches(rows: Iterator[ValidRow]) -> Iterator[list[ValidRow]]:
+    while batch := list(islice(rows, BATCH)):
+        yield batch
 
 
-def _existing_rows(
-    conn: Connection, spec: EntitySpec, values: list[dict[str, Any]]
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Current rows that share a natural key with the file, keyed by that key."""
-    table: Table = spec.table.__table__  # type: ignore[attr-defined]
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    if spec.uses_external_id:
-        column, wanted = table.c.external_id, sorted({v["external_id"] for v in values})
-    else:
-        column, wanted = table.c.account_id, sorted({v["account_id"] for v in values})
-    for part in chunks(wanted):
-        for row in conn.execute(select(table).where(column.in_(part))).mappings():
-            found[tuple(row[k] for k in spec.key)] = dict(row)
-    return found
+@dataclass
+class _Tally:
+    inserted: int = 0
+    updated: int = 0
 
 
-def _upsert(
-    conn: Connection, spec: EntitySpec, values: list[dict[str, Any]]
-) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    """Insert new rows and update changed ones; returns the keys inserted and the keys changed."""
-    table: Table = spec.table.__table__  # type: ignore[attr-defined]
-    existing = _existing_rows(conn, spec, values)
-    to_insert: list[dict[str, Any]] = []
-    to_update: list[dict[str, Any]] = []
-    inserted: set[tuple[Any, ...]] = set()
-    changed: set[tuple[Any, ...]] = set()
-    for row in values:
-        key = tuple(row[k] for k in spec.key)
-        current = existing.get(key)
-        if current is None:
-            to_insert.append(row)
-            inserted.add(key)
-        elif any(current.get(col) != val for col, val in row.items()):
-            to_update.append({"b_id": current["id"], **{f"b_{c}": v for c, v in row.items()}})
-            changed.add(key)
-    bulk_insert(conn, table, to_insert)
-    if to_update:
-        columns = [c for c in values[0] if c != "id"]
-        stmt = update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in columns})
-        for part in chunks(to_update, 5000):
-            conn.execute(stmt, part)
-    return inserted, changed
+class _Loader:
+    """The second pass on an open transaction: batches resolved and written, parents linked, cycles checked."""
+
+    def __init__(self, conn: Connection, spec: EntitySpec, parsed: ParsedFile, errors: ErrorCollector) -> None:
+        self.conn, self.spec, self.parsed, self.errors = conn, spec, parsed, errors
+        self.tally = _Tally()
+        #: account rows whose parent was not found when written: row -> (external id, parent external id)
+        self.deferred: dict[int, tuple[str, str]] = {}
+        #: accounts the file gave a parent, to check for cycles: external id -> row
+        self.children: dict[str, int] = {}
+
+    def batch(self, rows: list[ValidRow]) -> None:
+        resolved = resolve(self.conn, self.spec, self.parsed, rows, self.errors)
+        if self.errors:
+            return  # keep finding errors, write nothing more: the transaction is rolled back
+        writes = [plan_write(self.spec, vr, resolved.ids[vr.row]) for vr in rows]
+        inserted, changed = upsert(self.conn, self.spec, writes)
+        self.tally.inserted += len(inserted)
+        self.tally.updated += len(changed)
+        if self.spec.name == "account":
+            for vr in rows:
+                parent = vr.data.parent_external_id  # type: ignore[attr-defined]
+                if parent is not None:
+                    self.children[vr.data.external_id] = vr.row  # type: ignore[attr-defined]
+            by_row = {vr.row: vr for vr in rows}
+            for row, parent in resolved.deferred_parents.items():
+                self.deferred[row] = (by_row[row].data.external_id, parent)  # type: ignore[attr-defined]
+        if self.spec.participants_field:
+            relinked = sync_participants(self.conn, self.spec, rows, resolved)
+            # An existing interaction whose only change is its participants counts as updated.
+            self.tally.updated += len(relinked - {k[0] for k in inserted} - {k[0] for k in changed})
+
+    def finish(self) -> None:
+        """Parents that came later in the file, then the hierarchy as a whole."""
+        if self.errors:
+            return
+        if self.deferred:
+            table: Table = self.spec.table.__table__  # type: ignore[attr-defined]
+            ids = lookup_ids(self.conn, "account", {n for pair in self.deferred.values() for n in pair})
+            links = []
+            for row, (child, parent) in sorted(self.deferred.items()):
+                if parent not in ids:
+                    message = f"no account with external_id '{parent}'; import accounts first"
+                    self.errors.add(
+                        RowError(self.parsed.name, row, "parent_external_id", message, self.parsed.row_label)
+                    )
+                else:
+                    links.append({"b_id": ids[child][0], "b_parent": ids[parent][0]})
+            if self.errors:
+                return
+            stmt = update(table).where(table.c.id == bindparam("b_id")).values(parent_id=bindparam("b_parent"))
+            self.conn.execute(stmt, links)
+        if self.children:
+            find_cycles(self.conn, self.parsed.name, self.parsed.row_label, self.children, self.errors)
 
 
-def _link_deferred_parents(conn: Connection, spec: EntitySpec, rows: list[ValidRow], resolved: Resolved) -> None:
-    if not resolved.deferred_parents:
-        return
-    table: Table = spec.table.__table__  # type: ignore[attr-defined]
-    by_row = {vr.row: vr.data.external_id for vr in rows}  # type: ignore[attr-defined]
-    wanted = set(resolved.deferred_parents.values()) | {by_row[r] for r in resolved.deferred_parents}
-    ids = lookup_ids(conn, "account", wanted)
-    stmt = update(table).where(table.c.id == bindparam("b_id")).values(parent_id=bindparam("b_parent"))
-    conn.execute(
-        stmt, [{"b_id": ids[by_row[r]][0], "b_parent": ids[p][0]} for r, p in resolved.deferred_parents.items()]
-    )
-
-
-def _sync_participants(conn: Connection, rows: list[ValidRow], resolved: Resolved) -> set[str]:
-    """Make each interaction's participant set equal the file's; returns interactions that changed."""
-    link: Table = InteractionParticipant.__table__  # type: ignore[attr-defined]
-    ids = lookup_ids(conn, "interaction", [vr.data.external_id for vr in rows])  # type: ignore[attr-defined]
-    wanted = {ids[vr.data.external_id][0]: set(resolved.participants.get(vr.row, [])) for vr in rows}  # type: ignore[attr-defined]
-    current: dict[int, set[int]] = {i: set() for i in wanted}
-    for part in chunks(sorted(wanted)):
-        for r in conn.execute(select(link.c.interaction_id, link.c.contact_id).where(link.c.interaction_id.in_(part))):
-            current[r.interaction_id].add(r.contact_id)
-    changed_ids: set[int] = set()
-    adds: list[dict[str, int]] = []
-    for interaction_id, target in wanted.items():
-        have = current[interaction_id]
-        if have == target:
-            continue
-        changed_ids.add(interaction_id)
-        gone = have - target
-        if gone:
-            conn.execute(delete(link).where(link.c.interaction_id == interaction_id, link.c.contact_id.in_(gone)))
-        adds.extend({"interaction_id": interaction_id, "contact_id": c} for c in sorted(target - have))
-    bulk_insert(conn, link, adds)
-    by_id = {v[0]: k for k, v in ids.items()}
-    return {by_id[i] for i in changed_ids}
-
-
-def load_valid_rows(
-    conn: Connection, spec: EntitySpec, parsed: ParsedFile, rows: list[ValidRow], errors: ErrorCollector
+def load_rows(
+    conn: Connection,
+    spec: EntitySpec,
+    parsed: ParsedFile,
+    errors: ErrorCollector,
+    options: ImportOptions = DEFAULT_OPTIONS,
 ) -> tuple[int, int]:
-    """Resolve and upsert validated rows on an open transaction; raises ImportFailed on any error."""
-    resolved = resolve(conn, spec, parsed, rows, errors)
+    """Resolve and upsert a checked input on an open transaction; raises ImportFailed on any error."""
+    loader = _Loader(conn, spec, parsed, errors)
+    for batch in _batches(iter_valid_rows(spec, parsed, errors, options)):
+        loader.batch(batch)
+        if errors.full:
+            break
+    loader.finish()
     if errors:
         raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
-    values = [_table_values(spec, vr, resolved.ids[vr.row]) for vr in rows]
-    inserted, changed = _upsert(conn, spec, values)
-    _link_deferred_parents(conn, spec, rows, resolved)
-    updated = len(changed)
-    if spec.participants_field:
-        relinked = _sync_participants(conn, rows, resolved)
-        # An existing interaction whose only change is its participants counts as updated.
-        updated += len(relinked - {k[0] for k in inserted} - {k[0] for k in changed})
-    return len(inserted), updated
+    return loader.tally.inserted, loader.tally.updated
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while piece := stream.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def import_file(
@@ -163,18 +160,20 @@ def import_file(
     *,
     fmt: str | None = None,
     error_limit: int = DEFAULT_ERROR_LIMIT,
+    clear_empty: bool = False,
+    raw: bool = False,
     clock: Clock = _utcnow,
 ) -> ImportResult:
-    """Validate and load ``path`` into ``entity``; all or nothing."""
+    """Validate and load ``path`` into ``entity``; all or nothing.
+
+    ``clear_empty``: an empty cell (a JSON null) clears the stored value instead of keeping it.
+    ``raw``: CSV cells are taken verbatim, for files exported with ``raw`` (no spreadsheet quoting to undo).
+    """
     spec = get_entity(entity)
     started = clock()
     parsed = read_file(path, fmt)
-    errors = ErrorCollector(error_limit)
-    rows = validate_records(spec, parsed, errors)
-    if errors:
-        raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _load(engine, spec, parsed, rows, errors, digest=digest, source=str(path), started=started, clock=clock)
+    options = ImportOptions(clear_empty=clear_empty, raw=raw)
+    return _import(engine, spec, parsed, options, error_limit, _file_digest(path), str(path), started, clock)
 
 
 def import_records(
@@ -184,50 +183,52 @@ def import_records(
     *,
     source: str,
     error_limit: int = DEFAULT_ERROR_LIMIT,
+    clear_empty: bool = False,
     clock: Clock = _utcnow,
 ) -> ImportResult:
     """Validate and load records that arrived without a file (an event, a feed); same rules, all or nothing.
 
     ``source`` names where they came from in errors and in the import log (``POST /events``, a feed URL).
+    A key that is absent or null leaves the stored value alone; with ``clear_empty`` a null clears it.
     """
     spec = get_entity(entity)
     started = clock()
     parsed = ParsedFile(source, "json", "item", None, [RawRecord(n, r) for n, r in enumerate(records, start=1)])
-    errors = ErrorCollector(error_limit)
-    rows = validate_records(spec, parsed, errors)
-    if errors:
-        raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
     digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
-    return _load(engine, spec, parsed, rows, errors, digest=digest, source=source, started=started, clock=clock)
+    options = ImportOptions(clear_empty=clear_empty)
+    return _import(engine, spec, parsed, options, error_limit, digest, source, started, clock)
 
 
-def _load(
+def _import(
     engine: Engine,
     spec: EntitySpec,
     parsed: ParsedFile,
-    rows: list[ValidRow],
-    errors: ErrorCollector,
-    *,
+    options: ImportOptions,
+    error_limit: int,
     digest: str,
     source: str,
     started: datetime,
     clock: Clock,
 ) -> ImportResult:
+    errors = ErrorCollector(error_limit)
+    rows = check_records(spec, parsed, errors, options)
+    if errors:
+        raise ImportFailed(parsed.name, errors.errors, truncated=errors.truncated)
     with engine.begin() as conn:
-        inserted, updated = load_valid_rows(conn, spec, parsed, rows, errors)
+        inserted, updated = load_rows(conn, spec, parsed, errors, options)
         conn.execute(
             insert(ImportRun.__table__),  # type: ignore[attr-defined]
             {
                 "entity": spec.name,
                 "file_name": source,
                 "file_sha256": digest,
-                "rows": len(rows),
+                "rows": rows,
                 "inserted": inserted,
                 "updated": updated,
-                "unchanged": len(rows) - inserted - updated,
+                "unchanged": rows - inserted - updated,
                 "started_at": started,
                 "finished_at": clock(),
             },
         )
     logger.info("imported %s from %s: %d new, %d updated", spec.name, source, inserted, updated)
-    return ImportResult(spec.name, source, len(rows), inserted, updated, len(rows) - inserted - updated)
+    return ImportResult(spec.name, source, rows, inserted, updated, rows - inserted - updated)

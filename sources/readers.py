@@ -3,19 +3,23 @@
 Readers only parse; validation belongs to the importer. CSV rows are numbered
 by the physical line on which they start (header is line 1), JSON Lines by
 line, and a JSON array by record position.
+
+Records are streamed: ``ParsedFile.records`` reads the file again each time it
+is iterated, because the importer checks the whole file in one pass and writes
+it in a second, and neither may hold the file in memory.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sources.decoding import text_chunks, text_lines
 from sources.errors import ImportFailed, RowError
+from sources.json_stream import JsonProblem, iter_array, kind_of, parse_value
 
 LIST_SEPARATOR = ";"
 
@@ -26,13 +30,23 @@ class RawRecord:
     values: dict[str, Any]
 
 
+class Records:
+    """Records that can be iterated more than once, each time read afresh from their source."""
+
+    def __init__(self, produce: Callable[[], Iterator[RawRecord]]) -> None:
+        self._produce = produce
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return self._produce()
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     name: str
     format: str
     row_label: str
     columns: tuple[str, ...] | None
-    records: list[RawRecord]
+    records: Iterable[RawRecord]
 
 
 def detect_format(path: Path, explicit: str | None = None) -> str:
@@ -46,31 +60,15 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
     return "csv"
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed(
-            str(path),
-            [
-                RowError(
-                    str(path),
-                    line,
-                    None,
-                    f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                    "re-save the file as UTF-8 and import again",
-                )
-            ],
-        ) from exc
+def _fail(
+    path: Path, message: str, row: int | None = None, label: str = "line", field: str | None = None
+) -> ImportFailed:
+    return ImportFailed(str(path), [RowError(str(path), row, field, message, label)])
 
 
-def _fail(path: Path, message: str, row: int | None = None, label: str = "line") -> ImportFailed:
-    return ImportFailed(str(path), [RowError(str(path), row, None, message, label)])
-
-
-def read_csv(path: Path, text: str) -> ParsedFile:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_reader(path: Path) -> tuple[Any, tuple[str, ...]]:
+    """A csv reader positioned after the header, and the header's column names (checked)."""
+    reader = csv.reader((text for _, text in text_lines(path)), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -87,81 +85,67 @@ def read_csv(path: Path, text: str) -> ParsedFile:
         if name in seen:
             raise _fail(path, f"header names column '{name}' twice", 1)
         seen.add(name)
+    return reader, columns
 
-    records: list[RawRecord] = []
+
+def _csv_records(path: Path) -> Iterator[RawRecord]:
+    reader, columns = _csv_reader(path)
     start = reader.line_num + 1
     try:
         for cells in reader:
             if cells and any(c.strip() for c in cells):
                 if len(cells) != len(columns):
                     raise _fail(path, f"has {len(cells)} cells but the header has {len(columns)} columns", start)
-                records.append(RawRecord(start, dict(zip(columns, cells, strict=True))))
+                yield RawRecord(start, dict(zip(columns, cells, strict=True)))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise _fail(path, f"is not valid CSV: {exc}", start) from exc
-    return ParsedFile(str(path), "csv", "line", columns, records)
 
 
-def read_jsonl(path: Path, text: str) -> ParsedFile:
-    records: list[RawRecord] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl_records(path: Path) -> Iterator[RawRecord]:
+    for number, line in text_lines(path):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise _fail(path, f"is not valid JSON: {exc.msg} (column {exc.colno})", number) from exc
+            value = parse_value(line)
+        except JsonProblem as exc:
+            raise _fail(path, exc.message, number, field=exc.field) from None
         if not isinstance(value, dict):
-            raise _fail(path, f"must hold one JSON object per line, found {type(value).__name__}", number)
-        records.append(RawRecord(number, value))
-    return ParsedFile(str(path), "jsonl", "line", None, records)
+            raise _fail(path, f"must hold one JSON object per line, found {kind_of(value)}", number)
+        yield RawRecord(number, value)
 
 
-def read_json(path: Path, text: str) -> ParsedFile:
-    if not text.strip():
-        raise _fail(path, "is empty: expected a JSON array of objects")
+def _json_records(path: Path) -> Iterator[RawRecord]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(path, f"is not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from exc
-    if not isinstance(value, list):
-        raise _fail(path, f"must hold a JSON array of objects, found {type(value).__name__}")
-    records: list[RawRecord] = []
-    for index, item in enumerate(value, start=1):
-        if not isinstance(item, dict):
-            raise _fail(path, f"must be a JSON object, found {type(item).__name__}", index, "record")
-        records.append(RawRecord(index, item))
-    return ParsedFile(str(path), "json", "record", None, records)
+        for number, value in iter_array(text_chunks(path)):
+            yield RawRecord(number, value)
+    except JsonProblem as exc:
+        if exc.record is not None:
+            raise _fail(path, exc.message, exc.record, "record", exc.field) from None
+        raise _fail(path, exc.message, exc.line, field=exc.field) from None
 
 
 def read_file(path: Path, fmt: str | None = None) -> ParsedFile:
-    """Parse ``path``; raises ImportFailed with a located message for anything unreadable."""
+    """Open ``path`` for streaming; raises ImportFailed with a located message for anything unreadable.
+
+    The header and the first record are read here, so an empty or unreadable file fails at once; any later
+    problem surfaces while the records are iterated.
+    """
     if not path.exists():
         raise _fail(path, "does not exist")
     if path.is_dir():
         raise _fail(path, "is a folder, not a file")
     kind = detect_format(path, fmt)
-    text = _decode(path, path.read_bytes())
+    columns: tuple[str, ...] | None = None
     if kind == "csv":
-        parsed = read_csv(path, text)
+        columns = _csv_reader(path)[1]
+        parsed = ParsedFile(str(path), "csv", "line", columns, Records(lambda: _csv_records(path)))
     elif kind == "jsonl":
-        parsed = read_jsonl(path, text)
+        parsed = ParsedFile(str(path), "jsonl", "line", None, Records(lambda: _jsonl_records(path)))
     elif kind == "json":
-        parsed = read_json(path, text)
+        parsed = ParsedFile(str(path), "json", "record", None, Records(lambda: _json_records(path)))
     else:
         raise _fail(path, f"unknown format '{kind}'; use csv, json or jsonl")
-    if not parsed.records:
+    if next(iter(parsed.records), None) is None:
         raise _fail(path, "has no data rows")
     return parsed
-
-
-def iter_columns(parsed: ParsedFile) -> Iterator[str]:
-    if parsed.columns is not None:
-        yield from parsed.columns
-        return
-    seen: set[str] = set()
-    for record in parsed.records:
-        for key in record.values:
-            if key not in seen:
-                seen.add(key)
-                yield key

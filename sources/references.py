@@ -47,27 +47,30 @@ class Resolved:
     deferred_parents: dict[int, str] = field(default_factory=dict)
 
 
-def _find_cycles(parsed: ParsedFile, rows: list[ValidRow], conn: Connection, errors: ErrorCollector) -> None:
+def find_cycles(conn: Connection, name: str, label: str, children: dict[str, int], errors: ErrorCollector) -> None:
+    """Walk up from each account the file gave a parent (``children``: external id -> row), as now stored.
+
+    Run on the import's own transaction after its rows are written, so the file's parents and the stored
+    ones are one graph.
+    """
     table = ENTITIES["account"].table.__table__
-    parent_of: dict[str, str | None] = {}
-    by_id = {r.id: r.external_id for r in conn.execute(select(table.c.id, table.c.external_id))}
-    for r in conn.execute(select(table.c.external_id, table.c.parent_id)):
-        parent_of[r.external_id] = by_id.get(r.parent_id) if r.parent_id else None
-    for vr in rows:
-        parent_of[vr.data.external_id] = vr.data.parent_external_id  # type: ignore[attr-defined]
-    for vr in rows:
-        start = vr.data.external_id  # type: ignore[attr-defined]
-        seen = {start}
-        current = parent_of.get(start)
+    parent_of: dict[int, int | None] = {}
+    external: dict[int, str] = {}
+    for r in conn.execute(select(table.c.id, table.c.parent_id, table.c.external_id)):
+        parent_of[r.id], external[r.id] = r.parent_id, r.external_id
+    ids = {v: k for k, v in external.items()}
+    for start, row in children.items():
+        seen = {ids[start]}
+        current = parent_of.get(ids[start])
         while current is not None:
             if current in seen:
                 errors.add(
                     RowError(
-                        parsed.name,
-                        vr.row,
+                        name,
+                        row,
                         "parent_external_id",
-                        f"makes a cycle in the account hierarchy through '{current}'",
-                        parsed.row_label,
+                        f"makes a cycle in the account hierarchy through '{external[current]}'",
+                        label,
                     )
                 )
                 break
@@ -87,7 +90,6 @@ def resolve(
             cid for vr in rows for cid in getattr(vr.data, spec.participants_field)
         )
     known = {entity: lookup_ids(conn, entity, ids) for entity, ids in targets.items()}
-    in_file = {vr.data.external_id for vr in rows} if spec.name == "account" else set()  # type: ignore[attr-defined]
 
     for vr in rows:
         ids: dict[str, int | None] = {}
@@ -99,7 +101,8 @@ def resolve(
                 continue
             hit = known[ref.target].get(value)
             if hit is None:
-                if ref.target == "account" and value in in_file:
+                if spec.name == "account":
+                    # Perhaps a parent further on in the file: checked once the whole file is written.
                     resolved.deferred_parents[vr.row] = value
                     ids[ref.column] = None
                     continue
@@ -161,6 +164,4 @@ def resolve(
         resolved.ids[vr.row] = ids
         if errors.full:
             break
-    if spec.name == "account" and any(vr.data.parent_external_id for vr in rows):  # type: ignore[attr-defined]
-        _find_cycles(parsed, rows, conn, errors)
     return resolved

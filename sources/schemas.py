@@ -18,6 +18,9 @@ ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+#: The largest value an integer column holds on every backend (PostgreSQL ``integer``).
+INT_MAX = 2_147_483_647
+Count = Annotated[int, Field(ge=0, le=INT_MAX)]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -36,9 +39,12 @@ ContactRole = Literal[
 
 
 class ImportRow(BaseModel):
-    """Base for every import format: unknown fields are errors, so a typo never drops data silently."""
+    """Base for every import format: unknown fields are errors, so a typo never drops data silently.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    Numbers must be finite (``nan`` and ``inf`` would be stored differently by each backend, or not at all).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False)
 
 
 class AccountRow(ImportRow):
@@ -54,7 +60,7 @@ class AccountRow(ImportRow):
         default_factory=dict,
         description="Plan limits by metric, e.g. plan_limits.api_calls, plan_limits.storage_gb (CSV: one column each).",
     )
-    seats_purchased: int | None = Field(None, ge=0)
+    seats_purchased: Count | None = None
     owner_csm: ShortText | None = Field(None, description="Email of the owning CSM.")
     parent_external_id: ExternalId | None = Field(None, description="Parent account, for hierarchies.")
     customer_since: date | None = None
@@ -78,7 +84,7 @@ class ContractRow(ImportRow):
     arr: NonNegativeMoney | None = None
     currency: Currency = "USD"
     plan: ShortText | None = None
-    seats: int | None = Field(None, ge=0)
+    seats: Count | None = None
     products: list[ShortText] = Field(default_factory=list, description="CSV: separated by ';'.")
     billing_frequency: Literal["monthly", "quarterly", "annual", "multi_year"] | None = None
     status: Literal["active", "renewed", "churned", "expired", "cancelled"] = "active"
@@ -108,14 +114,12 @@ class UsageSnapshotRow(ImportRow):
     account_external_id: ExternalId
     period_start: date = Field(description="First day of the period.")
     period: Literal["day", "week", "month"] = "week"
-    logins: int | None = Field(None, ge=0)
-    active_users: int | None = Field(None, ge=0)
-    seats_used: int | None = Field(None, ge=0)
-    features_used: int | None = Field(
-        None, ge=0, description="Distinct features used; counted from 'features' when empty."
-    )
+    logins: Count | None = None
+    active_users: Count | None = None
+    seats_used: Count | None = None
+    features_used: Count | None = Field(None, description="Distinct features used; counted from 'features' when empty.")
     features: list[ShortText] = Field(default_factory=list, description="Names of features used (CSV: ';'-separated).")
-    api_calls: int | None = Field(None, ge=0)
+    api_calls: Count | None = None
     storage_gb: float | None = Field(None, ge=0)
     metrics: dict[str, float] = Field(
         default_factory=dict, description="Any other named metric: metrics.<name> columns."
@@ -125,6 +129,8 @@ class UsageSnapshotRow(ImportRow):
     def _count_features(self) -> UsageSnapshotRow:
         if self.features_used is None and self.features:
             object.__setattr__(self, "features_used", len(set(self.features)))
+            # Derived from a given field, so a re-import writes it as if given.
+            self.model_fields_set.add("features_used")
         return self
 
 
@@ -137,7 +143,7 @@ class SupportTicketRow(ImportRow):
     priority: Literal["low", "medium", "high", "urgent"] = "medium"
     status: Literal["new", "open", "pending", "solved", "closed"] = "open"
     opened_at: UtcDatetime
-    first_response_minutes: int | None = Field(None, ge=0)
+    first_response_minutes: Count | None = None
     closed_at: UtcDatetime | None = None
     satisfaction: int | None = Field(None, ge=1, le=5, description="CSAT 1-5.")
     escalated: bool = False

@@ -6,7 +6,7 @@ from evals.context import Runner
 
 
 def runners() -> dict[str, Runner]:
-    from evals.suites import book_suites, injection, narrative, routing, text_labels
+    from evals.suites import book_suites, imports, injection, narrative, routing, text_labels
 
     return {
         "approval_routing": routing.run,
@@ -19,4 +19,5 @@ def runners() -> dict[str, Runner]:
         "health_calibration": book_suites.calibration,
         "narrative_faithfulness": narrative.run,
         "injection_resistance": injection.run,
+        "import_partial": imports.run,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import make_engine
-from core.models import Account, Contact, InteractionParticipant, UsageSnapshot
+from core.models import Account, Contact, InteractionParticipant, MarketSignal, UsageSnapshot
 from core.schema import upgrade
 from sources.entities import IMPORT_ORDER
 from sources.errors import ImportFailed
+from sources.events import ingest_events
 from sources.importer import import_file
 from tests.integration.helpers import database_fingerprint, export_all, import_runs, seed_small_book, write_exports
 
@@ -193,6 +195,41 @@ BAD_FILES = {
     ),
     "wrong_encoding": ("account", "accounts.csv", "external_id,name\nA9,Zoë\n".encode("utf-16"), "not valid UTF-8"),
     "empty": ("account", "accounts.csv", "", "is empty"),
+    "nul_in_csv": ("account", "accounts.csv", "external_id,name\nA9,Ac\x00me\n", "line 2, field 'name': "),
+    "nul_in_json": (
+        "account",
+        "accounts.json",
+        '[{"external_id": "A9", "name": "Ac\\u0000me"}]',
+        "record 1, field 'name'",
+    ),
+    "lone_surrogate": (
+        "interaction",
+        "x.jsonl",
+        '{"external_id": "X9", "account_external_id": "ACC-00001", "kind": "note", '
+        '"occurred_at": "2026-01-01T00:00:00", "body": "broken \\ud83d text"}\n',
+        "line 1, field 'body': ",
+    ),
+    "deep_nesting": ("account", "accounts.json", '[{"external_id": "A9", "name": ' + "[" * 50_000 + "]", "record 1"),
+    "integer_past_the_column": (
+        "account",
+        "accounts.csv",
+        "external_id,name,seats_purchased\nA9,Acme,3000000000\n",
+        "line 2, field 'seats_purchased'",
+    ),
+    "huge_integer": ("account", "a.jsonl", '{"external_id": "A9", "name": "x", "seats_purchased": 1e30}\n', "line 1"),
+    "not_a_finite_number": (
+        "account_metric",
+        "m.csv",
+        "account_external_id,date,name,value\nACC-00001,2026-01-01,x,1\nACC-00001,2026-01-02,x,nan\n",
+        "line 3, field 'value'",
+    ),
+    "infinity_in_json": (
+        "usage",
+        "u.jsonl",
+        '{"account_external_id": "ACC-00001", "period_start": "2026-01-05", "storage_gb": Infinity}\n',
+        "line 1, field 'storage_gb'",
+    ),
+    "duplicate_key": ("account", "accounts.jsonl", '{"external_id": "A9", "name": "a", "name": "b"}\n', "field 'name'"),
 }
 
 
@@ -228,3 +265,41 @@ def test_a_failure_while_writing_rolls_back_the_whole_file(engine, tmp_path: Pat
     with pytest.raises(IntegrityError):
         import_file(engine, "account", path)
     assert count(engine, Account) == 50
+
+
+def test_import_memory_stays_flat_as_the_file_grows(engine, tmp_path: Path) -> None:
+    """Rows are checked and written in batches, so five times the rows must not take five times the memory."""
+
+    def peak(prefix: str, rows: int) -> int:
+        path = tmp_path / f"{prefix}.csv"
+        body = "".join(
+            f"{prefix}{i},Company {i},Core,{1000 + i}.50,Team,{i % 90},csm{i % 7}@example.com\n" for i in range(rows)
+        )
+        path.write_text("external_id,name,segment,arr,plan,seats_purchased,owner_csm\n" + body, encoding="utf-8")
+        tracemalloc.start()
+        try:
+            assert import_file(engine, "account", path).inserted == rows
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak("S", 3_000), peak("L", 15_000)
+    assert large < 1.5 * small, (small, large)
+
+
+def test_events_with_a_nul_byte_are_refused_by_name_on_every_backend(engine) -> None:
+    """Postgres cannot store a NUL and SQLite would keep it silently; both must refuse it as a located error."""
+    seed_small_book(engine, accounts=3)
+    event = {"external_id": "EVT-NUL", "kind": "news", "title": "Acme\x00 raises", "published_on": "2026-11-20"}
+    with pytest.raises(ImportFailed) as info:
+        ingest_events(engine, [{**event, "external_id": "EVT-OK", "title": "Fine"}, event])
+    assert [str(e) for e in info.value.errors] == [
+        "POST /events, item 2, field 'title': contains a NUL byte (\\0), which cannot be stored; remove it"
+    ]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(func.count()).select_from(MarketSignal).where(MarketSignal.external_id == "EVT-NUL")
+            ).scalar_one()
+            == 0
+        )

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sources.entities import get_entity
-from sources.readers import read_file
+from sources.readers import ParsedFile, RawRecord, read_file
 from sources.validation import ErrorCollector, validate_records
 
 
@@ -113,3 +113,36 @@ def test_json_nulls_mean_missing(tmp_path: Path) -> None:
     rows, errors = validate(tmp_path, "account", '[{"external_id": "A1", "name": "Acme", "currency": null}]', "a.json")
     assert not errors
     assert rows[0].data.currency == "USD"
+
+
+@pytest.mark.parametrize("depth", [40, 500])
+def test_nesting_the_json_reader_allows_is_still_a_located_error(tmp_path: Path, depth: int) -> None:
+    """Just under the parser's own limit, a deep value must not crash whatever reads it next."""
+    deep = "[" * depth + "]" * depth
+    body = f'{{"external_id": "A1", "name": "x", "plan_limits": {{"seats": {deep}}}}}\n'
+    body += f'{{"external_id": "A2", "name": "x", "industry": {deep}}}\n'
+    _, errors = validate(tmp_path, "account", body, "a.jsonl")
+    assert messages(errors) == [
+        f"{tmp_path / 'a.jsonl'}, line 1, field 'plan_limits': is nested too deeply to read; flatten the record",
+        f"{tmp_path / 'a.jsonl'}, line 2, field 'industry': is nested too deeply to read; flatten the record",
+    ]
+
+
+def test_records_without_a_file_are_held_to_the_same_depth() -> None:
+    deep: list = []
+    for _ in range(950):
+        deep = [deep]
+    parsed = ParsedFile("POST /events", "json", "item", None, [RawRecord(1, {"external_id": "A1", "name": deep})])
+    errors = ErrorCollector()
+    validate_records(get_entity("account"), parsed, errors)
+    assert messages(errors) == ["POST /events, item 1, field 'name': is nested too deeply to read; flatten the record"]
+
+
+def test_a_count_past_what_the_column_holds_is_a_located_error(tmp_path: Path) -> None:
+    body = "external_id,name,seats_purchased\nA1,x,2147483647\nA2,x,2147483648\nA3,x,1" + "0" * 5000 + "\n"
+    _, errors = validate(tmp_path, "account", body)
+    found = messages(errors)
+    assert [m.split(": ")[0] for m in found] == [
+        f"{tmp_path / 'f.csv'}, line 3, field 'seats_purchased'",
+        f"{tmp_path / 'f.csv'}, line 4, field 'seats_purchased'",
+    ]
