@@ -20,7 +20,7 @@ from llm.structured import LlmStats
 from playbooks.facts import load_facts
 from playbooks.forecast import CATEGORIES, record_call
 from playbooks.play_config import Play, PlayBook
-from playbooks.timeline import milestones_for_runs, renewal_run_for, worst
+from playbooks.timeline import renewal_run_for, renewal_timelines
 
 renewals_app = typer.Typer(
     help="Renewals: timeline, forecast and the CSM's call.", no_args_is_help=False, invoke_without_command=True
@@ -87,8 +87,18 @@ def list_command(
         if category:
             query = query.where(RenewalForecast.category == category)
         rows = conn.execute(query.order_by(RenewalForecast.renewal_on, Contract.external_id)).mappings().all()
+        playbook, rules = load_configs()
+        timelines = renewal_timelines(
+            conn,
+            _renewal_play(playbook),
+            [r["contract_id"] for r in rows[:limit]],
+            day,
+            stuck_after_days=rules.stuck_after_days,
+        )
     totals: dict[str, list[float]] = {}
-    table = Table(title=f"Renewals in the next {within} days (forecast of {latest})", title_justify="left")
+    table = Table(
+        title=f"Renewals in the next {within} days (forecast of {latest}, timeline as of {day})", title_justify="left"
+    )
     for column in ("contract", "account", "renews", "days", "ARR", "band", "timeline", "system", "p", "CSM", "flag"):
         table.add_column(column, no_wrap=True)
     for r in rows:
@@ -106,7 +116,7 @@ def list_command(
                 str(r["days_to_renewal"]),
                 f"{arr:,.0f}",
                 r["band"] or "-",
-                r["timeline"].replace("_", " "),
+                timelines[r["contract_id"]].status.replace("_", " "),
                 f"[{colour}]{r['category']}[/]",
                 f"{r['probability']:.2f}",
                 r["csm_category"] or "-",
@@ -132,14 +142,8 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     renewal = _renewal_play(playbook)
     with app.engine.connect() as conn:
         c = _contract(conn, contract)
-        run = renewal_run_for(conn, c["id"], renewal.id)
-        milestones = (
-            milestones_for_runs(conn, renewal, [run["id"]], day, stuck_after_days=rules.stuck_after_days).get(
-                run["id"], []
-            )
-            if run
-            else []
-        )
+        timeline = renewal_timelines(conn, renewal, [c["id"]], day, stuck_after_days=rules.stuck_after_days)[c["id"]]
+        run, milestones = timeline.run, timeline.milestones
         forecast = (
             conn.execute(
                 select(RenewalForecast)
@@ -160,7 +164,7 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     if run is None:
         console.print("no renewal timeline yet: it starts at T-120 (T-180 for accounts below Green)")
         return
-    console.print(f"timeline run {run['id']} ({run['status']}), started {run['started_on']}: {worst(milestones)}")
+    console.print(f"timeline run {run['id']} ({run['status']}), started {run['started_on']}: {timeline.status}")
     table = Table(title_justify="left")
     for column in ("milestone", "due", "status", "owner", "done", "note"):
         table.add_column(column, overflow="fold")

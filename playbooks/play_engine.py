@@ -65,7 +65,7 @@ from playbooks.play_store import (
     update_step,
 )
 from playbooks.steps import StepActions, StepRequest
-from playbooks.timeline import milestones_for_runs
+from playbooks.timeline import renewal_timelines
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -262,8 +262,8 @@ class PlayEngine:
         }
         if not runs:
             return
-        milestones = milestones_for_runs(
-            conn, renewal, list(runs.values()), as_of, stuck_after_days=self.forecast.stuck_after_days
+        timelines = renewal_timelines(
+            conn, renewal, [c for _, c in runs], as_of, stuck_after_days=self.forecast.stuck_after_days
         )
         calls = forecast.latest_calls(conn, [c for _, c in runs], as_of)
         rows = []
@@ -273,7 +273,7 @@ class PlayEngine:
             if contract is None:
                 continue
             row = forecast.forecast_row(
-                self.forecast, account, contract, milestones.get(run_id, []), as_of, calls.get(contract_id)
+                self.forecast, account, contract, timelines[contract_id].milestones, as_of, calls.get(contract_id)
             )
             rows.append(row)
             counts[f"forecast.{row['category']}"] += 1
