@@ -19,6 +19,7 @@ from llm.factory import build_chat_model, build_reader
 from llm.structured import LlmStats
 from playbooks.facts import load_facts
 from playbooks.forecast import CATEGORIES, record_call
+from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook
 from playbooks.timeline import renewal_run_for, renewal_timelines
 
@@ -101,6 +102,7 @@ def list_command(
     )
     for column in ("contract", "account", "renews", "days", "ARR", "band", "timeline", "system", "p", "CSM", "flag"):
         table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
     for r in rows:
         arr = float(r["arr"])
         sums = totals.setdefault(r["category"], [0.0, 0.0, 0])
@@ -121,6 +123,7 @@ def list_command(
                 f"{r['probability']:.2f}",
                 r["csm_category"] or "-",
                 "leadership" if r["flagged"] else "",
+                escape(explain(r["rule"], r["category"], r["facts"] or {})),
             )
     console.print(table)
     for name in CATEGORIES:
@@ -182,7 +185,8 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     if forecast:
         console.print(
             f"forecast {forecast['as_of']}: [bold]{forecast['category']}[/] (p {forecast['probability']:.2f}, "
-            f"weighted {float(forecast['weighted_arr']):,.0f}) by rule `{escape(forecast['rule'])}`; "
+            f"weighted {float(forecast['weighted_arr']):,.0f}); "
+            f"{escape(explain(forecast['rule'], forecast['category'], forecast['facts'] or {}))}; "
             f"CSM call: {forecast['csm_category'] or 'none'}"
             + ("; flagged for leadership" if forecast["flagged"] else "")
         )

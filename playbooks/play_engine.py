@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, select, update
 
 from core.config_files import policy_path
@@ -46,6 +46,7 @@ from playbooks.facts import (
     response_dates,
 )
 from playbooks.forecast import ForecastConfig, load_forecast_config
+from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook, Step, load_playbook
 from playbooks.play_store import (
     ENGINE,
@@ -131,6 +132,8 @@ class ForecastFlagFacts(BaseModel):
     days_to_renewal: int
     csm_called_on: date | None
     quoted: list[str]
+    #: The values the explanation of the category reads (days since contact, band, score ...).
+    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class OverdueTaskFacts(BaseModel):
@@ -289,7 +292,9 @@ class PlayEngine:
                     days_to_renewal=row["days_to_renewal"],
                     csm_called_on=row["csm_called_on"],
                     quoted=[row["rule"]],
+                    evidence=row["facts"],
                 )
+                reason = explain(row["rule"], row["category"], row["facts"])
                 self.actions.notify(
                     conn,
                     account,
@@ -299,7 +304,7 @@ class PlayEngine:
                     body=(
                         f"Renewal of {flag.contract} on {flag.renewal_on} (${flag.arr:,.0f} ARR), "
                         f"{flag.days_to_renewal} days out. The system says {flag.category} "
-                        f"({row['rule']}); the CSM called {flag.csm_category} on {flag.csm_called_on}."
+                        f"({reason}); the CSM called {flag.csm_category} on {flag.csm_called_on}."
                     ),
                     facts=flag,
                     key=f"forecast-flag:{contract_id}:{row['category']}:{row['csm_category']}",
