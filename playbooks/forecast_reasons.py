@@ -17,7 +17,9 @@ def _number(value: Any) -> str:
 
 
 def _engagement(facts: Mapping[str, Any], negated: bool) -> str:
-    days = facts.get("days_since_engagement")
+    if "days_since_engagement" not in facts:  # a forecast stored before the days were kept beside it
+        return "no customer contact in the engagement window" if negated else "customer contact in the window"
+    days = facts["days_since_engagement"]
     if negated:
         return "no customer contact on record" if days is None else f"no customer contact in {days} days"
     return f"customer contact {days} days ago"

@@ -80,6 +80,10 @@ def test_the_label_names_the_condition_that_fired_with_its_values(config) -> Non
     assert explain(quiet["rule"], quiet["category"], quiet["facts"]) == (
         "at risk: health Orange (score 51); no customer contact on record, renewal in 41 days"
     )
+    stored_earlier = {k: v for k, v in row["facts"].items() if k != "days_since_engagement"}
+    assert explain(row["rule"], row["category"], stored_earlier) == (
+        "at risk: no customer contact in the engagement window, renewal in 41 days"
+    )
     fine = _row(config, "Growth", 10, date(2027, 1, 2))
     assert explain(fine["rule"], fine["category"], fine["facts"]) == "commit: no risk condition holds"
 
