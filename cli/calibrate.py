@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Annotated
@@ -15,11 +15,14 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.forecast_report import calibrate_forecast, print_scores, replay
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
 from core.config_files import is_shipped, team_config_dir
 from core.models import HealthModelVersion
+from playbooks.forecast import load_forecast_config
+from playbooks.forecast_calibration import score_replay
 from scorecards.backtest import run_backtest
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
 from scorecards.health_model import load_health_model
@@ -54,8 +57,25 @@ def _report(result: Calibration, bands: list[str]) -> None:
 @handle_errors
 def calibrate_command(
     ctx: typer.Context,
-    outcomes: Annotated[Path, typer.Option("--outcomes", help="CSV with account_external_id,churned (1/0).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the proposed model YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the proposed model (or forecast) YAML.")],
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="CSV with account_external_id,churned (1/0).")
+    ] = None,
+    forecast: Annotated[
+        bool,
+        typer.Option(
+            "--forecast",
+            help="Propose forecast probabilities (and engagement windows) from the renewals that ended "
+            "between --from and --to, replayed at T-120, T-90 and T-30.",
+        ),
+    ] = False,
+    start: Annotated[str | None, typer.Option("--from", help="With --forecast: first renewal date.")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="With --forecast: last renewal date; default --as-of.")
+    ] = None,
+    forecast_file: Annotated[
+        Path | None, typer.Option("--forecast-file", help="With --forecast: the forecast YAML to start from.")
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date the signals are read at; default today.")] = None,
     folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = 5,
     model: Annotated[
@@ -64,11 +84,23 @@ def calibrate_command(
     segments: Annotated[Path | None, typer.Option("--segments", help="Segment rules YAML.")] = None,
 ) -> None:
     """Fit weights from churn outcomes, report cross-validated accuracy against the current model,
-    and write a proposed model. It never activates the proposal: review it, then `watchtower model apply`."""
+    and write a proposed model. It never activates the proposal: review it, then `watchtower model apply`.
+
+    With --forecast: replay the forecast before every renewal that ended in the period, report its Brier
+    score against the base rate, and write proposed probabilities per category."""
     app = app_context(ctx)
     require_schema(app.engine)
     config = load_scoring_config(model, segments)
     day = parse_date(as_of, option="--as-of") or app.today()
+    if forecast:
+        last = parse_date(end, option="--to") or day
+        first = parse_date(start, option="--from") or last - timedelta(days=365)
+        if last < first:
+            raise CliError("--to is before --from")
+        calibrate_forecast(app.engine, config, first, last, out, forecast_file)
+        return
+    if outcomes is None:
+        raise CliError("give --outcomes (churn per account) to fit the health model, or --forecast")
     try:
         labels = read_outcomes(outcomes)
         with console.status(f"reading signals for {len(labels)} accounts ..."):
@@ -103,6 +135,20 @@ def _write_whole(target: Path, content: str) -> None:
     os.replace(partial, target)
 
 
+def _apply_forecast(file: Path, target: Path) -> None:
+    try:
+        rules = load_forecast_config(file)
+    except ConfigError as exc:
+        raise CliError(str(exc), "fix the file; nothing was applied") from None
+    if is_shipped(target):
+        raise CliError(
+            f"{target} is the default that ships with Watchtower; it is never written",
+            "set WATCHTOWER_CONFIG_DIR to the team's folder (see `watchtower config`); nothing was applied",
+        )
+    _write_whole(target, file.read_text(encoding="utf-8"))
+    console.print(f"[green]applied[/] forecast {rules.version} to {target}; the next plays run uses it")
+
+
 @model_app.command("apply")
 @handle_errors
 def model_apply_command(
@@ -113,6 +159,9 @@ def model_apply_command(
         typer.Option("--to", help="Where to write it; default the team's health_model.yaml (`watchtower config`)."),
     ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who applies it (recorded).")] = None,
+    forecast: Annotated[
+        bool, typer.Option("--forecast", help="FILE is a reviewed forecast YAML (`calibrate --forecast`).")
+    ] = False,
 ) -> None:
     """Make a reviewed model the team's active one, and record the version applied in the database.
 
@@ -120,6 +169,9 @@ def model_apply_command(
     Watchtower, so an installed package and a source checkout stay as they were."""
     app = app_context(ctx)
     require_schema(app.engine)
+    if forecast:
+        _apply_forecast(file, to or team_config_dir(app.settings).path / "forecast.yaml")
+        return
     try:
         model = load_health_model(file)
     except ConfigError as exc:
@@ -161,9 +213,13 @@ def backtest_command(
     end: Annotated[str, typer.Option("--to", help="Last week to replay (YYYY-MM-DD).")],
     model: Annotated[Path | None, typer.Option("--model", help="Health model YAML; default the active one.")] = None,
     segments: Annotated[Path | None, typer.Option("--segments", help="Segment rules YAML.")] = None,
+    forecast_file: Annotated[
+        Path | None, typer.Option("--forecast-file", help="Forecast YAML to replay; default the team's.")
+    ] = None,
 ) -> None:
     """Replay weekly scores over a past period: how early churned accounts turned Orange or Red,
-    and churn and gross revenue retention by band at T-90. Stored scorecards are not touched."""
+    and churn and gross revenue retention by band at T-90; then replay the forecast at T-120, T-90 and
+    T-30 before each renewal and score it against the outcome. Stored scorecards are not touched."""
     app = app_context(ctx)
     require_schema(app.engine)
     config = load_scoring_config(model, segments)
@@ -200,3 +256,5 @@ def backtest_command(
     console.print(table)
     if not result.at_t90:
         console.print("no renewal in the period has a replayed week at its T-90; widen --from")
+    rules, replayed = replay(app.engine, config, first, last, forecast_file)
+    print_scores(rules, score_replay(replayed))

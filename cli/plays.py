@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from actions.play_steps import make_play_engine
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from core.conditions import parse, summary
 from core.config_errors import ConfigError
 from core.models import Account, OutboxMessage, PlayEvent, PlayRun, PlayStep, Task
 from llm.factory import build_chat_model, build_reader
@@ -25,7 +26,7 @@ from playbooks import play_controls
 from playbooks.experiments import compare_play
 from playbooks.facts import FACTS, PREFIXES
 from playbooks.forecast import FORECAST_FACTS, ForecastConfig
-from playbooks.play_config import TEMPLATE_VALUES, PlayBook
+from playbooks.play_config import TEMPLATE_VALUES, Play, PlayBook
 from playbooks.play_engine import PlayEngine, load_play_configs
 from playbooks.risk_cases import case_stats
 from scorecards.weekly import account_ids_for
@@ -71,6 +72,17 @@ def check_command(
     console.print(f"[green]valid[/]: {playbook.version}, {len(playbook.plays)} plays; forecast {rules.version}")
 
 
+def _opens_when(play: Play, room: int | None) -> str:
+    """The trigger and qualification as written, or, when that does not fit in ``room`` characters, the facts
+    each reads: a rule folded over five lines of a 100-column terminal is harder to read than its summary."""
+    full = play.trigger + (f"; qualifies if {play.qualify}" if play.qualify else "")
+    if room is None or len(full) <= room:
+        return full
+    trigger = play.trigger if len(play.trigger) <= room else summary(play.trigger_condition)
+    qualify = f"; qualifies on {summary(parse(play.qualify))}" if play.qualify else ""
+    return trigger + qualify if len(trigger + qualify) <= room else trigger
+
+
 @plays_app.command("list")
 @handle_errors
 def list_command(ctx: typer.Context) -> None:
@@ -87,17 +99,29 @@ def list_command(ctx: typer.Context) -> None:
     table = Table(title=f"Plays ({playbook.version})", title_justify="left")
     for column in ("play", "kind", "open", "holdout"):
         table.add_column(column, no_wrap=True)
-    table.add_column("opens when", overflow="fold")
-    for play in playbook.plays:
-        when = play.trigger + (f"; qualifies if {play.qualify}" if play.qualify else "")
-        table.add_row(
+    table.add_column("opens when", no_wrap=True, overflow="ellipsis")
+    rows = [
+        [
             play.id + ("" if play.enabled else " (off)"),
             play.kind,
             str(open_counts.get(play.id, 0)),
             f"{play.holdout_pct:g}%",
-            escape(when),
-        )
+        ]
+        for play in playbook.plays
+    ]
+    # What is left of the terminal once the other columns and the borders are drawn.
+    room = console.width - sum(
+        max(len(r[i]) for r in [["play", "kind", "open", "holdout"], *rows]) + 3 for i in range(4)
+    )
+    room -= 4
+    summarised = False
+    for play, row in zip(playbook.plays, rows, strict=True):
+        when = _opens_when(play, room)
+        summarised = summarised or when != _opens_when(play, None)
+        table.add_row(*row, escape(when))
     console.print(table)
+    if summarised:
+        console.print("[dim]long conditions are summarised by the facts they read; plays.yaml has them in full[/]")
 
 
 @plays_app.command("facts")

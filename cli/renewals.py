@@ -19,8 +19,9 @@ from llm.factory import build_chat_model, build_reader
 from llm.structured import LlmStats
 from playbooks.facts import load_facts
 from playbooks.forecast import CATEGORIES, record_call
+from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook
-from playbooks.timeline import milestones_for_runs, renewal_run_for, worst
+from playbooks.timeline import renewal_run_for, renewal_timelines
 
 renewals_app = typer.Typer(
     help="Renewals: timeline, forecast and the CSM's call.", no_args_is_help=False, invoke_without_command=True
@@ -87,10 +88,21 @@ def list_command(
         if category:
             query = query.where(RenewalForecast.category == category)
         rows = conn.execute(query.order_by(RenewalForecast.renewal_on, Contract.external_id)).mappings().all()
+        playbook, rules = load_configs()
+        timelines = renewal_timelines(
+            conn,
+            _renewal_play(playbook),
+            [r["contract_id"] for r in rows[:limit]],
+            day,
+            stuck_after_days=rules.stuck_after_days,
+        )
     totals: dict[str, list[float]] = {}
-    table = Table(title=f"Renewals in the next {within} days (forecast of {latest})", title_justify="left")
+    table = Table(
+        title=f"Renewals in the next {within} days (forecast of {latest}, timeline as of {day})", title_justify="left"
+    )
     for column in ("contract", "account", "renews", "days", "ARR", "band", "timeline", "system", "p", "CSM", "flag"):
         table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
     for r in rows:
         arr = float(r["arr"])
         sums = totals.setdefault(r["category"], [0.0, 0.0, 0])
@@ -106,11 +118,12 @@ def list_command(
                 str(r["days_to_renewal"]),
                 f"{arr:,.0f}",
                 r["band"] or "-",
-                r["timeline"].replace("_", " "),
+                timelines[r["contract_id"]].status.replace("_", " "),
                 f"[{colour}]{r['category']}[/]",
                 f"{r['probability']:.2f}",
                 r["csm_category"] or "-",
                 "leadership" if r["flagged"] else "",
+                escape(explain(r["rule"], r["category"], r["facts"] or {})),
             )
     console.print(table)
     for name in CATEGORIES:
@@ -132,14 +145,8 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     renewal = _renewal_play(playbook)
     with app.engine.connect() as conn:
         c = _contract(conn, contract)
-        run = renewal_run_for(conn, c["id"], renewal.id)
-        milestones = (
-            milestones_for_runs(conn, renewal, [run["id"]], day, stuck_after_days=rules.stuck_after_days).get(
-                run["id"], []
-            )
-            if run
-            else []
-        )
+        timeline = renewal_timelines(conn, renewal, [c["id"]], day, stuck_after_days=rules.stuck_after_days)[c["id"]]
+        run, milestones = timeline.run, timeline.milestones
         forecast = (
             conn.execute(
                 select(RenewalForecast)
@@ -160,7 +167,7 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     if run is None:
         console.print("no renewal timeline yet: it starts at T-120 (T-180 for accounts below Green)")
         return
-    console.print(f"timeline run {run['id']} ({run['status']}), started {run['started_on']}: {worst(milestones)}")
+    console.print(f"timeline run {run['id']} ({run['status']}), started {run['started_on']}: {timeline.status}")
     table = Table(title_justify="left")
     for column in ("milestone", "due", "status", "owner", "done", "note"):
         table.add_column(column, overflow="fold")
@@ -178,7 +185,8 @@ def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     if forecast:
         console.print(
             f"forecast {forecast['as_of']}: [bold]{forecast['category']}[/] (p {forecast['probability']:.2f}, "
-            f"weighted {float(forecast['weighted_arr']):,.0f}) by rule `{escape(forecast['rule'])}`; "
+            f"weighted {float(forecast['weighted_arr']):,.0f}); "
+            f"{escape(explain(forecast['rule'], forecast['category'], forecast['facts'] or {}))}; "
             f"CSM call: {forecast['csm_category'] or 'none'}"
             + ("; flagged for leadership" if forecast["flagged"] else "")
         )

@@ -178,6 +178,60 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Term:
+    """One comparison or fact test of a condition (``days_to_renewal <= 90``, ``not engaged``)."""
+
+    source: str
+    names: tuple[str, ...]
+    negated: bool
+
+
+def _term(node: ast.expr, negated: bool = False) -> Term:
+    names: list[str] = []
+    _check(node, names)
+    text = ast.unparse(node)
+    return Term(f"not {text}" if negated else text, tuple(dict.fromkeys(names)), negated)
+
+
+def _held(node: ast.expr, facts: Mapping[str, Any]) -> list[Term]:
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            return [t for v in node.values for t in _held(v, facts)]
+        return [t for v in node.values if _eval(v, facts) for t in _held(v, facts)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and not isinstance(node.operand, ast.BoolOp):
+        return [_term(node.operand, negated=True)]
+    return [_term(node)]
+
+
+def held_branches(condition: Condition, facts: Mapping[str, Any]) -> list[list[Term]]:
+    """The terms that made the condition true, per true branch of a top-level ``or``: every term of an
+    ``and``, only the true branches of an ``or``.
+
+    A label names these rather than the whole rule, so a reader sees why, not everything that could have been.
+    Empty when the condition does not hold or holds on a bare literal (``true``).
+    """
+    if not condition.evaluate(facts):
+        return []
+    body = condition.tree.body
+    branches = body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.Or) else [body]
+    held = [[t for t in _held(b, facts) if t.names] for b in branches if _eval(b, facts)]
+    return [b for b in held if b]
+
+
+def held_terms(condition: Condition, facts: Mapping[str, Any]) -> list[Term]:
+    return [t for branch in held_branches(condition, facts) for t in branch]
+
+
+def summary(condition: Condition) -> str:
+    """A short form of a long condition: how its terms combine and the facts they read (alerts by type)."""
+    names = list(dict.fromkeys(".".join(n.split(".")[:2]) if n.startswith("alert.") else n for n in condition.names))
+    body = condition.tree.body
+    if isinstance(body, ast.BoolOp):
+        return f"{'all' if isinstance(body.op, ast.And) else 'any'} of: {', '.join(names)}"
+    return ", ".join(names) or condition.source
+
+
 def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value

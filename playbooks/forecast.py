@@ -55,7 +55,22 @@ class ForecastConfig(BaseModel):
     version: str = Field(min_length=1)
     stuck_after_days: int = Field(14, ge=1)
     checkpoint_days: int = Field(90, ge=1, description="Inside this many days, a disagreement is flagged.")
+    #: Customer contact within this many days counts as engaged, by segment name; ``default`` for the rest.
+    engagement_days: dict[str, int] = Field(default_factory=lambda: {"default": 45})
     categories: list[CategoryRule] = Field(min_length=1)
+
+    @field_validator("engagement_days")
+    @classmethod
+    def _windows(cls, value: dict[str, int]) -> dict[str, int]:
+        if "default" not in value:
+            raise ValueError("give a 'default' window for segments not named")
+        short = [name for name, days in value.items() if days < 1]
+        if short:
+            raise ValueError(f"windows must be at least one day: {', '.join(short)}")
+        return value
+
+    def engagement_window(self, segment: str | None) -> int:
+        return self.engagement_days.get(segment or "default", self.engagement_days["default"])
 
     @model_validator(mode="after")
     def _catch_all(self) -> ForecastConfig:
@@ -71,6 +86,33 @@ def load_forecast_config(path: Path) -> ForecastConfig:
 def categorise(config: ForecastConfig, facts: dict[str, Any]) -> tuple[CategoryRule, dict[str, Any]]:
     rule = next(r for r in config.categories if r.condition.evaluate(facts))
     return rule, rule.condition.evidence(facts)
+
+
+#: Facts stored with every forecast beside the deciding rule's own, so its label can say why with values.
+EXPLAINED_BY = (
+    "timeline",
+    "milestones_late",
+    "band",
+    "score",
+    "days_to_renewal",
+    "days_since_engagement",
+    "engagement_days",
+)
+
+
+def contract_facts(
+    config: ForecastConfig, facts: dict[str, Any], timeline: str, milestones: list[Milestone]
+) -> dict[str, Any]:
+    """A contract's facts for the forecast rules: engagement measured over its segment's window, the timeline."""
+    window = config.engagement_window(facts.get("segment"))
+    since = facts.get("days_since_engagement")
+    return {
+        **facts,
+        "engaged": since is not None and since <= window,
+        "engagement_days": window,
+        "timeline": timeline,
+        "milestones_late": sum(m.status in ("behind", "stuck") for m in milestones),
+    }
 
 
 def latest_calls(conn: Connection, contract_ids: list[int], as_of: date) -> dict[int, tuple[str, date]]:
@@ -92,11 +134,7 @@ def forecast_row(
     as_of: date,
     call: tuple[str, date] | None,
 ) -> dict[str, Any]:
-    facts = {
-        **account.for_contract(contract, as_of),
-        "timeline": worst(milestones),
-        "milestones_late": sum(m.status in ("behind", "stuck") for m in milestones),
-    }
+    facts = contract_facts(config, account.for_contract(contract, as_of), worst(milestones), milestones)
     rule, evidence = categorise(config, facts)
     arr = Decimal(str(contract.arr)).quantize(Decimal("0.01"))
     csm = call[0] if call else None
@@ -116,7 +154,7 @@ def forecast_row(
         "arr": arr,
         "weighted_arr": (arr * Decimal(str(rule.probability))).quantize(Decimal("0.01")),
         "rule": rule.if_,
-        "facts": evidence | {"timeline": facts["timeline"], "milestones_late": facts["milestones_late"]},
+        "facts": evidence | {k: facts.get(k) for k in EXPLAINED_BY},
         "csm_category": csm,
         "csm_called_on": call[1] if call else None,
         "disagreement": disagreement,

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, select, update
 
 from core.config_files import policy_path
@@ -46,6 +46,7 @@ from playbooks.facts import (
     response_dates,
 )
 from playbooks.forecast import ForecastConfig, load_forecast_config
+from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook, Step, load_playbook
 from playbooks.play_store import (
     ENGINE,
@@ -65,7 +66,7 @@ from playbooks.play_store import (
     update_step,
 )
 from playbooks.steps import StepActions, StepRequest
-from playbooks.timeline import milestones_for_runs
+from playbooks.timeline import renewal_timelines
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -131,6 +132,8 @@ class ForecastFlagFacts(BaseModel):
     days_to_renewal: int
     csm_called_on: date | None
     quoted: list[str]
+    #: The values the explanation of the category reads (days since contact, band, score ...).
+    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class OverdueTaskFacts(BaseModel):
@@ -262,8 +265,8 @@ class PlayEngine:
         }
         if not runs:
             return
-        milestones = milestones_for_runs(
-            conn, renewal, list(runs.values()), as_of, stuck_after_days=self.forecast.stuck_after_days
+        timelines = renewal_timelines(
+            conn, renewal, [c for _, c in runs], as_of, stuck_after_days=self.forecast.stuck_after_days
         )
         calls = forecast.latest_calls(conn, [c for _, c in runs], as_of)
         rows = []
@@ -273,7 +276,7 @@ class PlayEngine:
             if contract is None:
                 continue
             row = forecast.forecast_row(
-                self.forecast, account, contract, milestones.get(run_id, []), as_of, calls.get(contract_id)
+                self.forecast, account, contract, timelines[contract_id].milestones, as_of, calls.get(contract_id)
             )
             rows.append(row)
             counts[f"forecast.{row['category']}"] += 1
@@ -289,7 +292,9 @@ class PlayEngine:
                     days_to_renewal=row["days_to_renewal"],
                     csm_called_on=row["csm_called_on"],
                     quoted=[row["rule"]],
+                    evidence=row["facts"],
                 )
+                reason = explain(row["rule"], row["category"], row["facts"])
                 self.actions.notify(
                     conn,
                     account,
@@ -299,7 +304,7 @@ class PlayEngine:
                     body=(
                         f"Renewal of {flag.contract} on {flag.renewal_on} (${flag.arr:,.0f} ARR), "
                         f"{flag.days_to_renewal} days out. The system says {flag.category} "
-                        f"({row['rule']}); the CSM called {flag.csm_category} on {flag.csm_called_on}."
+                        f"({reason}); the CSM called {flag.csm_category} on {flag.csm_called_on}."
                     ),
                     facts=flag,
                     key=f"forecast-flag:{contract_id}:{row['category']}:{row['csm_category']}",

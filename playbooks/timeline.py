@@ -119,6 +119,41 @@ def milestones_for_runs(
     return out
 
 
+@dataclass(frozen=True)
+class RenewalTimeline:
+    """A contract's renewal timeline on a date: its latest run (None before T-120), milestones and status."""
+
+    run: dict[str, Any] | None
+    milestones: list[Milestone]
+
+    @property
+    def status(self) -> str:
+        return worst(self.milestones)
+
+
+def renewal_timelines(
+    conn: Connection, play: Play, contract_ids: list[int], as_of: date, *, stuck_after_days: int
+) -> dict[int, RenewalTimeline]:
+    """The one place a contract's timeline status is computed, so the list, the detail view and the forecast
+    say the same thing for the same contract and date. Each contract's latest run, open or closed."""
+    if not contract_ids:
+        return {}
+    latest: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(
+        select(PlayRun)
+        .where(PlayRun.contract_id.in_(contract_ids), PlayRun.play == play.id)
+        .order_by(PlayRun.contract_id, PlayRun.started_on, PlayRun.id)
+    ).mappings():
+        latest[r["contract_id"]] = dict(r)
+    milestones = milestones_for_runs(
+        conn, play, [r["id"] for r in latest.values()], as_of, stuck_after_days=stuck_after_days
+    )
+    return {
+        c: RenewalTimeline(latest.get(c), milestones.get(latest[c]["id"], []) if c in latest else [])
+        for c in contract_ids
+    }
+
+
 def renewal_run_for(conn: Connection, contract_id: int, play_id: str = "renewal_timeline") -> dict[str, Any] | None:
     """The contract's latest renewal run, open or closed."""
     row = (

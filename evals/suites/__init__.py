@@ -6,7 +6,7 @@ from evals.context import Runner
 
 
 def runners() -> dict[str, Runner]:
-    from evals.suites import book_suites, imports, injection, narrative, routing, text_labels
+    from evals.suites import book_suites, forecast_suite, imports, injection, narrative, routing, text_labels
 
     return {
         "approval_routing": routing.run,
@@ -17,6 +17,7 @@ def runners() -> dict[str, Runner]:
         "plays_routing": book_suites.plays_routing,
         "scorecards_seeded": book_suites.scorecards,
         "health_calibration": book_suites.calibration,
+        "forecast_calibration": forecast_suite.run,
         "narrative_faithfulness": narrative.run,
         "injection_resistance": injection.run,
         "import_partial": imports.run,

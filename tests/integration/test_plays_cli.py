@@ -107,3 +107,14 @@ def test_plays_check_names_the_bad_key(tmp_path: Path) -> None:
     assert "plays[p].trigger: unknown fact(s) bnd" in result.output
     facts = runner.invoke(app, ["plays", "facts"])
     assert facts.exit_code == 0 and "days_to_renewal" in facts.output
+
+
+def test_plays_list_fits_a_100_column_terminal_with_a_summary_of_long_triggers(database_url: str) -> None:
+    assert wt(database_url, "init").exit_code == 0
+    listed = runner.invoke(app, ["--database-url", database_url, "plays", "list"], env={"COLUMNS": "100"})
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.output.splitlines() if line.startswith("│")]
+    assert rows and all(line.split("│")[1].strip() != "" for line in rows), "a trigger wrapped onto a second line"
+    renewal = next(line for line in rows if "renewal_timeline" in line)
+    assert "any of: days_to_renewal, band" in renewal
+    assert "alert.champion_departure" in next(line for line in rows if "champion_departure" in line)

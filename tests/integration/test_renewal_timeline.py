@@ -3,13 +3,16 @@ evidence that completes milestones, and the forecast beside the CSM's call."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
+from cli.main import app
 from core.faithfulness import check
 from core.models import Artifact, Contract, Offer, OutboxMessage, RenewalForecast, Task
 from playbooks import play_controls
@@ -210,3 +213,26 @@ def test_forecast_flags_a_disagreement_from_t_minus_90_once(book: Book) -> None:
     assert len(flags) == 1 and "system at_risk, CSM commit" in flags[0].subject
     # Every figure, date and name of the notice traces to the record it was written from.
     assert check(f"{flags[0].subject}\n{flags[0].body}", flags[0].facts).faithful
+
+
+def _cli(book: Book, *args: str) -> str:
+    result = CliRunner().invoke(app, ["--database-url", book.database_url, *args], env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_list_and_the_detail_view_give_a_contract_the_same_status(book: Book) -> None:
+    """The list read the status the forecast stored on the day it ran; the detail view computed it on the
+    day asked. Three weeks after the last run they told a CSM 'on track' and 'stuck' for the same contract."""
+    account = book.planted("healthy_control")[-1]
+    contract_id = _renew_on(book, account, AS_OF + timedelta(days=1))
+    playbook, forecast = configs()
+    advance(book.engine, AS_OF, [book.account_id(account)], playbook=playbook, forecast=forecast)
+    with book.engine.connect() as conn:
+        external = conn.execute(select(Contract.external_id).where(Contract.id == contract_id)).scalar_one()
+    later = (AS_OF + timedelta(days=20)).isoformat()
+    listed = next(line for line in _cli(book, "renewals", "--as-of", later).splitlines() if external in line)
+    shown = _cli(book, "renewals", "show", external, "--as-of", later)
+    status = re.search(r"^timeline run \d+ \(\w+\), started [\d-]+: (\w+)", shown, re.M)
+    assert status is not None and status.group(1) == "stuck"
+    assert "stuck" in listed, listed
