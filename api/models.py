@@ -101,6 +101,19 @@ class AccountRef(BaseModel):
 class Requester(BaseModel):
     name: str
     kind: ActorKind
+    launched_by: str | None = Field(
+        None, description="For an agent's offer: the person or job that launched the run; they may not decide it."
+    )
+
+
+class ConcessionPublic(BaseModel):
+    """What the offer gives away, priced by code before routing; the approval policy reads these numbers."""
+
+    pct: Decimal = Field(description="The concession as a percent of base_arr.")
+    amount: Decimal | None = Field(description="In money; null only for a percent on an account with no ARR.")
+    base_arr: Decimal | None = Field(description="The contract's ARR, else the account's, that the offer is priced on.")
+    arr_change: Decimal = Field(description="The change to ARR the offer makes.")
+    parts: dict[str, Decimal] = Field(description="What each term gives away.")
 
 
 class AccountHealth(BaseModel):
@@ -134,6 +147,7 @@ class ApprovalPublic(BaseModel):
     discount_pct: float | None
     amount: Decimal | None = Field(description="The discount or service credit amount, when the terms give one.")
     arr_impact: Decimal | None
+    concession: ConcessionPublic | None = Field(description="Null for an offer stored before offers were priced.")
     health: AccountHealth | None
     rationale: str
     evidence: list[str]
@@ -344,6 +358,7 @@ class OfferPublic(BaseModel):
     kind: OfferKind
     terms: OfferTerms
     arr_impact: Decimal | None
+    concession: ConcessionPublic | None = Field(description="Null for an offer stored before offers were priced.")
     status: OfferStatus
     requester: Requester
     rationale: str

@@ -42,6 +42,12 @@ def chain_of(engine, approval_id: int) -> list[str]:
     return [g["key"] for g in groups]
 
 
+def problem(answer) -> str:
+    """The messages of an error answer: one for a 4xx with a reason, one per field for a 422."""
+    detail = answer.json()["detail"]
+    return detail if isinstance(detail, str) else " | ".join(d["msg"] for d in detail)
+
+
 def offer_body(account: str, kind: str, terms: dict) -> dict:
     return {"account": account, "kind": kind, "terms": terms, "rationale": "probe"}
 
@@ -55,7 +61,7 @@ def test_a_percent_and_an_amount_that_disagree_are_refused_naming_both(api, engi
         json=offer_body(account, "discount", {"discount_pct": 1, "discount_amount": "11000"}),
     )
     assert answer.status_code == 422, answer.text
-    detail = answer.json()["detail"]
+    detail = problem(answer)
     assert "discount_pct 1" in detail and "discount_amount 11000" in detail
     with engine.connect() as conn:
         assert conn.execute(select(OFFER.c.id)).first() is None
@@ -107,6 +113,24 @@ def test_free_seats_are_a_concession(api, engine):
     assert chain_of(engine, answer.json()["approval_id"]) == FINANCE_THEN_CRO
 
 
+def test_the_api_shows_the_concession_an_offer_was_routed_by(api, engine):
+    client, people = api
+    account = priced_account(engine, 0, "100000", seats=50)
+    created = client.post(
+        "/api/offers",
+        headers=bearer(engine, people["ae"]),
+        json=offer_body(account, "expansion", {"seats_added": 10, "price_per_seat": "1000"}),
+    )
+    assert created.status_code == 201, created.text
+    manager = bearer(engine, people["finance"])
+    offer = client.get(f"/api/offers/{created.json()['offer_id']}", headers=manager).json()
+    approval = client.get(f"/api/approvals/{created.json()['approval_id']}", headers=manager).json()
+    # List is 100,000 / 50 = 2,000 a seat: 10 seats at 1,000 give 10,000 away, 10% of the ARR.
+    for shown in (offer["concession"], approval["concession"]):
+        assert [Decimal(shown[k]) for k in ("pct", "amount", "base_arr")] == [10, 10000, 100000], shown
+    assert offer["requester"] == {"name": "ae", "kind": "person", "launched_by": None}
+
+
 def test_an_edit_is_bounded_by_the_concession_it_makes(api, engine):
     """A CS manager's amount limit is 10,000 and percent limit 10: 10,000 off 11,595.61 is 86%, not within it."""
     client, people = api
@@ -120,14 +144,14 @@ def test_an_edit_is_bounded_by_the_concession_it_makes(api, engine):
     url = f"/api/approvals/{approval_id}/decision"
     edit = {"decision": "edit", "reason": "x", "terms": {"discount_amount": 10000}}
     both = client.post(url, headers=manager, json=edit)
-    assert both.status_code == 422 and "discount_pct 5" in both.json()["detail"], both.text
+    assert both.status_code == 422 and "discount_pct 5" in problem(both), both.text
     amount = client.post(
         url,
         headers=manager,
         json={"decision": "edit", "reason": "x", "terms": {"discount_pct": None, "discount_amount": 10000}},
     )
     assert amount.status_code == 403, amount.text
-    assert "discount_pct up to 10, not 86.24" in amount.json()["detail"]
+    assert "discount_pct up to 10, not 86.24" in problem(amount)
     with engine.connect() as conn:
         status = conn.execute(select(APPROVAL.c.status).where(APPROVAL.c.id == approval_id)).scalar_one()
     assert status == "pending"
