@@ -131,11 +131,8 @@ def test_offers_list_pages_newest_first_and_shows_a_csm_only_their_own(api, engi
     assert {p["total"] for p in pages} == {5} and [p["offset"] for p in pages] == [0, 2, 4]
     first = pages[0]["items"][0]
     assert first["terms"]["discount_pct"] == 4 and first["status"] == "proposed"
-    assert first["approval_id"] == offers[-1].approval_id and first["requester"] == {
-        "name": "ae",
-        "kind": "person",
-        "launched_by": None,
-    }
+    assert first["approval_id"] == offers[-1].approval_id
+    assert first["requester"] == {"name": "ae", "kind": "person", "launched_by": None}
 
     csm = bearer(engine, people["csm"])
     own = client.get("/api/offers", headers=csm).json()
