@@ -18,7 +18,7 @@ from cli.context import CliError, app_context, console, handle_errors, parse_dat
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
-from core.config_files import is_shipped, team_config_dir
+from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, team_config_dir
 from core.models import HealthModelVersion
 from scorecards.backtest import run_backtest
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
@@ -130,6 +130,11 @@ def model_apply_command(
         raise CliError(
             f"{target} is the default that ships with Watchtower; it is never written",
             "set WATCHTOWER_CONFIG_DIR to the team's folder (see `watchtower config`); nothing was applied",
+        )
+    if to is not None and to.resolve() != team_copy.resolve() and is_program_file(to):
+        raise CliError(
+            f"{to} is inside Watchtower's own files ({PACKAGES_ROOT}); --to never writes there",
+            "give a path outside it, or leave out --to to write the team's copy; nothing was applied",
         )
     content = file.read_text(encoding="utf-8")
     with app.engine.begin() as conn:
