@@ -135,3 +135,22 @@ def test_an_invalid_team_copy_is_named_by_file_and_key(workdir: Path) -> None:
     assert f"{mine.relative_to(workdir)}: rules[discount_up_to_10].sla_hours: Input should be greater than 0" in str(
         caught.value
     )
+
+
+def test_a_key_written_twice_is_an_error_not_the_last_one_silently(workdir: Path) -> None:
+    """A team that adds its own ``rules:`` block under the shipped one would otherwise lose every shipped rule,
+    the finance and CRO approvals among them, without a word."""
+    mine = team_copy(
+        workdir / "config",
+        "approvals.yaml",
+        "rules:\n",
+        'rules:\n  - {id: ours, when: "discount_pct > 40", approvers: [{roles: [cro]}], sla_hours: 8}\n\nrules:\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_policy()
+    assert str(caught.value).startswith(f"{mine.relative_to(workdir)} (line ")
+    assert "key 'rules' appears twice" in str(caught.value)
+    nested = team_copy(workdir / "config", "approvals.yaml", "  finance: cro\n", "  finance: cro\n  finance: legal\n")
+    with pytest.raises(ConfigError, match=r"\(line \d+\): .*key 'finance' appears twice"):
+        load_policy()
+    assert nested.is_file()
