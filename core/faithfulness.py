@@ -13,10 +13,13 @@ What a text claims, and when a claim traces:
   precision (0.6386; ratios are floats, an int is a count and never a share), or to a value of a field
   named ``*_pct`` (percent points); an amount (``$11,596``) traces only to a money field (``arr``,
   ``*_amount``, ``price*``...), a day count (``42 days``, ``a 20-day extension``) only to a day field
-  (``days_*``, ``*_days``), so a meeting's 30 minutes never vouches for "$30" or "30 free days"; a plain
-  count or figure (``16``, ``29.5``) traces to any number of the record within the printed precision. A
-  number printed without a sign may be a decline printed unsigned; a printed sign must match. A percent or
-  an amount spelled out in words ("thirty percent", "fifty dollars") is the same claim as its digits.
+  (``days_*``, ``*_days``) and a count of seats (``20 seats``, ``10 free seats``) only to a seat field, so
+  a meeting's 30 minutes never vouches for "$30", "30 free days" or "30 seats" (a mapping's own ``unit``
+  key types the numbers beside it); a plain count or figure (``16``, ``29.5``) traces to any number of the
+  record within the printed precision. A number printed without a sign may be a decline printed unsigned;
+  a printed sign must match. Every common way of writing a percent (``30%``, ``30 percent``, ``30-percent``,
+  ``30 pct``) or an amount (``$30``, ``$ 30``, ``30$``, ``30 USD``, ``30 dollars``) is the same claim, and
+  so is one spelled out in words ("thirty percent", "fifty dollars").
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
   without a time) traces to the same day in the record.
 - an **address or link** (``billing@example.com``, ``https://...``, ``www....``) traces only when the record
@@ -80,8 +83,11 @@ _DATES = re.compile(
     rf"|(?P<mdy>\b(?P<m3>{_MONTH_ALT})\.? (?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<y3>\d{{4}})\b)"
 )
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_CURRENCY_BEFORE = re.compile(r"(?:US\$|\$|€|£|USD ?|EUR ?|GBP ?)$")
-_PERCENT_AFTER = re.compile(r"^(?: ?%| ?per ?cent\b| percent\b)")
+_CURRENCY_BEFORE = re.compile(r"(?:US\$|\$|€|£|USD|EUR|GBP) ?$")
+_CURRENCY_AFTER = re.compile(r"^(?:[$€£]| (?:US )?dollars?\b| euros?\b| pounds?\b| (?:USD|EUR|GBP)\b)")
+_PERCENT_AFTER = re.compile(r"^(?: ?%|[ -]?per[ -]?cent\b|[ -]?percent\b| ?pct\b| ?pc\b)")
+#: "20 seats", "10 free seats", "30 licenses": a count of seats traces only to a seat field.
+_SEATS_AFTER = re.compile(r"^(?: [a-z]+)? (?:seats?|licen[cs]es?)\b")
 _SCALE_AFTER = re.compile(r"^(?P<s>[kKM])(?![a-zA-Z])")
 #: "42 days", "a 20-day extension", "30 free days": one word may stand between the count and its unit.
 _DAYS_AFTER = re.compile(r"^(?: [a-z]+)?[ -]days?\b")
@@ -89,6 +95,7 @@ _DAYS_AFTER = re.compile(r"^(?: [a-z]+)?[ -]days?\b")
 #: text prints traces only to these, never to a count that happens to have the same digits.
 _MONEY_KEY = re.compile(r"(?:^|_)(?:arr|mrr|amount|price|revenue|credit|cost|fee)s?(?:_|$)")
 _DAYS_KEY = re.compile(r"(?:^|_)days?(?:_|$)")
+_SEATS_KEY = re.compile(r"seat|licen[cs]e")
 _ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'`]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NUMBER_WORDS = {
     w: n
@@ -102,7 +109,7 @@ _NUMBER_WORD = "|".join(sorted([*_NUMBER_WORDS, *_SCALE_WORDS], key=len, reverse
 #: A percent or an amount in words: "thirty percent", "Twenty-Five per cent", "one hundred dollars".
 _SPELLED = re.compile(
     rf"(?<![\w-])(?P<words>(?:{_NUMBER_WORD})(?:(?:[ -]|\s+and\s+)(?:{_NUMBER_WORD}))*)"
-    r"(?P<unit> ?%| per ?cent\b| percent\b| (?:US )?dollars?\b| euros?\b| pounds?\b)",
+    r"(?P<unit> ?%|[ -]per[ -]?cent\b|[ -]percent\b| (?:US )?dollars?\b| euros?\b| pounds?\b)",
     re.IGNORECASE,
 )
 _TOKEN = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
@@ -163,6 +170,7 @@ class Reference:
     #: The numbers an amount of money may print, and those a day count may: values of money and day fields.
     money: tuple[float, ...] = ()
     days: tuple[float, ...] = ()
+    seats: tuple[float, ...] = ()
     dates: frozenset[date] = frozenset()
     names: tuple[str, ...] = ()
     quotes: tuple[str, ...] = ()
@@ -199,6 +207,7 @@ def reference(record: Any) -> Reference:
     points: list[float] = []
     money: list[float] = []
     days: list[float] = []
+    seats: list[float] = []
 
     dates: set[date] = set()
     names: set[str] = set()
@@ -210,6 +219,8 @@ def reference(record: Any) -> Reference:
             money.append(value)
         if unit == "days" or (unit is None and _DAYS_KEY.search(key)):
             days.append(value)
+        if unit == "seats" or (unit is None and _SEATS_KEY.search(key)):
+            seats.append(value)
 
     def walk(value: Any, key: str, quoted: bool, unit: str | None = None) -> None:
         if isinstance(value, Mapping):
@@ -255,6 +266,7 @@ def reference(record: Any) -> Reference:
         tuple(points),
         tuple(money),
         tuple(days),
+        tuple(seats),
         frozenset(dates),
         tuple(by_length),
         tuple(sorted(quotes, key=len, reverse=True)),
@@ -406,6 +418,9 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         elif (cur := _CURRENCY_BEFORE.search(head)) is not None:
             kind = "money"
             start = cur.start()
+        elif (cur := _CURRENCY_AFTER.match(rest)) is not None:
+            kind = "money"
+            end += cur.end()
         if kind != "percent" and (scaled := _SCALE_AFTER.match(work[end:])) is not None:
             scale = 1000.0 if scaled.group("s") in "kK" else 1_000_000.0
             end += 1
@@ -425,6 +440,8 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         else:
             printed = _Printed(signed_value * scale, tolerance, bool(sign))
             allowed = {"money": ref.money, "days": ref.days}.get(kind, (*ref.numbers, *ref.percent_points))
+            if kind == "number" and _SEATS_AFTER.match(work[end:]):
+                allowed = ref.seats
             traced = _traces(printed, allowed)
         claims.append(Claim(kind, work[start:end], start, traced))
         out[start:end] = _MASK * (end - start)
@@ -450,10 +467,14 @@ def _names(work: str, ref: Reference, claims: list[Claim]) -> None:
         opens = _sentence_start(work, m.start())
         if kept and opens and kept[0][1] == m.start() and kept[0][0] in _OPENERS:
             kept = kept[1:]  # "Our VP Jordan Blake": the opener is not part of the name
-        if not kept or (len(kept) == 1 and kept[0][1] == m.start() and opens):
-            continue  # one capitalised word opening a sentence: "Prepared", "Usage", "Escalation"
+        if not kept or (len(kept) == 1 and kept[0][1] == m.start() and opens and not _has_digit(kept[0][0])):
+            continue  # one capitalised word opening a sentence: "Prepared", "Usage", "Escalation" (not "ACC-00099")
         span = " ".join(t for t, _ in kept)
         claims.append(Claim("name", span, kept[0][1], _part_of_a_name(span, ref)))
+
+
+def _has_digit(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
 
 
 def _bare(token: str) -> str:

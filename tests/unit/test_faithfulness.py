@@ -233,3 +233,41 @@ def test_a_unit_beside_the_values_types_them_whatever_their_keys() -> None:
     assert typed.faithful and [c.kind for c in typed.claims if c.kind != "quote"] == ["days", "days"]
     assert untraced(text, {"reasons": [reason]}) == ["11", "0"]  # untyped: a count, not days
     assert untraced("a $11 credit", {"reasons": [{**reason, "unit": "days"}]}) == ["$11"]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("Take 30-percent off.", "30-percent"),
+        ("Take 30 pct off.", "30 pct"),
+        ("Take 30pc off.", "30pc"),
+        ("Take 30 per-cent off.", "30 per-cent"),
+        ("Take thirty-percent off.", "thirty-percent"),
+    ],
+)
+def test_every_way_of_writing_a_percent_is_a_percent(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]  # 30 is the meeting's length, never a share
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("A 30 dollars credit.", "30 dollars"),
+        ("A $ 30 credit.", "$ 30"),
+        ("A 30$ credit.", "30$"),
+        ("A 30 USD credit.", "30 USD"),
+    ],
+)
+def test_every_way_of_writing_an_amount_is_money(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_seats_trace_only_to_seat_counts() -> None:
+    assert untraced("We add 10 free seats.", MESSAGE) == ["10"]  # the top of the survey scale
+    assert untraced("You use 30 licenses.", MESSAGE) == ["30"]  # the meeting's length
+    assert untraced("All 20 seats of the plan.", MESSAGE) == []  # seats_purchased
+
+
+def test_an_identifier_opening_a_sentence_is_still_a_name() -> None:
+    assert untraced("ACC-00099 renewed early.", MESSAGE) == ["ACC-00099"]
+    assert untraced("ACC-00004 renewed early.", MESSAGE) == []
