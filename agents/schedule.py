@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Connection, func, or_, select, update
 
@@ -34,6 +34,11 @@ class DueGroup:
     account_ids: list[int]
     #: True when a segment-paced review is due, so the group also refreshes scorecards.
     scorecards: bool
+
+
+#: How far back an unfinished scheduled run is still run again: the longest default review cadence. Older
+#: ones are left as they are; their accounts have fallen due again by cadence since.
+RETRY_WINDOW_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ def unfinished_runs(conn: Connection, as_of: date) -> list[UnfinishedRun]:
             AgentRun.trigger == "schedule",
             AgentRun.status.in_(("running", "failed")),  # type: ignore[attr-defined]
             AgentRun.as_of <= as_of,
+            AgentRun.as_of > as_of - timedelta(days=RETRY_WINDOW_DAYS),
         )
         .order_by(AgentRun.id)
     ).all()

@@ -16,18 +16,18 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from typer.testing import CliRunner
 
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, run_cycle
-from agents.schedule import due_groups
+from agents.schedule import RETRY_WINDOW_DAYS, due_groups
 from cli.context import AppContext
 from cli.main import app
 from cli.run import Scheduler
@@ -268,12 +268,32 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
         with engine.begin() as conn:
             conn.execute(update(AgentRun).where(AgentRun.id == run_id).values(status="running", finished_at=None))
     assert _book_state(engine)["Scorecard"] == 0
+    with engine.begin() as conn:  # one left by a crash long ago: its accounts have been due again since
+        old = conn.execute(
+            insert(AgentRun)
+            .values(
+                as_of=AS_OF - timedelta(days=RETRY_WINDOW_DAYS),
+                trigger="schedule",
+                agents=["product_health"],
+                scope={"account_ids": [], "segments": []},
+                status="running",
+                accounts=0,
+                counts={},
+                llm_calls=0,
+                llm_tokens=0,
+                llm_cache_hits=0,
+                llm_fallbacks=0,
+                notes=[],
+                started_at=datetime.now(UTC),
+            )
+            .returning(AgentRun.id)
+        ).scalar_one()
 
     assert Scheduler(served, None, policy, fixed=AS_OF).tick().succeeded
     assert _book_state(engine) == clean
     assert Scheduler(served, None, policy, fixed=AS_OF).tick().succeeded
     assert _book_state(engine) == clean
     with engine.connect() as conn:
-        statuses = conn.execute(select(AgentRun.status).order_by(AgentRun.id)).scalars().all()
-    assert "running" not in statuses
+        statuses = dict(conn.execute(select(AgentRun.id, AgentRun.status)).all())
+    assert statuses.pop(old) == "running" and "running" not in statuses.values()
     served.engine.dispose()
