@@ -50,7 +50,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-ClaimKind = Literal["percent", "money", "days", "number", "date", "name", "quote", "address"]
+ClaimKind = Literal["percent", "money", "days", "number", "date", "name", "quote", "address", "leak"]
 
 #: Capitalised words that are not entities wherever they stand: greetings, sign-offs, and the few domain words
 #: and acronyms the texts capitalise mid-sentence. Kept short and explicit on purpose (never derived from the
@@ -130,6 +130,8 @@ class Claim:
     traced: bool
 
     def problem(self) -> str:
+        if self.kind == "leak":
+            return f"name {self.text!r} belongs to another account"
         what = {"name": "name", "quote": "name", "date": "date", "address": "address"}.get(self.kind, "number")
         unit = "" if self.kind in ("name", "quote", "date", "number", "address") else f" ({self.kind})"
         shown = repr(self.text) if what in ("name", "address") else self.text
@@ -278,8 +280,48 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[^\W_][\w'’-]*", text)]
 
 
-def check(text: str, record: Any) -> Verdict:
-    """Every claim of ``text`` traced against ``record`` (see the module docstring for the rules)."""
+@dataclass(frozen=True)
+class Directory:
+    """Every full name the book holds (its companies and its people), with the accounts each belongs to.
+
+    The record vouches for what a text may say, but a record builder that fetched another account's person
+    vouches for the leak too, and a name in lower case is not seen as a name at all. Against the directory a
+    text about one account must not name what belongs only to others, in any case. A lone word (a first
+    name) is too common to call anyone's and is left out.
+    """
+
+    owners: Mapping[str, frozenset[str]]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, names: Iterable[tuple[str, str]]) -> Directory:
+        """From ``(name, account)`` pairs: every company and every person with the account they belong to."""
+        owners: dict[str, set[str]] = {}
+        for name, account in names:
+            key = " ".join(_words(name))
+            if " " in key:
+                owners.setdefault(key, set()).add(account)
+        if not owners:
+            return cls({}, None)
+        spelled = sorted((r"[\s-]+".join(map(re.escape, k.split(" "))) for k in owners), key=len, reverse=True)
+        pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(spelled)})(?![\w-])", re.IGNORECASE)
+        return cls({k: frozenset(v) for k, v in owners.items()}, pattern)
+
+    def leaks(self, text: str, account: str) -> list[Claim]:
+        """The names in ``text`` that belong to other accounts and not to ``account``."""
+        if self.pattern is None:
+            return []
+        found = []
+        for m in self.pattern.finditer(text):
+            owners = self.owners.get(" ".join(_words(m.group(0))), frozenset())
+            if owners and account not in owners:
+                found.append(Claim("leak", m.group(0), m.start(), False))
+        return found
+
+
+def check(text: str, record: Any, *, directory: Directory | None = None, account: str | None = None) -> Verdict:
+    """Every claim of ``text`` traced against ``record`` (see the module docstring for the rules); with a
+    ``directory`` and the ``account`` the text is about, also every name that belongs to another account."""
     ref = record if isinstance(record, Reference) else reference(record)
     work = text
     claims: list[Claim] = []
@@ -295,7 +337,9 @@ def check(text: str, record: Any) -> Verdict:
     work = _dates(work, ref, claims)
     work = _numbers(work, ref, claims)
     _names(work, ref, claims)
-    return Verdict(tuple(sorted(claims, key=lambda c: c.start)))
+    if directory is not None and account is not None:
+        claims += directory.leaks(text, account)
+    return Verdict(tuple(sorted(claims, key=lambda c: (c.start, c.kind == "leak"))))
 
 
 def _mask_all(work: str, needle: str) -> tuple[str, list[int]]:

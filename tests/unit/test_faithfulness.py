@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pydantic import BaseModel
 
-from core.faithfulness import check, reference
+from core.faithfulness import Directory, check, reference
 
 RECORD = {
     "account_name": "Maple Robotics 4",
@@ -271,3 +271,44 @@ def test_seats_trace_only_to_seat_counts() -> None:
 def test_an_identifier_opening_a_sentence_is_still_a_name() -> None:
     assert untraced("ACC-00099 renewed early.", MESSAGE) == ["ACC-00099"]
     assert untraced("ACC-00004 renewed early.", MESSAGE) == []
+
+
+BOOK = Directory.of(
+    [
+        ("Maple Robotics 4", "ACC-00004"),
+        ("Julia Chen", "ACC-00004"),
+        ("Lucas Wilson", "ACC-00002"),
+        ("Vertex Energy 2", "ACC-00002"),
+        ("Meera Silva", "ACC-00001"),
+        ("Meera Silva", "ACC-00004"),  # two people of one name at two accounts
+        ("Lucas", "ACC-00002"),  # a lone first name is too common to be anyone's
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("our peers at vertex energy 2 renewed early.", ["vertex energy 2"]),
+        ("lucas wilson says hello.", ["lucas wilson"]),
+        ("LUCAS WILSON approved it.", ["LUCAS WILSON"]),
+    ],
+)
+def test_another_accounts_name_is_a_leak_in_any_case(text: str, leaked: list[str]) -> None:
+    verdict = check(text, RECORD, directory=BOOK, account="ACC-00004")
+    assert [c.text for c in verdict.untraced if c.kind == "leak"] == leaked
+    assert f"name {leaked[0]!r} belongs to another account" in verdict.problems
+
+
+def test_a_leak_is_caught_even_when_the_record_carries_it() -> None:
+    # A record builder that fetched another account's person vouches for the name; the directory does not.
+    contaminated = {**RECORD, "respondent_name": "Lucas Wilson"}
+    assert check("Lucas Wilson gave you a 9.", contaminated, directory=BOOK, account="ACC-00004").problems == [
+        "name 'Lucas Wilson' belongs to another account",
+        "number 9 is not in the facts",
+    ]
+
+
+def test_the_accounts_own_names_and_shared_or_lone_names_are_not_leaks() -> None:
+    text = "Julia Chen and meera silva at Maple Robotics 4; Lucas says hi."
+    assert [c for c in check(text, RECORD, directory=BOOK, account="ACC-00004").claims if c.kind == "leak"] == []
