@@ -95,7 +95,7 @@ def policy_source(
     if explicit is not None:
         return PolicySource(name, explicit, FileOrigin.ARGUMENT)
     team = team_config_dir(settings, directory=directory).path / name
-    if team.is_file():
+    if team.exists():  # a folder or an unreadable file there is the team's mistake to show, not the default
         return PolicySource(name, team, FileOrigin.TEAM)
     return PolicySource(name, shipped, FileOrigin.SHIPPED)
 

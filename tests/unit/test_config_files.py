@@ -154,3 +154,19 @@ def test_a_key_written_twice_is_an_error_not_the_last_one_silently(workdir: Path
     with pytest.raises(ConfigError, match=r"\(line \d+\): .*key 'finance' appears twice"):
         load_policy()
     assert nested.is_file()
+
+
+def test_a_team_copy_that_cannot_be_read_as_text_is_named_not_a_crash(workdir: Path) -> None:
+    mine = workdir / "config" / "segments.yaml"
+    mine.parent.mkdir()
+    mine.write_bytes("segments:\n  - name: Caf\xe9\n".encode("latin-1"))  # saved in the wrong encoding
+    with pytest.raises(ConfigError, match=r"^config/segments\.yaml: not UTF-8 text \(byte 0xe9 at 23\)"):
+        ScoringConfig.load()
+
+
+def test_a_folder_in_place_of_a_team_copy_is_an_error_not_the_default(workdir: Path) -> None:
+    """A folder where the team's file should be is a mistake to show, not a reason to read the default."""
+    (workdir / "config" / "approvals.yaml").mkdir(parents=True)
+    assert policy_source("approvals.yaml").origin == FileOrigin.TEAM
+    with pytest.raises(ConfigError, match=r"^config/approvals\.yaml: not a file"):
+        load_policy()
