@@ -18,8 +18,9 @@ from cli.context import CliError, app_context, console, handle_errors, parse_dat
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
-from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, team_config_dir
+from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, policy_source, team_config_dir
 from core.models import HealthModelVersion
+from core.settings import Settings
 from scorecards.backtest import run_backtest
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
 from scorecards.health_model import load_health_model
@@ -67,6 +68,7 @@ def calibrate_command(
     and write a proposed model. It never activates the proposal: review it, then `watchtower model apply`."""
     app = app_context(ctx)
     require_schema(app.engine)
+    _refuse_active_or_program(out, app.settings)
     config = load_scoring_config(model, segments)
     day = parse_date(as_of, option="--as-of") or app.today()
     try:
@@ -93,6 +95,23 @@ def calibrate_command(
             f"{', '.join(result.left_out)}"
         )
     console.print(f"wrote the proposal to {out}; the active model is unchanged")
+
+
+def _refuse_active_or_program(out: Path, settings: Settings) -> None:
+    """A proposal is written where a person reviews it: never over the model a run reads now (the team's copy,
+    or the shipped default when the team has none), and never among the program's own files."""
+    active = policy_source("health_model.yaml", settings=settings).path
+    team = team_config_dir(settings).path
+    if out.resolve() == active.resolve() or is_shipped(out):
+        raise CliError(
+            f"{out} is the active health model; a proposal is never written over it",
+            "write it elsewhere, review it, then `watchtower model apply`; nothing was written",
+        )
+    if is_program_file(out) and not out.resolve().is_relative_to(team.resolve()):
+        raise CliError(
+            f"{out} is inside Watchtower's own files ({PACKAGES_ROOT})",
+            "write the proposal outside them; nothing was written",
+        )
 
 
 def _write_whole(target: Path, content: str) -> None:
