@@ -57,6 +57,8 @@ class ReasonFacts(BaseModel):
     quoted: list[str]
     before: float | None = None
     after: float | None = None
+    #: The signal's unit: "days" makes ``before`` and ``after`` day counts for the faithfulness check.
+    unit: str | None = None
 
 
 class Stakeholder(BaseModel):
@@ -142,7 +144,8 @@ def _reasons(conn: Connection, account_id: int, as_of: date) -> list[tuple[str, 
             continue
         # A cap's text is the health model's own wording; a change names a signal by its label.
         quoted = [r["text"]] if r.get("kind") == "cap" else [r["label"]] if r.get("label") else []
-        out.append((r["text"], ReasonFacts(quoted=quoted, before=r.get("before"), after=r.get("after"))))
+        facts = ReasonFacts(quoted=quoted, before=r.get("before"), after=r.get("after"), unit=r.get("unit"))
+        out.append((r["text"], facts))
     return out
 
 

@@ -8,18 +8,23 @@ accounts are grouped by the set of agents due for them, so each group is one
 cycle run, and only groups with a segment review refresh scorecards. A failed
 tick is retried after a delay that grows while it keeps failing, up to a cap
 (``next_wait``).
+
+Cadence alone cannot see a scheduled run that died after its reviews committed (killed, or failed in the
+scorecards or the plays): its accounts are no longer due, yet their scorecards and plays never ran. Such a
+run is still "running" or "failed" in ``agent_run``, and ``unfinished_runs`` hands it back to be run again
+with the same scope; the cycle's writes are keyed, so what the first attempt wrote is not written twice.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, or_, select, update
 
 from agents.configuration import AGENTS, Schedule
-from core.models import Account, AgentOutput
+from core.models import Account, AgentOutput, AgentRun
 from scorecards.segments import SegmentRules
 
 
@@ -29,6 +34,63 @@ class DueGroup:
     account_ids: list[int]
     #: True when a segment-paced review is due, so the group also refreshes scorecards.
     scorecards: bool
+
+
+#: How far back an unfinished scheduled run is still run again: the longest default review cadence. Older
+#: ones are left as they are; their accounts have fallen due again by cadence since.
+RETRY_WINDOW_DAYS = 31
+
+
+@dataclass(frozen=True)
+class UnfinishedRun:
+    run_id: int
+    as_of: date
+    status: str
+    agents: tuple[str, ...]
+    account_ids: list[int]
+    segments: list[str]
+
+
+def refreshes_scorecards(schedule: Schedule, agents: tuple[str, ...] | list[str]) -> bool:
+    """A group with a segment-paced review also refreshes scorecards."""
+    return any(schedule.cadence(a).follows_segment_cadence for a in agents)  # type: ignore[arg-type]
+
+
+def unfinished_runs(conn: Connection, as_of: date) -> list[UnfinishedRun]:
+    """Scheduled runs up to ``as_of`` that failed or died midway, oldest first. A run whose process died is
+    ``abandoned`` once ``agents.run_records.reap_abandoned`` has seen it gone, which the tick does first; a run
+    still ``running`` may belong to a live process and is never run twice."""
+    rows = conn.execute(
+        select(AgentRun.id, AgentRun.as_of, AgentRun.status, AgentRun.agents, AgentRun.scope)
+        .where(
+            AgentRun.trigger == "schedule",
+            AgentRun.status.in_(("failed", "abandoned")),  # type: ignore[attr-defined]
+            AgentRun.as_of <= as_of,
+            AgentRun.as_of > as_of - timedelta(days=RETRY_WINDOW_DAYS),
+        )
+        .order_by(AgentRun.id)
+    ).all()
+    return [
+        UnfinishedRun(
+            r.id,
+            r.as_of,
+            r.status,
+            tuple(r.agents),
+            list((r.scope or {}).get("account_ids") or []),
+            list((r.scope or {}).get("segments") or []),
+        )
+        for r in rows
+    ]
+
+
+def mark_retried(conn: Connection, run: UnfinishedRun) -> bool:
+    """Close an unfinished run before it is run again, saying what it was; False if another process did first."""
+    done = conn.execute(
+        update(AgentRun)
+        .where(AgentRun.id == run.run_id, AgentRun.status == run.status)  # type: ignore[arg-type]
+        .values(status="retried")
+    )
+    return done.rowcount == 1
 
 
 def cadence_days(schedule: Schedule, agent: str, segment_days: int | None) -> int:
@@ -74,7 +136,4 @@ def due_groups(conn: Connection, schedule: Schedule, segments: SegmentRules, as_
         )
         if due:
             groups[due].append(account.id)
-    return [
-        DueGroup(agents, ids, any(schedule.cadence(a).follows_segment_cadence for a in agents))  # type: ignore[arg-type]
-        for agents, ids in sorted(groups.items())
-    ]
+    return [DueGroup(agents, ids, refreshes_scorecards(schedule, agents)) for agents, ids in sorted(groups.items())]

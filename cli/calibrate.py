@@ -19,8 +19,9 @@ from cli.forecast_report import calibrate_forecast, print_scores, replay
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
-from core.config_files import is_shipped, team_config_dir
+from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, policy_source, team_config_dir
 from core.models import HealthModelVersion
+from core.settings import Settings
 from playbooks.forecast import load_forecast_config
 from playbooks.forecast_calibration import score_replay
 from scorecards.backtest import run_backtest
@@ -90,6 +91,7 @@ def calibrate_command(
     score against the base rate, and write proposed probabilities per category."""
     app = app_context(ctx)
     require_schema(app.engine)
+    _refuse_active_or_program(out, app.settings)
     config = load_scoring_config(model, segments)
     day = parse_date(as_of, option="--as-of") or app.today()
     if forecast:
@@ -125,6 +127,23 @@ def calibrate_command(
             f"{', '.join(result.left_out)}"
         )
     console.print(f"wrote the proposal to {out}; the active model is unchanged")
+
+
+def _refuse_active_or_program(out: Path, settings: Settings) -> None:
+    """A proposal is written where a person reviews it: never over the model a run reads now (the team's copy,
+    or the shipped default when the team has none), and never among the program's own files."""
+    active = policy_source("health_model.yaml", settings=settings).path
+    team = team_config_dir(settings).path
+    if out.resolve() == active.resolve() or is_shipped(out):
+        raise CliError(
+            f"{out} is the active health model; a proposal is never written over it",
+            "write it elsewhere, review it, then `watchtower model apply`; nothing was written",
+        )
+    if is_program_file(out) and not out.resolve().is_relative_to(team.resolve()):
+        raise CliError(
+            f"{out} is inside Watchtower's own files ({PACKAGES_ROOT})",
+            "write the proposal outside them; nothing was written",
+        )
 
 
 def _write_whole(target: Path, content: str) -> None:
@@ -182,6 +201,11 @@ def model_apply_command(
         raise CliError(
             f"{target} is the default that ships with Watchtower; it is never written",
             "set WATCHTOWER_CONFIG_DIR to the team's folder (see `watchtower config`); nothing was applied",
+        )
+    if to is not None and to.resolve() != team_copy.resolve() and is_program_file(to):
+        raise CliError(
+            f"{to} is inside Watchtower's own files ({PACKAGES_ROOT}); --to never writes there",
+            "give a path outside it, or leave out --to to write the team's copy; nothing was applied",
         )
     content = file.read_text(encoding="utf-8")
     with app.engine.begin() as conn:

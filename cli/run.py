@@ -25,7 +25,7 @@ from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_confi
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.resume import resume_settled
 from agents.run_records import describe, reap_abandoned
-from agents.schedule import due_groups, next_wait
+from agents.schedule import due_groups, mark_retried, next_wait, refreshes_scorecards, unfinished_runs
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
@@ -311,6 +311,7 @@ class Scheduler:
             )
             show_abandoned([describe(a) for a in found])
         scoring = ScoringConfig.load()
+        self.unfinished(day, runs)
         with self.app.engine.connect() as conn:
             groups = due_groups(conn, self.policy.schedule, scoring.segments, day)
         if not groups:
@@ -331,6 +332,38 @@ class Scheduler:
             }
             result = run_cycle(cycle, request)
             show_abandoned(result.get("abandoned", []))
+            runs.append(result["run_id"])
+            show_run(self.app, result["run_id"])
+
+    def unfinished(self, day: date, runs: list[int]) -> None:
+        """Scheduled runs that died or failed midway run again first, with their own date and scope: by cadence
+        their accounts are no longer due, though their scorecards and plays may never have run."""
+        with self.app.engine.connect() as conn:
+            unfinished = unfinished_runs(conn, day)
+        for run in unfinished:
+            console.print(
+                f"{run.as_of}: run {run.run_id} was left {run.status}; running it again "
+                f"({len(run.account_ids) or 'all'} accounts, {', '.join(run.agents)})"
+            )
+            if self.dry_run:
+                continue
+            with self.app.engine.begin() as conn:
+                if not mark_retried(conn, run):
+                    continue
+            cycle = cycle_context(
+                self.app,
+                self.policy,
+                scorecards=refreshes_scorecards(self.policy.schedule, run.agents),
+                as_of=run.as_of,
+            )
+            request: CycleInput = {
+                "as_of": run.as_of,
+                "agents": list(run.agents),
+                "account_ids": run.account_ids,
+                "segments": run.segments,
+                "trigger": "schedule",
+            }
+            result = run_cycle(cycle, request)
             runs.append(result["run_id"])
             show_run(self.app, result["run_id"])
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from core.settings import Settings
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "defaults"
+#: The folder Watchtower's packages sit in: site-packages for an installed copy, the checkout for a source tree.
+PACKAGES_ROOT = Path(__file__).resolve().parents[1]
 
 #: The policies a team may keep its own copy of, in the order ``watchtower config`` lists them.
 POLICY_FILES: tuple[str, ...] = (
@@ -94,7 +96,7 @@ def policy_source(
     if explicit is not None:
         return PolicySource(name, explicit, FileOrigin.ARGUMENT)
     team = team_config_dir(settings, directory=directory).path / name
-    if team.is_file():
+    if team.exists():  # a folder or an unreadable file there is the team's mistake to show, not the default
         return PolicySource(name, team, FileOrigin.TEAM)
     return PolicySource(name, shipped, FileOrigin.SHIPPED)
 
@@ -109,3 +111,9 @@ def policy_path(
 def is_shipped(path: Path) -> bool:
     """True for a path inside the package's shipped defaults, which no command may write to."""
     return path.resolve().is_relative_to(SHIPPED_DIR)
+
+
+def is_program_file(path: Path) -> bool:
+    """True for a path among the installed packages, or anywhere in the source checkout they are run from: a
+    command writes there only when it is the team's configured directory, never to a path typed for one run."""
+    return path.resolve().is_relative_to(PACKAGES_ROOT)

@@ -11,16 +11,26 @@ What a text claims, and when a claim traces:
 
 - a **number**, with its unit: a percent (``64%``) traces to a ratio within the rounding of the printed
   precision (0.6386; ratios are floats, an int is a count and never a share), or to a value of a field
-  named ``*_pct`` (percent points); an amount (``$11,596``), a day count (``42 days``) or a plain count or
-  figure (``16``, ``29.5``) traces to any number of the record within the printed precision. A number
-  printed without a sign may be a decline printed unsigned; a printed sign must match.
+  named ``*_pct`` (percent points); an amount (``$11,596``) traces only to a money field (``arr``,
+  ``*_amount``, ``price*``...), a day count (``42 days``, ``a 20-day extension``) only to a day field
+  (``days_*``, ``*_days``) and a count of seats (``20 seats``, ``10 free seats``) only to a seat field, so
+  a meeting's 30 minutes never vouches for "$30", "30 free days" or "30 seats" (a mapping's own ``unit``
+  key types the numbers beside it); a plain count or figure (``16``, ``29.5``) traces to any number of the
+  record within the printed precision. A number printed without a sign may be a decline printed unsigned;
+  a printed sign must match. Every common way of writing a percent (``30%``, ``30 percent``, ``30-percent``,
+  ``30 pct``) or an amount (``$30``, ``$ 30``, ``30$``, ``30 USD``, ``30 dollars``) is the same claim, and
+  so is one spelled out in words ("thirty percent", "fifty dollars").
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
   without a time) traces to the same day in the record.
+- an **address or link** (``billing@example.com``, ``https://...``, ``www....``) traces only when the record
+  holds it verbatim: a text must not send the reader to anyone or anywhere its facts do not name.
 - a **name**: a record string (a person, a company, a product, an id) found verbatim in the text is a traced
   name; any other run of capitalised words is an entity that must be part of a record string. Greetings, a
   single capitalised word opening a sentence or a clause ("Prepared", "Escalation: Send ..."), an opener in
   front of a name ("Our" in "Our VP Jordan Blake"), month and weekday names and the short fixed list
-  ``NOT_ENTITIES`` are not entities.
+  ``NOT_ENTITIES`` are not entities; a title or an initial with a full stop ("Dr. Blake", "J. Blake") is
+  part of the name after it, not the end of a sentence. A name written in lower case, or a lone first name
+  opening a sentence ("Jordan approved it."), is not seen: that needs a model of language, not this check.
 - a **quote**: strings under a ``quoted`` key of the record (a configured rule, a signal's label, a person's
   own words) may be repeated verbatim; their numbers and names are then not separate claims.
 
@@ -40,7 +50,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-ClaimKind = Literal["percent", "money", "days", "number", "date", "name", "quote"]
+ClaimKind = Literal["percent", "money", "days", "number", "date", "name", "quote", "address", "leak"]
 
 #: Capitalised words that are not entities wherever they stand: greetings, sign-offs, and the few domain words
 #: and acronyms the texts capitalise mid-sentence. Kept short and explicit on purpose (never derived from the
@@ -73,13 +83,40 @@ _DATES = re.compile(
     rf"|(?P<mdy>\b(?P<m3>{_MONTH_ALT})\.? (?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,? (?P<y3>\d{{4}})\b)"
 )
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_CURRENCY_BEFORE = re.compile(r"(?:US\$|\$|€|£|USD ?|EUR ?|GBP ?)$")
-_PERCENT_AFTER = re.compile(r"^(?: ?%| ?per ?cent\b| percent\b)")
+_CURRENCY_BEFORE = re.compile(r"(?:US\$|\$|€|£|USD|EUR|GBP) ?$")
+_CURRENCY_AFTER = re.compile(r"^(?:[$€£]| (?:US )?dollars?\b| euros?\b| pounds?\b| (?:USD|EUR|GBP)\b)")
+_PERCENT_AFTER = re.compile(r"^(?: ?%|[ -]?per[ -]?cent\b|[ -]?percent\b| ?pct\b| ?pc\b)")
+#: "20 seats", "10 free seats", "30 licenses": a count of seats traces only to a seat field.
+_SEATS_AFTER = re.compile(r"^(?: [a-z]+)? (?:seats?|licen[cs]es?)\b")
 _SCALE_AFTER = re.compile(r"^(?P<s>[kKM])(?![a-zA-Z])")
-_DAYS_AFTER = re.compile(r"^[ -]days?\b")
+#: "42 days", "a 20-day extension", "30 free days": one word may stand between the count and its unit.
+_DAYS_AFTER = re.compile(r"^(?: [a-z]+)?[ -]days?\b")
+#: Record keys whose numbers are amounts of money, and those that count days: an amount or a day count a
+#: text prints traces only to these, never to a count that happens to have the same digits.
+_MONEY_KEY = re.compile(r"(?:^|_)(?:arr|mrr|amount|price|revenue|credit|cost|fee)s?(?:_|$)")
+_DAYS_KEY = re.compile(r"(?:^|_)days?(?:_|$)")
+_SEATS_KEY = re.compile(r"seat|licen[cs]e")
+_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"'`]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+} | {w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_NUMBER_WORD = "|".join(sorted([*_NUMBER_WORDS, *_SCALE_WORDS], key=len, reverse=True))
+#: A percent or an amount in words: "thirty percent", "Twenty-Five per cent", "one hundred dollars".
+_SPELLED = re.compile(
+    rf"(?<![\w-])(?P<words>(?:{_NUMBER_WORD})(?:(?:[ -]|\s+and\s+)(?:{_NUMBER_WORD}))*)"
+    r"(?P<unit> ?%|[ -]per[ -]?cent\b|[ -]percent\b| (?:US )?dollars?\b| euros?\b| pounds?\b)",
+    re.IGNORECASE,
+)
 _TOKEN = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
+#: A title or an initial with its full stop: part of the name after it ("Dr. Blake", "J. Blake").
+_TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Sir|St|[A-Z])\."
 #: A run of capitalised words: a name, or an opener and a name ("Our VP Jordan Blake").
-_CAPITALISED = re.compile(rf"(?<![\w@.\x00-]){_TOKEN}(?: {_TOKEN})*")
+_CAPITALISED = re.compile(rf"(?<![\w@.\x00-])(?:{_TITLE} )*{_TOKEN}(?: (?:{_TITLE} )*{_TOKEN})*")
 _MASK = "\x00"
 
 
@@ -93,9 +130,11 @@ class Claim:
     traced: bool
 
     def problem(self) -> str:
-        what = "name" if self.kind in ("name", "quote") else "date" if self.kind == "date" else "number"
-        unit = "" if self.kind in ("name", "quote", "date", "number") else f" ({self.kind})"
-        shown = repr(self.text) if what == "name" else self.text
+        if self.kind == "leak":
+            return f"name {self.text!r} belongs to another account"
+        what = {"name": "name", "quote": "name", "date": "date", "address": "address"}.get(self.kind, "number")
+        unit = "" if self.kind in ("name", "quote", "date", "number", "address") else f" ({self.kind})"
+        shown = repr(self.text) if what in ("name", "address") else self.text
         return f"{what} {shown}{unit} is not in the facts"
 
 
@@ -130,6 +169,10 @@ class Reference:
     #: The numbers a percent may print: floats (ratios are floats; an int is a count, never a share).
     ratios: tuple[float, ...] = ()
     percent_points: tuple[float, ...] = ()
+    #: The numbers an amount of money may print, and those a day count may: values of money and day fields.
+    money: tuple[float, ...] = ()
+    days: tuple[float, ...] = ()
+    seats: tuple[float, ...] = ()
     dates: frozenset[date] = frozenset()
     names: tuple[str, ...] = ()
     quotes: tuple[str, ...] = ()
@@ -164,22 +207,39 @@ def reference(record: Any) -> Reference:
     numbers: list[float] = []
     ratios: list[float] = []
     points: list[float] = []
+    money: list[float] = []
+    days: list[float] = []
+    seats: list[float] = []
+
     dates: set[date] = set()
     names: set[str] = set()
     quotes: set[str] = set()
 
-    def walk(value: Any, key: str, quoted: bool) -> None:
+    def number(value: float, key: str, unit: str | None) -> None:
+        (points if key.endswith("_pct") else numbers).append(value)
+        if unit == "money" or (unit is None and _MONEY_KEY.search(key)):
+            money.append(value)
+        if unit == "days" or (unit is None and _DAYS_KEY.search(key)):
+            days.append(value)
+        if unit == "seats" or (unit is None and _SEATS_KEY.search(key)):
+            seats.append(value)
+
+    def walk(value: Any, key: str, quoted: bool, unit: str | None = None) -> None:
         if isinstance(value, Mapping):
+            # A mapping's own "unit" ("days", "money") types its numbers, whatever their keys are called.
+            own = value.get("unit")
+            inner = own if isinstance(own, str) else unit
             for k, v in value.items():
-                walk(v, str(k), quoted or k == "quoted")
+                if k != "unit":
+                    walk(v, str(k), quoted or k == "quoted", inner)
         elif isinstance(value, list | tuple | set | frozenset):
             for v in value:
-                walk(v, key, quoted)
+                walk(v, key, quoted, unit)
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int | float):
             if not (math.isnan(value) or math.isinf(value)):
-                (points if key.endswith("_pct") else numbers).append(float(value))
+                number(float(value), key, unit)
                 if isinstance(value, float) and not key.endswith("_pct"):
                     ratios.append(value)
         elif isinstance(value, datetime):
@@ -194,8 +254,8 @@ def reference(record: Any) -> Reference:
                 quotes.add(text)
             elif (day := _as_date(text)) is not None:
                 dates.add(day)
-            elif (number := _as_number(text)) is not None:
-                (points if key.endswith("_pct") else numbers).append(number)
+            elif (parsed := _as_number(text)) is not None:
+                number(parsed, key, unit)
             elif len(text) >= 2:
                 names.add(text)
 
@@ -206,6 +266,9 @@ def reference(record: Any) -> Reference:
         tuple(numbers),
         tuple(ratios),
         tuple(points),
+        tuple(money),
+        tuple(days),
+        tuple(seats),
         frozenset(dates),
         tuple(by_length),
         tuple(sorted(quotes, key=len, reverse=True)),
@@ -217,8 +280,48 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[^\W_][\w'’-]*", text)]
 
 
-def check(text: str, record: Any) -> Verdict:
-    """Every claim of ``text`` traced against ``record`` (see the module docstring for the rules)."""
+@dataclass(frozen=True)
+class Directory:
+    """Every full name the book holds (its companies and its people), with the accounts each belongs to.
+
+    The record vouches for what a text may say, but a record builder that fetched another account's person
+    vouches for the leak too, and a name in lower case is not seen as a name at all. Against the directory a
+    text about one account must not name what belongs only to others, in any case. A lone word (a first
+    name) is too common to call anyone's and is left out.
+    """
+
+    owners: Mapping[str, frozenset[str]]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, names: Iterable[tuple[str, str]]) -> Directory:
+        """From ``(name, account)`` pairs: every company and every person with the account they belong to."""
+        owners: dict[str, set[str]] = {}
+        for name, account in names:
+            key = " ".join(_words(name))
+            if " " in key:
+                owners.setdefault(key, set()).add(account)
+        if not owners:
+            return cls({}, None)
+        spelled = sorted((r"[\s-]+".join(map(re.escape, k.split(" "))) for k in owners), key=len, reverse=True)
+        pattern = re.compile(rf"(?<![\w-])(?:{'|'.join(spelled)})(?![\w-])", re.IGNORECASE)
+        return cls({k: frozenset(v) for k, v in owners.items()}, pattern)
+
+    def leaks(self, text: str, account: str) -> list[Claim]:
+        """The names in ``text`` that belong to other accounts and not to ``account``."""
+        if self.pattern is None:
+            return []
+        found = []
+        for m in self.pattern.finditer(text):
+            owners = self.owners.get(" ".join(_words(m.group(0))), frozenset())
+            if owners and account not in owners:
+                found.append(Claim("leak", m.group(0), m.start(), False))
+        return found
+
+
+def check(text: str, record: Any, *, directory: Directory | None = None, account: str | None = None) -> Verdict:
+    """Every claim of ``text`` traced against ``record`` (see the module docstring for the rules); with a
+    ``directory`` and the ``account`` the text is about, also every name that belongs to another account."""
     ref = record if isinstance(record, Reference) else reference(record)
     work = text
     claims: list[Claim] = []
@@ -229,10 +332,14 @@ def check(text: str, record: Any) -> Verdict:
         work, starts = _mask_all(work, name)
         if any(ch.isupper() or ch.isdigit() for ch in name):  # "champion" or "at_risk" is a word, not a name
             claims += [Claim("name", name, start, True) for start in starts]
+    work = _addresses(work, claims)
+    work = _spelled(work, ref, claims)
     work = _dates(work, ref, claims)
     work = _numbers(work, ref, claims)
     _names(work, ref, claims)
-    return Verdict(tuple(sorted(claims, key=lambda c: c.start)))
+    if directory is not None and account is not None:
+        claims += directory.leaks(text, account)
+    return Verdict(tuple(sorted(claims, key=lambda c: (c.start, c.kind == "leak"))))
 
 
 def _mask_all(work: str, needle: str) -> tuple[str, list[int]]:
@@ -247,6 +354,49 @@ def _mask_all(work: str, needle: str) -> tuple[str, list[int]]:
         pieces += [work[last : m.start()], _MASK * (m.end() - m.start())]
         last = m.end()
     return ("".join(pieces) + work[last:], starts) if starts else (work, starts)
+
+
+def _addresses(work: str, claims: list[Claim]) -> str:
+    """An address or a link left after the record's own strings were masked is one the record does not hold."""
+
+    def one(m: re.Match[str]) -> str:
+        found = m.group(0).rstrip(".,;:!?")
+        claims.append(Claim("address", found, m.start(), False))
+        return _MASK * len(found) + m.group(0)[len(found) :]
+
+    return _ADDRESS.sub(one, work)
+
+
+def _spelled_value(words: str) -> float:
+    total = current = 0
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word == "and":
+            continue
+        if word in _NUMBER_WORDS:
+            current += _NUMBER_WORDS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * _SCALE_WORDS[word]
+            current = 0
+    return float(total + current)
+
+
+def _spelled(work: str, ref: Reference, claims: list[Claim]) -> str:
+    """A percent or an amount in words is traced like its digits, to the nearest whole number."""
+
+    def one(m: re.Match[str]) -> str:
+        value = _spelled_value(m.group("words"))
+        if m.group("unit").strip().lower().startswith(("%", "per")):
+            traced = _traces(_Printed(value / 100, 0.005 + 1e-9, False), ref.ratios) or _traces(
+                _Printed(value, 0.5 + 1e-9, False), ref.percent_points
+            )
+            claims.append(Claim("percent", m.group(0), m.start(), traced))
+        else:
+            claims.append(Claim("money", m.group(0), m.start(), _traces(_Printed(value, 0.5 + 1e-9, False), ref.money)))
+        return _MASK * (m.end() - m.start())
+
+    return _SPELLED.sub(one, work)
 
 
 def _dates(work: str, ref: Reference, claims: list[Claim]) -> str:
@@ -312,6 +462,9 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         elif (cur := _CURRENCY_BEFORE.search(head)) is not None:
             kind = "money"
             start = cur.start()
+        elif (cur := _CURRENCY_AFTER.match(rest)) is not None:
+            kind = "money"
+            end += cur.end()
         if kind != "percent" and (scaled := _SCALE_AFTER.match(work[end:])) is not None:
             scale = 1000.0 if scaled.group("s") in "kK" else 1_000_000.0
             end += 1
@@ -330,7 +483,10 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
             )
         else:
             printed = _Printed(signed_value * scale, tolerance, bool(sign))
-            traced = _traces(printed, (*ref.numbers, *ref.percent_points))
+            allowed = {"money": ref.money, "days": ref.days}.get(kind, (*ref.numbers, *ref.percent_points))
+            if kind == "number" and _SEATS_AFTER.match(work[end:]):
+                allowed = ref.seats
+            traced = _traces(printed, allowed)
         claims.append(Claim(kind, work[start:end], start, traced))
         out[start:end] = _MASK * (end - start)
     return "".join(out)
@@ -355,10 +511,14 @@ def _names(work: str, ref: Reference, claims: list[Claim]) -> None:
         opens = _sentence_start(work, m.start())
         if kept and opens and kept[0][1] == m.start() and kept[0][0] in _OPENERS:
             kept = kept[1:]  # "Our VP Jordan Blake": the opener is not part of the name
-        if not kept or (len(kept) == 1 and kept[0][1] == m.start() and opens):
-            continue  # one capitalised word opening a sentence: "Prepared", "Usage", "Escalation"
+        if not kept or (len(kept) == 1 and kept[0][1] == m.start() and opens and not _has_digit(kept[0][0])):
+            continue  # one capitalised word opening a sentence: "Prepared", "Usage", "Escalation" (not "ACC-00099")
         span = " ".join(t for t, _ in kept)
         claims.append(Claim("name", span, kept[0][1], _part_of_a_name(span, ref)))
+
+
+def _has_digit(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
 
 
 def _bare(token: str) -> str:

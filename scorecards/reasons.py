@@ -23,6 +23,9 @@ class Reason:
     label: str | None = None
     before: float | None = None
     after: float | None = None
+    #: The unit ``before`` and ``after`` are printed in ("days", "percent", ...): a checker tracing "11 days"
+    #: must know 11 counts days.
+    unit: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -30,10 +33,14 @@ class Reason:
         return data
 
 
+def unit_of(source: str) -> str:
+    return REGISTRY[source.split(":", 1)[1]].unit if source.startswith("signal:") else "number"
+
+
 def describe(source: str, value: float | None) -> str:
     if value is None:
         return "no data"
-    unit = REGISTRY[source.split(":", 1)[1]].unit if source.startswith("signal:") else "number"
+    unit = unit_of(source)
     if unit == "percent":
         return f"{value:.0%}"
     if unit == "change":
@@ -69,7 +76,16 @@ def explain(
                 name = label(c["source"], c["signal"])
                 text = f"{name} is {describe(c['source'], c['value'])}"
                 reasons.append(
-                    Reason(c["signal"], round(lost, 1), text, tuple(c["evidence"]), "weak", name, after=c["value"])
+                    Reason(
+                        c["signal"],
+                        round(lost, 1),
+                        text,
+                        tuple(c["evidence"]),
+                        "weak",
+                        name,
+                        after=c["value"],
+                        unit=unit_of(c["source"]),
+                    )
                 )
             continue
         delta = c["points"] - old["points"]
@@ -87,7 +103,17 @@ def explain(
         name = label(c["source"], c["signal"])
         text = f"{name} {verb}: {describe(c['source'], old['value'])} -> {describe(c['source'], c['value'])}"
         reasons.append(
-            Reason(c["signal"], round(delta, 1), text, tuple(c["evidence"]), "change", name, old["value"], c["value"])
+            Reason(
+                c["signal"],
+                round(delta, 1),
+                text,
+                tuple(c["evidence"]),
+                "change",
+                name,
+                old["value"],
+                c["value"],
+                unit_of(c["source"]),
+            )
         )
     reasons.sort(key=lambda r: (direction * r.delta_points < 0, -abs(r.delta_points), r.signal))
     return [r for r in reasons if abs(r.delta_points) >= MIN_POINTS][:limit]

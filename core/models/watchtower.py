@@ -99,7 +99,7 @@ class AgentRun(SQLModel, table=True):
     trigger: str = Field(max_length=16)  # cli | schedule
     agents: list[str] = Field(default_factory=list, sa_type=JSONType)
     scope: dict = Field(default_factory=dict, sa_type=JSONType)
-    status: str = Field(max_length=16)  # running | succeeded | degraded | partial | failed | abandoned
+    status: str = Field(max_length=16)  # running | succeeded | degraded | partial | failed | abandoned | retried
     accounts: int = 0
     counts: dict = Field(default_factory=dict, sa_type=JSONType)
     llm_calls: int = 0

@@ -15,7 +15,13 @@ Two kinds of case rows:
   plants the fault and checks the result against the same record. Faults are data: ``append`` a sentence,
   ``sub`` a regular expression, ``scale_percent`` (the first ``N%`` printed ``factor`` times too large),
   ``shift_number`` (the number a pattern captures moved ``by``), ``shift_date`` (the first date moved
-  ``days``). A fault case is caught when the original text traces fully and the changed one does not.
+  ``days``); beside one of these, ``record`` merges values into the text's record, as a record builder that
+  fetched the wrong account's data would. A fault case is caught when the original text traces fully and the
+  changed one does not.
+
+Every text is also checked against the book's directory of names (``core.faithfulness.Directory``: every
+company and every contact with its account): a name that belongs only to another account is a leak in any
+case, even when the record vouches for it.
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ from sqlalchemy import select
 from actions.outbox import deliver_notice
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
-from core.faithfulness import check
-from core.models import Alert, Artifact, OutboxMessage
+from core.faithfulness import Directory, check
+from core.models import Account, Alert, Artifact, Contact, OutboxMessage
 from evals.book import Book, book_for, copy_of
 from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
@@ -42,12 +48,30 @@ class FaultError(ValueError):
     """A fault case that cannot be planted: no text matches, or the fault would not change the text."""
 
 
+def directory(engine: Any) -> Directory:
+    """Every company and every contact of the book, with the account each belongs to."""
+    with engine.connect() as conn:
+        companies = conn.execute(select(Account.name, Account.external_id)).all()
+        people = conn.execute(
+            select(Contact.name, Account.external_id).join(Account, Account.id == Contact.account_id)
+        ).all()
+    return Directory.of([(r[0], r[1]) for r in (*companies, *people) if r[0]])
+
+
 def _texts(engine: Any, kind: str) -> list[dict[str, Any]]:
-    """Every stored text of one kind with its record, in id order: ``{id, text, facts, ...selectors}``."""
+    """Every stored text of one kind with its record and its account, in id order:
+    ``{id, text, facts, account, ...selectors}``."""
     with engine.connect() as conn:
         if kind == "alert":
-            rows = conn.execute(select(Alert.id, Alert.title, Alert.facts, Alert.type).order_by(Alert.id))
-            return [{"id": f"alert:{r.id}", "text": r.title, "facts": r.facts, "type": r.type} for r in rows]
+            rows = conn.execute(
+                select(Alert.id, Alert.title, Alert.facts, Alert.type, Account.external_id)
+                .join(Account, Account.id == Alert.account_id)
+                .order_by(Alert.id)
+            )
+            return [
+                {"id": f"alert:{r.id}", "text": r.title, "facts": r.facts, "type": r.type, "account": r.external_id}
+                for r in rows
+            ]
         if kind in ("email", "notification"):
             audience = "customer" if kind == "email" else "internal"
             rows = conn.execute(
@@ -58,7 +82,9 @@ def _texts(engine: Any, kind: str) -> list[dict[str, Any]]:
                     OutboxMessage.facts,
                     OutboxMessage.template,
                     OutboxMessage.dedupe_key,
+                    Account.external_id,
                 )
+                .outerjoin(Account, Account.id == OutboxMessage.account_id)
                 .where(OutboxMessage.audience == audience)
                 .order_by(OutboxMessage.id)
             )
@@ -69,17 +95,26 @@ def _texts(engine: Any, kind: str) -> list[dict[str, Any]]:
                     "facts": r.facts,
                     "template": r.template,
                     "key": r.dedupe_key or "",
+                    "account": r.external_id,
                 }
                 for r in rows
             ]
         if kind == "document":
             rows = conn.execute(
-                select(Artifact.id, Artifact.title, Artifact.content, Artifact.facts, Artifact.kind).order_by(
-                    Artifact.id
+                select(
+                    Artifact.id, Artifact.title, Artifact.content, Artifact.facts, Artifact.kind, Account.external_id
                 )
+                .join(Account, Account.id == Artifact.account_id)
+                .order_by(Artifact.id)
             )
             return [
-                {"id": f"document:{r.id}", "text": f"{r.title}\n{r.content}", "facts": r.facts, "kind": r.kind}
+                {
+                    "id": f"document:{r.id}",
+                    "text": f"{r.title}\n{r.content}",
+                    "facts": r.facts,
+                    "kind": r.kind,
+                    "account": r.external_id,
+                }
                 for r in rows
             ]
     raise ValueError(f"unknown narrative kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -155,8 +190,13 @@ def _escalated(book: Book, spec: SuiteSpec) -> Any:
     return engine
 
 
-def _outcome(ident: str, inputs: dict[str, Any], expected: Any, text: str, facts: Any, why: str) -> Outcome:
-    verdict = check(text, facts or {})
+def _verdict(row: dict[str, Any], names: Directory, text: str | None = None, record: Any = None) -> Any:
+    """One text checked against its record and, when it is about one account, the book's directory."""
+    facts = record if record is not None else row["facts"] or {}
+    return check(row["text"] if text is None else text, facts, directory=names, account=row.get("account"))
+
+
+def _outcome(ident: str, inputs: dict[str, Any], expected: Any, verdict: Any, why: str) -> Outcome:
     output = {"claims": len(verdict.claims), "untraced": verdict.problems, "by_kind": verdict.counts()}
     return Outcome(ident, inputs, expected, output, why)
 
@@ -165,6 +205,7 @@ def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
     book = book_for(ctx, spec.params)
     engine = _escalated(book, spec)
     texts = {kind: _texts(engine, kind) for kind in KINDS}
+    names = directory(engine)
     engine.dispose()
     outcomes = []
     for case in read_cases(spec.dataset or ""):
@@ -174,13 +215,13 @@ def run(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
         fault = case.input.get("fault")
         if fault is None:
             for row in texts[kind]:
-                outcomes.append(_outcome(row["id"], {"narrative": kind}, case.expected, row["text"], row["facts"], ""))
+                outcomes.append(_outcome(row["id"], {"narrative": kind}, case.expected, _verdict(row, names), ""))
             continue
         row = next((r for r in texts[kind] if _matches(r, case.input.get("where") or {})), None)
         if row is None:
             raise FaultError(f"case {case.id}: no {kind} matches {case.input.get('where')}")
-        original = check(row["text"], row["facts"] or {})
-        planted = check(plant(row["text"], fault), row["facts"] or {})
+        original = _verdict(row, names)
+        planted = _verdict(row, names, plant(row["text"], fault), {**(row["facts"] or {}), **fault.get("record", {})})
         output = {
             "fault": True,
             "text": row["id"],

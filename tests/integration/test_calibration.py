@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.config_files import SHIPPED_DIR
+from core.config_files import PACKAGES_ROOT, SHIPPED_DIR
 from core.models import HealthModelVersion
 from scorecards.calibration import build_dataset, calibrate, read_outcomes
 from scorecards.health_model import load_health_model
@@ -101,3 +101,31 @@ def test_backtest_measures_lead_time_and_retention_by_band(engine, database_url:
     assert f"{len(in_window)} churned in the period" in result.output
     assert "Renewals by band at T-90" in result.output
     assert "lead time median" in result.output
+
+
+def test_calibrate_never_writes_its_proposal_over_the_active_model_or_into_the_program(
+    engine, database_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """A proposal is not active until a person applies it: ``--out`` may not be the shipped default (which is
+    the active model of a team without its own copy), the team's active copy, or a file among the packages."""
+    seed_small_book(engine, accounts=60, seed=4, labels_dir=tmp_path)
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "health_model.yaml").write_bytes((SHIPPED_DIR / "health_model.yaml").read_bytes())
+    targets = [SHIPPED_DIR / "health_model.yaml", team / "health_model.yaml", PACKAGES_ROOT / "scorecards" / "p.yaml"]
+    saved = {t: t.read_bytes() for t in targets if t.exists()}
+    try:
+        for target in targets:
+            monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(team if target.parent == team else tmp_path / "none"))
+            result = wt(
+                database_url, "calibrate", "--outcomes", str(tmp_path / "outcomes.csv"), "--as-of",
+                AS_OF.isoformat(), "--out", str(target),
+            )  # fmt: skip
+            assert result.exit_code == 1 and "nothing was written" in result.output, (target, result.output)
+            assert (target.read_bytes() if target.exists() else None) == saved.get(target), target
+    finally:  # a failure must not leave the shipped default or the checkout changed
+        for target in targets:
+            if target in saved:
+                target.write_bytes(saved[target])
+            else:
+                target.unlink(missing_ok=True)

@@ -94,6 +94,10 @@ def test_the_record_holds_the_values_worked_out_by_hand(engine: Engine, database
     assert record.seats_purchased == 20
     assert (record.contact_name, record.contact_first_name, record.csm_name) == ("Julia Chen", "Julia", "Csm04")
 
+    # The account's own facts (what a play not anchored on one contract is written from) count the same days.
+    plain = message_facts(account, account.values, play_name="Usage decline", recipient=champion)
+    assert (plain.days_to_renewal, plain.renewal_on, plain.arr) == (111, END, record.arr)
+
     printed = render(record)
     assert (printed["usage_change_pct"], printed["seat_usage_pct"]) == ("64%", "85%")
     assert (printed["arr"], printed["renewal_date"], printed["days_to_renewal"]) == ("$11,596", "14 March 2027", "111")

@@ -16,23 +16,38 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from typer.testing import CliRunner
 
 from agents.configuration import load_watchtower_config
+from agents.cycle import CycleContext, run_cycle
+from agents.schedule import RETRY_WINDOW_DAYS, due_groups
 from cli.context import AppContext
 from cli.main import app
 from cli.run import Scheduler
 from core.config_files import SHIPPED_DIR
-from core.models import AgentRun, SchedulerTick
+from core.models import (
+    AgentOutput,
+    AgentRun,
+    Alert,
+    Artifact,
+    Offer,
+    OutboxMessage,
+    PlayRun,
+    PlayStep,
+    SchedulerTick,
+    Scorecard,
+    Task,
+)
 from core.schema import upgrade
 from core.settings import Settings
+from scorecards.weekly import ScoringConfig
 from tests.conftest import postgres_url, require_postgres
 from tests.integration.helpers import AS_OF, seed_small_book
 
@@ -218,3 +233,67 @@ def test_serve_once_records_a_failed_tick_and_exits_1(
     with engine.connect() as conn:
         tick = conn.execute(select(SchedulerTick.status, SchedulerTick.errors)).one()
     assert tick.status == "failed" and tick.errors == [line.removeprefix("tick failed (1 in a row): ").split("; ")[0]]
+
+
+def _book_state(engine: Engine) -> dict[str, int]:
+    """How many rows the cycle and the plays wrote, table by table."""
+    tables = (AgentOutput, Alert, Scorecard, PlayRun, PlayStep, Task, OutboxMessage, Artifact, Offer)
+    with engine.connect() as conn:
+        return {t.__name__: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+
+
+def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """kill -9 between the reviews' commit and the scorecards leaves agent outputs and alerts, no scorecards,
+    plays or drafts, and the run "running". By cadence nothing is due any more, so only the unfinished run
+    says what is left; the next tick must finish it, and the one after must add nothing."""
+    policy = load_watchtower_config()
+    reference = AppContext(settings=Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}", _env_file=None))  # type: ignore[call-arg]
+    upgrade(reference.engine)
+    seed_small_book(reference.engine)
+    assert Scheduler(reference, None, policy, fixed=AS_OF).tick().succeeded
+    clean = _book_state(reference.engine)
+    reference.engine.dispose()
+    assert clean["Scorecard"] and clean["PlayRun"]
+
+    seed_small_book(engine)
+    served = AppContext(settings=Settings(database_url=database_url, _env_file=None))  # type: ignore[call-arg]
+    with engine.connect() as conn:
+        groups = due_groups(conn, policy.schedule, ScoringConfig.load().segments, AS_OF)
+    for group in groups:  # what the killed tick had committed: the reviews alone, its run still open
+        reviews_only = CycleContext(engine=engine, settings=served.settings, config=policy, scoring=None, model=None)
+        request = {"as_of": AS_OF, "agents": list(group.agents), "account_ids": group.account_ids}
+        run_id = run_cycle(reviews_only, {**request, "trigger": "schedule"})["run_id"]  # type: ignore[typeddict-item]
+        with engine.begin() as conn:
+            conn.execute(update(AgentRun).where(AgentRun.id == run_id).values(status="running", finished_at=None))
+    assert _book_state(engine)["Scorecard"] == 0
+    with engine.begin() as conn:  # one left by a crash long ago: its accounts have been due again since
+        old = conn.execute(
+            insert(AgentRun)
+            .values(
+                as_of=AS_OF - timedelta(days=RETRY_WINDOW_DAYS),
+                trigger="schedule",
+                agents=["product_health"],
+                scope={"account_ids": [], "segments": []},
+                status="running",
+                accounts=0,
+                counts={},
+                llm_calls=0,
+                llm_tokens=0,
+                llm_cache_hits=0,
+                llm_fallbacks=0,
+                notes=[],
+                started_at=datetime.now(UTC),
+            )
+            .returning(AgentRun.id)
+        ).scalar_one()
+
+    assert Scheduler(served, None, policy, fixed=AS_OF).tick().succeeded
+    assert _book_state(engine) == clean
+    assert Scheduler(served, None, policy, fixed=AS_OF).tick().succeeded
+    assert _book_state(engine) == clean
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(AgentRun.id, AgentRun.status)).all())
+    assert statuses.pop(old) == "running" and "running" not in statuses.values()
+    served.engine.dispose()

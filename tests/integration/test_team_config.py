@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.config_files import POLICY_FILES, SHIPPED_DIR, shipped_policy
+from core.config_files import PACKAGES_ROOT, POLICY_FILES, SHIPPED_DIR, shipped_policy
 from core.models import HealthModelVersion
 from scorecards.weekly import ScoringConfig
 
@@ -92,6 +93,26 @@ def test_model_apply_refuses_the_shipped_defaults_as_a_target(
     monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(SHIPPED_DIR))
     refused = wt("--database-url", database_url, "model", "apply", str(FRAMEWORK))
     assert refused.exit_code == 1 and "nothing was applied" in refused.output, refused.output
+    with engine.connect() as conn:
+        assert conn.execute(select(HealthModelVersion.id)).all() == []
+
+
+@pytest.mark.parametrize("inside", ["scorecards/health_model.yaml", "config/health_model.yaml", "core/x/health.yaml"])
+def test_model_apply_refuses_a_target_among_the_packages_or_in_the_source_checkout(
+    engine, database_url: str, fresh_folder: Path, inside: str
+) -> None:
+    """``--to`` is a path a person types; one inside the installed packages (or the checkout they sit in) would
+    change the program itself, or leave a source checkout dirty."""
+    target = PACKAGES_ROOT / inside
+    made = next(p for p in [target, *target.parents] if p.parent.exists())  # what a wrong apply would create
+    try:
+        refused = wt("--database-url", database_url, "model", "apply", str(FRAMEWORK), "--to", str(target))
+        assert refused.exit_code == 1 and "nothing was applied" in refused.output, refused.output
+        assert not made.exists()
+    finally:  # a failure must not leave the checkout dirty
+        if made.is_dir():
+            shutil.rmtree(made)
+        made.unlink(missing_ok=True)
     with engine.connect() as conn:
         assert conn.execute(select(HealthModelVersion.id)).all() == []
 

@@ -137,3 +137,38 @@ def test_an_invalid_team_copy_is_named_by_file_and_key(workdir: Path) -> None:
     assert f"{mine.relative_to(workdir)}: rules[discount_up_to_10].sla_hours: Input should be greater than 0" in str(
         caught.value
     )
+
+
+def test_a_key_written_twice_is_an_error_not_the_last_one_silently(workdir: Path) -> None:
+    """A team that adds its own ``rules:`` block under the shipped one would otherwise lose every shipped rule,
+    the finance and CRO approvals among them, without a word."""
+    mine = team_copy(
+        workdir / "config",
+        "approvals.yaml",
+        "rules:\n",
+        'rules:\n  - {id: ours, when: "discount_pct > 40", approvers: [{roles: [cro]}], sla_hours: 8}\n\nrules:\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_policy()
+    assert str(caught.value).startswith(f"{mine.relative_to(workdir)} (line ")
+    assert "key 'rules' appears twice" in str(caught.value)
+    nested = team_copy(workdir / "config", "approvals.yaml", "  finance: cro\n", "  finance: cro\n  finance: legal\n")
+    with pytest.raises(ConfigError, match=r"\(line \d+\): .*key 'finance' appears twice"):
+        load_policy()
+    assert nested.is_file()
+
+
+def test_a_team_copy_that_cannot_be_read_as_text_is_named_not_a_crash(workdir: Path) -> None:
+    mine = workdir / "config" / "segments.yaml"
+    mine.parent.mkdir()
+    mine.write_bytes("segments:\n  - name: Caf\xe9\n".encode("latin-1"))  # saved in the wrong encoding
+    with pytest.raises(ConfigError, match=r"^config/segments\.yaml: not UTF-8 text \(byte 0xe9 at 23\)"):
+        ScoringConfig.load()
+
+
+def test_a_folder_in_place_of_a_team_copy_is_an_error_not_the_default(workdir: Path) -> None:
+    """A folder where the team's file should be is a mistake to show, not a reason to read the default."""
+    (workdir / "config" / "approvals.yaml").mkdir(parents=True)
+    assert policy_source("approvals.yaml").origin == FileOrigin.TEAM
+    with pytest.raises(ConfigError, match=r"^config/approvals\.yaml: not a file"):
+        load_policy()

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pydantic import BaseModel
 
-from core.faithfulness import check, reference
+from core.faithfulness import Directory, check, reference
 
 RECORD = {
     "account_name": "Maple Robotics 4",
@@ -74,7 +74,8 @@ def test_units_decide_what_a_number_is_compared_with() -> None:
 
 
 def test_identifiers_ranges_and_times_are_not_loose_numbers() -> None:
-    assert untraced("Contract ACC-00004-C2, csm04@example.com", {"contract": "ACC-00004-C2"}) == []
+    # The address is a claim of its own (the record does not hold it); its digits are not numbers.
+    assert untraced("Contract ACC-00004-C2, csm04@example.com", {"contract": "ACC-00004-C2"}) == ["csm04@example.com"]
     assert [(c.kind, c.text) for c in check("due at T-90", {}).claims] == [("name", "T-90")]  # a label, not -90
     assert untraced("NPS answers 0-6 are detractors", {"low": 0, "high": 6}) == []
     assert untraced("NPS answers 0-7", {"low": 0, "high": 6}) == ["7"]
@@ -150,3 +151,164 @@ def test_problems_and_counts_say_what_failed() -> None:
         "date 1 April 2027 is not in the facts",
     ]
     assert verdict.counts() == {"name": 2, "percent": 1, "date": 1}
+
+
+#: A message record as drafting stores it: the meeting and call lengths and the survey scale are in every one.
+MESSAGE = {**RECORD, "meeting_minutes": 30, "call_minutes": 20, "nps_lowest": 0, "nps_highest": 10}
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("We add a $30 credit to your account.", "$30"),  # 30 is the meeting's length in minutes, not money
+        ("A $20 fee applies.", "$20"),
+        ("A $112 discount.", "$112"),  # the days to renewal
+        ("You get 30 free days.", "30"),  # minutes are not days
+        ("A 20-day extension.", "20"),
+        ("Renewal is 11596 days away.", "11596"),  # the ARR, as days
+    ],
+)
+def test_money_and_days_trace_only_to_money_and_day_values(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_money_and_days_still_trace_to_their_own_values() -> None:
+    record = {**MESSAGE, "amount_overdue": 4200.0, "arr_impact": -1500.0, "days_overdue": 45, "trend_days": 30}
+    assert untraced("ARR $11,596, $4,200 overdue by 45 days; ARR impact $1,500.00; 112 days to go", record) == []
+    assert untraced("Score moved over 30 days", record) == []
+    assert untraced("Meet for 30 minutes", record) == []  # a plain count traces to any number, as before
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("We can take thirty percent off your renewal.", "thirty percent"),
+        ("Take Twenty-Five per cent off.", "Twenty-Five per cent"),
+        ("A credit of fifty dollars applies.", "fifty dollars"),
+        ("One hundred dollars off.", "One hundred dollars"),
+    ],
+)
+def test_spelled_out_percents_and_amounts_are_claims(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_a_spelled_out_percent_that_is_the_records_value_traces() -> None:
+    assert untraced("Usage fell by sixty-four percent.", MESSAGE) == []  # usage_change -0.6386
+    assert untraced("Usage fell by sixty-five percent.", MESSAGE) == ["sixty-five percent"]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("Reply to billing@globex-payments.example to claim it.", "billing@globex-payments.example"),
+        ("Pay at https://pay.evil.example/renew to lock it in.", "https://pay.evil.example/renew"),
+        ("See www.evil.example for details.", "www.evil.example"),
+    ],
+)
+def test_an_address_or_a_link_the_record_does_not_hold_is_untraced(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_an_address_or_a_link_of_the_record_traces() -> None:
+    record = {**MESSAGE, "csm_email": "csm04@watchtower.example", "link": "https://app.watchtower.example/a/4"}
+    assert untraced("Write to csm04@watchtower.example or open https://app.watchtower.example/a/4.", record) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("Dr. Blake signed off on it.", ["Dr. Blake"]),
+        ("Our VP, Mr. Jordan Blake, agreed.", ["VP", "Mr. Jordan Blake"]),
+        ("J. Blake approved it.", ["J. Blake"]),
+    ],
+)
+def test_a_title_or_an_initial_with_a_full_stop_does_not_hide_the_name_after_it(text: str, wrong: list[str]) -> None:
+    assert untraced(text, MESSAGE) == wrong
+
+
+def test_a_unit_beside_the_values_types_them_whatever_their_keys() -> None:
+    reason = {"quoted": ["days the oldest unpaid invoice is overdue"], "before": 11.0, "after": 0.0}
+    text = "days the oldest unpaid invoice is overdue improved: 11 days -> 0 days"
+    typed = check(text, {"reasons": [{**reason, "unit": "days"}]})
+    assert typed.faithful and [c.kind for c in typed.claims if c.kind != "quote"] == ["days", "days"]
+    assert untraced(text, {"reasons": [reason]}) == ["11", "0"]  # untyped: a count, not days
+    assert untraced("a $11 credit", {"reasons": [{**reason, "unit": "days"}]}) == ["$11"]
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("Take 30-percent off.", "30-percent"),
+        ("Take 30 pct off.", "30 pct"),
+        ("Take 30pc off.", "30pc"),
+        ("Take 30 per-cent off.", "30 per-cent"),
+        ("Take thirty-percent off.", "thirty-percent"),
+    ],
+)
+def test_every_way_of_writing_a_percent_is_a_percent(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]  # 30 is the meeting's length, never a share
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("A 30 dollars credit.", "30 dollars"),
+        ("A $ 30 credit.", "$ 30"),
+        ("A 30$ credit.", "30$"),
+        ("A 30 USD credit.", "30 USD"),
+    ],
+)
+def test_every_way_of_writing_an_amount_is_money(text: str, wrong: str) -> None:
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_seats_trace_only_to_seat_counts() -> None:
+    assert untraced("We add 10 free seats.", MESSAGE) == ["10"]  # the top of the survey scale
+    assert untraced("You use 30 licenses.", MESSAGE) == ["30"]  # the meeting's length
+    assert untraced("All 20 seats of the plan.", MESSAGE) == []  # seats_purchased
+
+
+def test_an_identifier_opening_a_sentence_is_still_a_name() -> None:
+    assert untraced("ACC-00099 renewed early.", MESSAGE) == ["ACC-00099"]
+    assert untraced("ACC-00004 renewed early.", MESSAGE) == []
+
+
+BOOK = Directory.of(
+    [
+        ("Maple Robotics 4", "ACC-00004"),
+        ("Julia Chen", "ACC-00004"),
+        ("Lucas Wilson", "ACC-00002"),
+        ("Vertex Energy 2", "ACC-00002"),
+        ("Meera Silva", "ACC-00001"),
+        ("Meera Silva", "ACC-00004"),  # two people of one name at two accounts
+        ("Lucas", "ACC-00002"),  # a lone first name is too common to be anyone's
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("our peers at vertex energy 2 renewed early.", ["vertex energy 2"]),
+        ("lucas wilson says hello.", ["lucas wilson"]),
+        ("LUCAS WILSON approved it.", ["LUCAS WILSON"]),
+    ],
+)
+def test_another_accounts_name_is_a_leak_in_any_case(text: str, leaked: list[str]) -> None:
+    verdict = check(text, RECORD, directory=BOOK, account="ACC-00004")
+    assert [c.text for c in verdict.untraced if c.kind == "leak"] == leaked
+    assert f"name {leaked[0]!r} belongs to another account" in verdict.problems
+
+
+def test_a_leak_is_caught_even_when_the_record_carries_it() -> None:
+    # A record builder that fetched another account's person vouches for the name; the directory does not.
+    contaminated = {**RECORD, "respondent_name": "Lucas Wilson"}
+    assert check("Lucas Wilson gave you a 9.", contaminated, directory=BOOK, account="ACC-00004").problems == [
+        "name 'Lucas Wilson' belongs to another account",
+        "number 9 is not in the facts",
+    ]
+
+
+def test_the_accounts_own_names_and_shared_or_lone_names_are_not_leaks() -> None:
+    text = "Julia Chen and meera silva at Maple Robotics 4; Lucas says hi."
+    assert [c for c in check(text, RECORD, directory=BOOK, account="ACC-00004").claims if c.kind == "leak"] == []
