@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from agents.configuration import load_watchtower_config
 from agents.cycle import CycleContext, run_cycle
-from agents.schedule import RETRY_WINDOW_DAYS, due_groups
+from agents.schedule import RETRY_WINDOW_DAYS, due_groups, unfinished_runs
 from cli.context import AppContext
 from cli.main import app
 from cli.run import Scheduler
@@ -242,11 +242,18 @@ def _book_state(engine: Engine) -> dict[str, int]:
         return {t.__name__: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
+def _pid_of_a_finished_process() -> int:
+    """A pid on this host that no process holds any more, as a killed run leaves behind."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     """kill -9 between the reviews' commit and the scorecards leaves agent outputs and alerts, no scorecards,
-    plays or drafts, and the run "running". By cadence nothing is due any more, so only the unfinished run
+    plays or drafts, and the run "running" under a process that is gone. By cadence nothing is due any more, so only the unfinished run
     says what is left; the next tick must finish it, and the one after must add nothing."""
     policy = load_watchtower_config()
     reference = AppContext(settings=Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}", _env_file=None))  # type: ignore[call-arg]
@@ -266,7 +273,11 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
         request = {"as_of": AS_OF, "agents": list(group.agents), "account_ids": group.account_ids}
         run_id = run_cycle(reviews_only, {**request, "trigger": "schedule"})["run_id"]  # type: ignore[typeddict-item]
         with engine.begin() as conn:
-            conn.execute(update(AgentRun).where(AgentRun.id == run_id).values(status="running", finished_at=None))
+            conn.execute(
+                update(AgentRun)
+                .where(AgentRun.id == run_id)
+                .values(status="running", finished_at=None, pid=_pid_of_a_finished_process())
+            )
     assert _book_state(engine)["Scorecard"] == 0
     with engine.begin() as conn:  # one left by a crash long ago: its accounts have been due again since
         old = conn.execute(
@@ -297,3 +308,36 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
         statuses = dict(conn.execute(select(AgentRun.id, AgentRun.status)).all())
     assert statuses.pop(old) == "running" and "running" not in statuses.values()
     served.engine.dispose()
+
+
+def test_a_scheduled_run_still_running_elsewhere_is_not_run_again(engine: Engine) -> None:
+    """Two `serve` processes, or a tick beside a long run: only a run the reaper found abandoned is re-run."""
+    with engine.begin() as conn:
+        live = conn.execute(
+            insert(AgentRun)
+            .values(
+                as_of=AS_OF,
+                trigger="schedule",
+                agents=["product_health"],
+                scope={"account_ids": [], "segments": []},
+                status="running",
+                accounts=0,
+                counts={},
+                llm_calls=0,
+                llm_tokens=0,
+                llm_cache_hits=0,
+                llm_fallbacks=0,
+                notes=[],
+                started_at=datetime.now(UTC),
+                last_seen_at=datetime.now(UTC),
+                host="another-host",
+                pid=4242,
+            )
+            .returning(AgentRun.id)
+        ).scalar_one()
+    with engine.connect() as conn:
+        assert [r.run_id for r in unfinished_runs(conn, AS_OF)] == []
+    with engine.begin() as conn:
+        conn.execute(update(AgentRun).where(AgentRun.id == live).values(status="abandoned"))
+    with engine.connect() as conn:
+        assert [r.run_id for r in unfinished_runs(conn, AS_OF)] == [live]
