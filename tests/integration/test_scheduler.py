@@ -253,8 +253,9 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     """kill -9 between the reviews' commit and the scorecards leaves agent outputs and alerts, no scorecards,
-    plays or drafts, and the run "running" under a process that is gone. By cadence nothing is due any more, so only the unfinished run
-    says what is left; the next tick must finish it, and the one after must add nothing."""
+    plays or drafts, and the run "running" under a process that is gone. By cadence nothing is due any more,
+    so only the unfinished run says what is left; the next tick must finish it, and the one after must add
+    nothing."""
     policy = load_watchtower_config()
     reference = AppContext(settings=Settings(database_url=f"sqlite:///{tmp_path / 'clean.db'}", _env_file=None))  # type: ignore[call-arg]
     upgrade(reference.engine)
