@@ -10,6 +10,7 @@ from api.admin_models import DeactivateRequest, TokenRevoked, UserDeactivated
 from api.bounds import TokenId, Username
 from api.deps import ApiUser, Clock, Db
 from api.models import SIGNED_IN, Problem
+from api.strict_json import StrictJsonRoute
 from core.identity import User
 from core.user_admin import NotFound, deactivate, revoke, token_id_of
 
@@ -24,7 +25,7 @@ def admin_user(user: ApiUser) -> User:
 
 
 Admin = Annotated[User, Depends(admin_user)]
-router = APIRouter(prefix="/api", tags=["admin"], responses=ADMIN_ONLY)
+router = APIRouter(prefix="/api", tags=["admin"], responses=ADMIN_ONLY, route_class=StrictJsonRoute)
 
 
 @router.post(

@@ -11,11 +11,12 @@ from api.deps import ApiUser, AppSettings, Clock, Db, Paging, Policy
 from api.models import SIGNED_IN, ApprovalDetail, ApprovalsPublic, DecisionOutcome, DecisionRequest, Problem
 from api.problems import unprocessable
 from api.services import settle_decision
+from api.strict_json import StrictJsonRoute
 from approvals.decisions import DecisionError
 from approvals.views import ApprovalStatus, approval_detail, list_approvals
 from core.identity import Role
 
-router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=SIGNED_IN)
+router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=SIGNED_IN, route_class=StrictJsonRoute)
 
 
 @router.get("")

@@ -9,10 +9,11 @@ from fastapi import APIRouter, HTTPException, Query
 from api.deps import ApiUser, Db
 from api.models import SIGNED_IN, EventBatch, EventsAccepted, Problem
 from api.problems import import_rejected
+from api.strict_json import StrictJsonRoute
 from sources.errors import ImportFailed
 from sources.events import ingest_events
 
-router = APIRouter(tags=["events"], responses=SIGNED_IN)
+router = APIRouter(tags=["events"], responses=SIGNED_IN, route_class=StrictJsonRoute)
 
 
 @router.post("/events", status_code=202, responses={403: {"model": Problem, "description": "Not an admin token."}})

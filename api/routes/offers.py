@@ -11,10 +11,11 @@ from api.deps import ApiUser, Clock, Db, Paging, Policy
 from api.models import SIGNED_IN, OfferCreate, OfferPublic, OffersPublic, OfferSubmitted, Problem
 from api.problems import unprocessable
 from api.services import NotVisible, propose_offer
+from api.strict_json import StrictJsonRoute
 from approvals.queue import OfferError
 from approvals.views import OfferStatus, list_offers, offer_detail
 
-router = APIRouter(prefix="/api/offers", tags=["offers"], responses=SIGNED_IN)
+router = APIRouter(prefix="/api/offers", tags=["offers"], responses=SIGNED_IN, route_class=StrictJsonRoute)
 
 
 @router.post("", status_code=201, responses={404: {"model": Problem, "description": "No such account you can see."}})

@@ -178,3 +178,29 @@ def test_refusals_past_the_request_models_have_the_declared_shape(api, engine):
     url = f"/api/approvals/{offer.approval_id}/decision"
     answer = client.post(url, headers=_headers(engine, people["cs_manager"]), json=unpaired)
     assert_declared_422(answer, "waived_increase_pct")
+
+
+OFFER_BODY = '{{"account": "{a}", "kind": "discount", "rationale": "r", '
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        # The reviewer's log shows 5% while a last-wins parser would route and grant 50%.
+        (OFFER_BODY + '"terms": {{"discount_pct": 5, "discount_pct": 50}}}}', "discount_pct"),
+        (OFFER_BODY + '"account": "ACC-00001", "terms": {{"discount_pct": 5}}}}', "account"),
+        (OFFER_BODY + '"terms": ' + "[" * 50_000 + "]" * 50_000 + "}}", "nested"),
+    ],
+    ids=["duplicate-term", "duplicate-account", "too-deep"],
+)
+def test_a_json_body_with_a_key_given_twice_or_nested_too_deep_is_a_422_naming_it(api, engine, body, named):
+    client, people = api
+    answer = client.post(
+        "/api/offers",
+        content=body.format(a=_external(engine)),
+        headers={**_headers(engine, people["ae"]), "content-type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert named in json.dumps(answer.json()["detail"]), answer.text[:300]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OFFER)).scalar_one() == 0
