@@ -69,6 +69,10 @@ def parse_body(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply to read", "", 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer past the interpreter's digit limit, for one
+        raise json.JSONDecodeError(f"the body cannot be read: {str(exc)[:120]}", "", 0) from None
 
 
 class StrictJsonRequest(Request):

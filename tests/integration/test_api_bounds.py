@@ -208,11 +208,17 @@ def test_a_json_body_with_a_key_given_twice_or_nested_too_deep_is_a_422_naming_i
 
 @pytest.mark.parametrize(
     "body",
-    ["1e999999", '{{"account": "{a}", "kind": "discount", "rationale": "r", "contract_id": 1e999}}', "[-1e400]"],
-    ids=["bare-infinity", "infinite-field", "infinite-in-list"],
+    [
+        "1e999999",
+        '{{"account": "{a}", "kind": "discount", "rationale": "r", "contract_id": 1e999}}',
+        "[-1e400]",
+        '{{"account": "{a}", "kind": "discount", "rationale": "r", "contract_id": 1' + "0" * 5000 + "}}",
+    ],
+    ids=["bare-infinity", "infinite-field", "infinite-in-list", "int-past-the-digit-limit"],
 )
 def test_a_number_too_large_for_a_float_is_a_422_not_a_500(api, engine, body):
-    """JSON reads 1e999 as infinity, and a 422 that echoes the input back cannot write it as JSON."""
+    """JSON reads 1e999 as infinity, and a 422 that echoes the input back cannot write it as JSON; an integer
+    of 5,000 digits is past what Python converts at all. Each is the declared 422, not a 500 or a bare 400."""
     client, people = api
     answer = client.post(
         "/api/offers",
