@@ -38,7 +38,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from agents import financial, market_intel, product_health, sentiment
 from agents.configuration import AGENTS, WatchtowerConfig
 from agents.persist import Review, write_reviews
-from agents.run_records import describe, heartbeat, reap_abandoned, this_process
+from agents.run_records import PROCESS_STARTED, describe, heartbeat, reap_abandoned, this_process
 from agents.state import WatchtowerContext, WatchtowerResult
 from core.models import Account, AgentRun
 from core.settings import Settings
@@ -311,6 +311,7 @@ def run_cycle(ctx: CycleContext, request: CycleInput) -> CycleOutput:
                     _RUN.c.as_of == request["as_of"],
                     _RUN.c.host == me["host"],
                     _RUN.c.pid == me["pid"],
+                    _RUN.c.started_at >= PROCESS_STARTED,
                 )
                 .order_by(_RUN.c.id.desc())
                 .limit(1)

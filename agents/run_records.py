@@ -1,7 +1,9 @@
 """Run records that tell the truth when a process dies: where each run lives, a heartbeat, and the reaper.
 
 A run's row names its host and pid and carries ``last_seen_at``, refreshed by
-a heartbeat thread while the process lives. A ``running`` row is abandoned
+a heartbeat thread while the process lives. A pid names a process only with its
+start: a container restarted in place gives every run the same pid on the same
+host name, so a row with this process's pid that started before it is a dead one. A ``running`` row is abandoned
 when its process is known to be gone (same host, no such pid) or has been
 silent for longer than the lease (any host: the only evidence there is). The
 next run and every scheduler tick look, so a ``kill -9``, an OOM kill or a
@@ -27,6 +29,8 @@ from core.models import AgentRun
 
 log = logging.getLogger(__name__)
 _RUN = AgentRun.__table__  # type: ignore[attr-defined]
+#: No run this process writes started before this; a row with this pid that did belongs to an earlier process.
+PROCESS_STARTED = datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,10 @@ def pid_alive(pid: int) -> bool:
 def _why_gone(row: object, *, here: str, now: datetime, stale_after: timedelta) -> str | None:
     host, pid, seen = row.host, row.pid, row.last_seen_at or row.started_at  # type: ignore[attr-defined]
     if host == here and pid == os.getpid():
-        return None  # this very process: alive by definition
+        if row.started_at >= PROCESS_STARTED:  # type: ignore[attr-defined]
+            return None  # this very process: alive by definition
+        # A container restarted in place runs every process as the same pid on the same host name.
+        return f"process {pid} on {host} is gone (its pid now belongs to this process, started later)"
     if host == here and pid is not None and not pid_alive(pid):
         return f"process {pid} on {host} is gone"
     if now - seen > stale_after:
@@ -115,7 +122,12 @@ def heartbeat(engine: Engine, *, every: timedelta) -> Iterator[None]:
                 with engine.begin() as conn:
                     conn.execute(
                         update(_RUN)
-                        .where(_RUN.c.host == me["host"], _RUN.c.pid == me["pid"], _RUN.c.status == "running")
+                        .where(
+                            _RUN.c.host == me["host"],
+                            _RUN.c.pid == me["pid"],
+                            _RUN.c.started_at >= PROCESS_STARTED,
+                            _RUN.c.status == "running",
+                        )
                         .values(last_seen_at=datetime.now(UTC))
                     )
             except SQLAlchemyError:

@@ -83,7 +83,7 @@ def account_facts(conn: Connection, account_id: int) -> dict[str, Any]:
 
 
 def _basis(conn: Connection, account_id: int, contract_id: int | None) -> Basis:
-    """The contract's ARR and seats where the offer names one that has an ARR, else the account's."""
+    """The contract's ARR and seats where the offer names an active one that has an ARR, else the account's."""
     account = conn.execute(
         select(ACCOUNT.c.external_id, ACCOUNT.c.arr, ACCOUNT.c.seats_purchased).where(ACCOUNT.c.id == account_id)
     ).first()
@@ -91,10 +91,19 @@ def _basis(conn: Connection, account_id: int, contract_id: int | None) -> Basis:
         raise OfferError(f"no account {account_id}")
     if contract_id is not None:
         row = conn.execute(
-            select(CONTRACT.c.arr, CONTRACT.c.seats, CONTRACT.c.account_id).where(CONTRACT.c.id == contract_id)
+            select(CONTRACT.c.arr, CONTRACT.c.seats, CONTRACT.c.account_id, CONTRACT.c.status).where(
+                CONTRACT.c.id == contract_id
+            )
         ).first()
         if row is None or row.account_id != account_id:
             raise OfferError(f"contract {contract_id} is not a contract of account {account.external_id}")
+        # An expired or superseded contract's ARR is not what the customer pays: priced on it, 9,000 off an
+        # account paying 10,000 reads as 0.9% of an old 1,000,000 contract.
+        if row.status != "active":
+            raise OfferError(
+                f"contract_id: contract {contract_id} is {row.status}; an offer is priced on an active contract "
+                "or, without one, on the account"
+            )
         if row.arr is not None:
             return Basis(Decimal(row.arr), row.seats or account.seats_purchased)
     return Basis(Decimal(account.arr) if account.arr is not None else None, account.seats_purchased)

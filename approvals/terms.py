@@ -59,7 +59,10 @@ class OfferTerms(BaseModel):
     seats_after: int | None = Field(None, ge=1, le=MAX_SEATS)
     price_per_seat: Decimal | None = Field(None, ge=0, le=MAX_MONEY, allow_inf_nan=False)
     renewal_arr: Decimal | None = Field(None, ge=0, le=MAX_MONEY, allow_inf_nan=False)
-    renewal_on: str | None = None
+    # A day, as the plays write it (``2027-03-31``): shown to every approver, so never free text of any length.
+    renewal_on: str | None = Field(
+        None, max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$", description="The renewal day, YYYY-MM-DD."
+    )
 
     @field_validator("non_standard_clause", "exception")
     @classmethod

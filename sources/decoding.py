@@ -1,7 +1,8 @@
 """Bytes of an import file to text, a piece at a time, with the line of any invalid UTF-8 named.
 
-Files are never read whole: CSV and JSON Lines come a physical line at a time, a JSON array in fixed-size
-pieces, so memory stays flat however long the file is. A UTF-8 byte order mark is dropped.
+Files are never read whole: CSV and JSON Lines come a physical line at a time (a line past
+``MAX_LINE_BYTES`` is an error, not a read of the rest of the file), a JSON array in fixed-size pieces, so
+memory stays flat however long the file is. A UTF-8 byte order mark is dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from sources.errors import ImportFailed, RowError
 
 CHUNK_BYTES = 1 << 20
+#: The longest physical line read; a row's largest field (an interaction body) needs well under a tenth of it.
+MAX_LINE_BYTES = 16 << 20
 _BOM = "\ufeff"
 #: A carriage return not followed by a newline ends a line too (universal newlines, as csv expects).
 _BARE_CR = re.compile(r"(?<=\r)(?!\n)")
@@ -38,7 +41,19 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(physical line number, text with its line ending); raises ImportFailed on invalid UTF-8."""
     number, offset = 0, 0
     with path.open("rb") as stream:
-        for raw in stream:
+        for raw in iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""):
+            if len(raw) > MAX_LINE_BYTES:
+                raise ImportFailed(
+                    str(path),
+                    [
+                        RowError(
+                            str(path),
+                            number + 1,
+                            None,
+                            f"is longer than {MAX_LINE_BYTES >> 20} MB; a line holds one row, and no row needs so much",
+                        )
+                    ],
+                )
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

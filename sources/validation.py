@@ -3,8 +3,10 @@
 Nothing here touches the database; reference checks that need it live in
 ``sources.references``. Each row also records which fields it actually gives:
 a re-import writes only those, so a file with fewer columns never erases the
-ones it lacks. An empty cell (or a JSON null) gives nothing unless the import
-asks for ``clear_empty``, which then sets the field back to its default.
+ones it lacks. An empty cell (or a JSON null or blank string) gives nothing unless
+the import asks for ``clear_empty``, which then sets the field back to its default.
+A map (``metrics``) is given key by key, as ``metrics.x`` columns or as a JSON
+object alike, so an event with one metric keeps the others.
 """
 
 from __future__ import annotations
@@ -103,6 +105,20 @@ class _Coerced:
     merged: dict[str, set[str]] = field(default_factory=dict)
 
 
+def _blank(value: Any) -> bool:
+    """Nothing given: a null, an empty cell, or a JSON string of only spaces (what many exports write for none)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _merge_key(out: _Coerced, base: str, key: str, value: Any, options: ImportOptions) -> None:
+    removed = out.merged.setdefault(base, set())
+    if _blank(value):
+        if options.clear_empty:
+            removed.add(key)
+        return
+    out.values.setdefault(base, {})[key] = value
+
+
 def _coerce(spec: EntitySpec, values: dict[str, Any], csv_cells: bool, options: ImportOptions) -> _Coerced:
     """Cells to model input: blanks dropped (or marked cleared), lists split, ``name.key`` columns nested."""
     out = _Coerced()
@@ -112,15 +128,14 @@ def _coerce(spec: EntitySpec, values: dict[str, Any], csv_cells: bool, options: 
             value = cell.strip()
             if not options.raw:
                 value = restore(value)
-        empty = value is None or (csv_cells and value == "")
+        empty = _blank(value)
         base, _, sub = column.partition(".")
         if sub and base in spec.dict_fields:
-            removed = out.merged.setdefault(base, set())
-            if empty:
-                if options.clear_empty:
-                    removed.add(sub)
-                continue
-            out.values.setdefault(base, {})[sub] = value
+            _merge_key(out, base, sub, value, options)
+        elif column in spec.dict_fields and isinstance(value, dict):
+            # A JSON object gives its keys, as ``metrics.x`` columns do; the keys it leaves out stay.
+            for key, item in value.items():
+                _merge_key(out, column, key, item, options)
         elif empty:
             if options.clear_empty:
                 out.cleared.add(column)

@@ -204,3 +204,38 @@ def test_a_json_body_with_a_key_given_twice_or_nested_too_deep_is_a_422_naming_i
     assert named in json.dumps(answer.json()["detail"]), answer.text[:300]
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(OFFER)).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1e999999",
+        '{{"account": "{a}", "kind": "discount", "rationale": "r", "contract_id": 1e999}}',
+        "[-1e400]",
+        '{{"account": "{a}", "kind": "discount", "rationale": "r", "contract_id": 1' + "0" * 5000 + "}}",
+    ],
+    ids=["bare-infinity", "infinite-field", "infinite-in-list", "int-past-the-digit-limit"],
+)
+def test_a_number_too_large_for_a_float_is_a_422_not_a_500(api, engine, body):
+    """JSON reads 1e999 as infinity, and a 422 that echoes the input back cannot write it as JSON; an integer
+    of 5,000 digits is past what Python converts at all. Each is the declared 422, not a 500 or a bare 400."""
+    client, people = api
+    answer = client.post(
+        "/api/offers",
+        content=body.format(a=_external(engine)),
+        headers={**_headers(engine, people["ae"]), "content-type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.json()["detail"], answer.text[:300]
+
+
+def test_terms_text_every_approver_reads_is_bounded(api, engine):
+    """``renewal_on`` is a day; a megabyte in it would be shown on every approver's queue, as evidence once was."""
+    client, people = api
+    base = {"account": _external(engine), "kind": "renewal", "terms": {}, "rationale": "keep them"}
+    headers = _headers(engine, people["ae"])
+    for bad in ("x" * 100_000, "next year"):
+        answer = client.post("/api/offers", headers=headers, json={**base, "terms": {"renewal_on": bad}})
+        assert_declared_422(answer, "renewal_on")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OFFER)).scalar_one() == 0

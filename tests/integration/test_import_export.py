@@ -303,3 +303,29 @@ def test_events_with_a_nul_byte_are_refused_by_name_on_every_backend(engine) -> 
             ).scalar_one()
             == 0
         )
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_a_line_without_end_is_refused_by_its_number_without_being_read_whole(engine, tmp_path: Path, suffix) -> None:
+    """A file with one 2 GB line would be read into memory whole (about four times its size) before any check;
+    past the longest line a row can need it is an error naming the line, and memory stays bounded."""
+    from sources.decoding import MAX_LINE_BYTES
+
+    path = tmp_path / f"a.{suffix}"
+    head = "external_id,name\n" if suffix == "csv" else '{"external_id": "A1", "name": "Acme"}\n'
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head)
+        out.write('"' if suffix == "csv" else '{"external_id": "A2", "name": "')
+        for _ in range(MAX_LINE_BYTES // (1 << 20) * 2 + 1):
+            out.write("x" * (1 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFailed) as info:
+            import_file(engine, "account", path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    said = " | ".join(map(str, info.value.errors))
+    assert "line 2" in said and "longer than" in said, said[:300]
+    assert peak < 3 * MAX_LINE_BYTES, peak
+    assert count(engine, Account) == 0

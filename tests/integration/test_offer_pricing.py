@@ -216,3 +216,32 @@ def test_the_approver_reads_what_the_offer_gives_away_on_the_web(api, engine):
     assert "2000.0%" in queue and "2,000,000.00" in queue and "seats below list" in queue
     page = client.get(f"/approvals/{approval_id}").text
     assert "2000.00% = 2,000,000.00 of ARR 100,000.00" in page
+
+
+@pytest.mark.parametrize("status", ["expired", "renewed", "cancelled", "churned"])
+def test_an_offer_is_not_priced_against_a_contract_the_customer_no_longer_pays(api, engine, status):
+    """An old contract's larger ARR would make 9,000 off an account paying 10,000 look like 0.9%."""
+    from datetime import date
+
+    from approvals.queue import CONTRACT
+
+    client, people = api
+    account = priced_account(engine, 0, "10000")
+    with engine.begin() as conn:
+        account_id = conn.execute(select(ACCOUNT.c.id).where(ACCOUNT.c.external_id == account)).scalar_one()
+        old = conn.execute(
+            CONTRACT.insert()
+            .values(
+                external_id=f"OLD-{status}",
+                account_id=account_id,
+                start_date=date(2020, 1, 1),
+                end_date=date(2022, 1, 1),
+                arr=Decimal("1000000"),
+                status=status,
+            )
+            .returning(CONTRACT.c.id)
+        ).scalar_one()
+    body = {**offer_body(account, "discount", {"discount_amount": "9000"}), "contract_id": old}
+    answer = client.post("/api/offers", headers=bearer(engine, people["ae"]), json=body)
+    assert answer.status_code == 422, answer.text
+    assert status in problem(answer)

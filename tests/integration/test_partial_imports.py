@@ -257,3 +257,27 @@ def _usage(engine, usage_id: int) -> dict:
 def _only_usage(engine) -> tuple:
     with engine.connect() as conn:
         return tuple(conn.execute(select(UsageSnapshot.logins, UsageSnapshot.metrics)).one())
+
+
+def test_a_blank_string_in_json_keeps_the_value_like_an_empty_cell(engine, tmp_path: Path) -> None:
+    """Systems that export JSON often write "" for a missing value: it must not hand the account to nobody."""
+    (tmp_path / "a.csv").write_text("external_id,name,owner_csm,segment\nA1,Acme,csm@x.test,Enterprise\n")
+    import_file(engine, "account", tmp_path / "a.csv")
+    (tmp_path / "a.jsonl").write_text('{"external_id": "A1", "name": "Acme", "owner_csm": "", "segment": "  "}\n')
+    assert import_file(engine, "account", tmp_path / "a.jsonl").unchanged == 1
+    assert (_account(engine, "A1")["owner_csm"], _account(engine, "A1")["segment"]) == ("csm@x.test", "Enterprise")
+    import_file(engine, "account", tmp_path / "a.jsonl", clear_empty=True)
+    assert (_account(engine, "A1")["owner_csm"], _account(engine, "A1")["segment"]) == (None, None)
+
+
+def test_a_usage_event_with_some_metrics_keeps_the_others(engine, tmp_path: Path) -> None:
+    """An event carrying one metric is not a claim that the others are gone; ``metrics.x`` columns merge too."""
+    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\n", encoding="utf-8")
+    import_file(engine, "account", tmp_path / "a.csv")
+    key = {"account_external_id": "A1", "period_start": "2026-01-05"}
+    ingest_events(engine, [{**key, "logins": 4, "metrics": {"exports": 2, "errors": 1}}], kind="usage")
+    assert ingest_events(engine, [{**key, "metrics": {"exports": 5}}], kind="usage").updated == 1
+    assert _only_usage(engine) == (4, {"exports": 5.0, "errors": 1.0})
+    assert ingest_events(engine, [{**key, "metrics": {"errors": None}}], kind="usage").unchanged == 1
+    ingest_events(engine, [{**key, "metrics": {"errors": None}}], kind="usage", clear_empty=True)
+    assert _only_usage(engine) == (4, {"exports": 5.0})

@@ -165,7 +165,8 @@ def test_only_runs_whose_process_is_gone_or_silent_are_abandoned(engine):
                     as_of=AS_OF,
                     trigger="cli",
                     status="running",
-                    started_at=now - timedelta(hours=3),
+                    # This process's own run started after it did; the others started long ago.
+                    started_at=now if name == "this process" else now - timedelta(hours=3),
                     host=host,
                     pid=pid,
                     last_seen_at=seen,
@@ -186,3 +187,31 @@ def test_only_runs_whose_process_is_gone_or_silent_are_abandoned(engine):
         "from before the lease": "abandoned",
     }
     assert reap_abandoned(engine, now=now, stale_after=timedelta(minutes=5)) == []
+
+
+def test_a_dead_run_whose_pid_this_process_now_has_is_abandoned_and_gets_no_heartbeat(engine):
+    """In a container restarted in place every run is pid 1 on the same host name: the old run's row names this
+    very process's pid, but it started before this process did, so it is not this process's run."""
+    from agents.run_records import PROCESS_STARTED, heartbeat
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        dead = conn.execute(
+            insert(RUN)
+            .values(
+                as_of=AS_OF,
+                trigger="cli",
+                status="running",
+                started_at=PROCESS_STARTED - timedelta(hours=1),
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                last_seen_at=PROCESS_STARTED - timedelta(minutes=50),
+            )
+            .returning(RUN.c.id)
+        ).scalar_one()
+    with heartbeat(engine, every=timedelta(seconds=0.05)):
+        time.sleep(0.3)
+    [row] = [r for r in _runs(engine) if r["id"] == dead]
+    assert row["last_seen_at"] < PROCESS_STARTED
+    found = reap_abandoned(engine, now=now, stale_after=timedelta(minutes=5))
+    assert [a.run_id for a in found] == [dead]
