@@ -448,7 +448,7 @@ def web_command(
     policy_path: PolicyPath = None,
 ) -> None:
     """Serve the JSON API, POST /events and the web pages (approvals queue, outbox). Session cookies are Secure
-    (https only) unless WATCHTOWER_COOKIE_SECURE=false, or by default when serving on a loopback address."""
+    unless WATCHTOWER_COOKIE_SECURE=false; browsers keep them on http://127.0.0.1 and http://localhost too."""
     import uvicorn
 
     from api.app import create_app
@@ -456,7 +456,7 @@ def web_command(
 
     app = app_context(ctx)
     require_schema(app.engine)
-    secure, note = cookie_security(host, app.settings.cookie_secure)
+    secure, note = cookie_security(app.settings.cookie_secure)
     if note:
         console.print(f"[yellow]note:[/] {escape(note)}")
     settings = app.settings.model_copy(update={"cookie_secure": secure})

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         default=None,
         validation_alias=AliasChoices("cookie_secure", "WATCHTOWER_COOKIE_SECURE"),
-        description="Session cookies only over https. Unset: yes, except `watchtower web` on a loopback address "
-        "(plain-http development, said when it starts); false: plain http anywhere (development only).",
+        description="Session cookies only over https (browsers keep them on http://127.0.0.1 and localhost too). "
+        "Unset or true: yes; false: plain http anywhere (development only, said when `watchtower web` starts).",
     )
 
     smtp_host: str | None = Field(default=None, validation_alias=AliasChoices("smtp_host", "WATCHTOWER_SMTP_HOST"))
