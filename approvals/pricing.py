@@ -192,13 +192,32 @@ def routing_facts(
     return facts_of(kind, terms, cost)
 
 
+def years_committed(terms: OfferTerms) -> Decimal:
+    """How many years a recurring concession runs: the term in years, two for a term marked multi-year
+    without months (the least that counts as multi-year), else one."""
+    if terms.term_months:
+        return max(Decimal(1), Decimal(terms.term_months) / 12)
+    return Decimal(2) if terms.multi_year else Decimal(1)
+
+
+def over_the_term(terms: OfferTerms, cost: Concession) -> Decimal | None:
+    """What the offer gives away over the years it commits to: 10% off 400k for five years is 200k, not 40k.
+    Service credits are paid once; every other part recurs each year of the term."""
+    if cost.amount is None:
+        return None
+    once = cost.parts.get("service_credit", Decimal(0))
+    return money((cost.amount - once) * years_committed(terms) + once)
+
+
 def facts_of(kind: str, terms: OfferTerms, cost: Concession) -> dict[str, Any]:
     pct = float(cost.pct)
     amount = float(cost.amount) if cost.amount is not None else None
+    whole_term = over_the_term(terms, cost)
     return {
         "kind": kind,
         "concession_pct": pct,
         "concession_amount": amount,
+        "concession_over_term": float(whole_term) if whole_term is not None else None,
         # The same numbers under the names older policies use, so no policy can route by a field as typed.
         "discount_pct": pct,
         "discount_amount": amount if amount is not None else 0.0,

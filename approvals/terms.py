@@ -101,6 +101,8 @@ ROUTING_FACTS: dict[str, str] = {
     "concession_pct": "what the offer gives away, every term together, in percent of the ARR it applies to",
     "concession_amount": "what the offer gives away in money: discount, credits, waived increase, a renewal "
     "below the current ARR, seats below list (none when the ARR is unknown)",
+    "concession_over_term": "concession_amount over the years the offer commits to (term_months / 12, two for "
+    "multi-year without months, at least one); service credits count once",
     "discount_pct": "the same as concession_pct (the name older policies use)",
     "discount_amount": "the same as concession_amount, 0 when unknown (the name older policies use)",
     "term_months": "the proposed term length in months",

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from approvals.policy import edit_violations, load_policy
-from approvals.pricing import Basis, price, routing_facts
+from approvals.pricing import Basis, over_the_term, price, routing_facts
 from approvals.terms import TermsError, read_terms
 from core.config_files import shipped_policy
 
@@ -137,3 +137,13 @@ def test_edit_limits_bound_the_concession_not_the_field_typed():
     assert edit("legal", {"discount_pct": 5}, {"discount_pct": 6}) == [
         "legal may not change discount_pct (may change: non_standard_clause, payment_terms_days)"
     ]
+
+
+def test_a_recurring_concession_counts_every_year_of_the_term_and_a_credit_once():
+    five_years = read_terms({"discount_pct": 10, "term_months": 60, "service_credit_amount": 1000})
+    cost = price("discount", five_years, Basis(Decimal("400000")))
+    assert over_the_term(five_years, cost) == Decimal("201000.00")  # 40,000 a year for five years, 1,000 once
+    flagged = read_terms({"discount_pct": 10, "multi_year": True})
+    assert over_the_term(flagged, price("discount", flagged, Basis(Decimal("400000")))) == Decimal("80000.00")
+    one_year = read_terms({"discount_pct": 10, "term_months": 6})
+    assert over_the_term(one_year, price("discount", one_year, Basis(Decimal("400000")))) == Decimal("40000.00")
