@@ -1,4 +1,10 @@
-"""Failed sign-ins counted per username and per client address, with a lockout that doubles while it recurs.
+"""Failed sign-ins counted per username from one address, per username from anywhere and per client address,
+with a lockout that doubles while it recurs.
+
+A few failures lock a username only for the address that made them, so a stranger
+who knows an approver's name cannot lock the approver out; many failures from
+many addresses (a distributed guess) lock the username everywhere, and many
+failures from one address across names (password spraying) lock the address.
 
 The counts live in the database, not in the process, so every worker behind a
 load balancer and every restart see the same numbers. Usernames are counted
@@ -36,7 +42,8 @@ class KeyLimit(_Strict):
 
 
 class LoginPolicy(_Strict):
-    user: KeyLimit = KeyLimit(max_failures=5)
+    user_address: KeyLimit = KeyLimit(max_failures=5)
+    user: KeyLimit = KeyLimit(max_failures=50)
     address: KeyLimit = KeyLimit(max_failures=20)
     window_seconds: int = Field(900, ge=1)
     lockout_seconds: int = Field(60, ge=1)
@@ -78,7 +85,12 @@ class Attempt:
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:
-        return (("user", f"user:{self.username.lower()[:64]}"), ("address", f"address:{self.address[:64]}"))
+        user, address = self.username.lower()[:64], self.address[:64]
+        return (
+            ("user_address", f"user_address:{user}@{address}"),
+            ("user", f"user:{user}"),
+            ("address", f"address:{address}"),
+        )
 
 
 def retry_after(conn: Connection, attempt: Attempt, *, now: datetime) -> int | None:
@@ -127,9 +139,9 @@ def failed(conn: Connection, attempt: Attempt, policy: LoginPolicy, *, now: date
 
 
 def succeeded(conn: Connection, attempt: Attempt) -> None:
-    """A right password clears the username's count; the address keeps its own (one good sign-in from an
+    """A right password clears the username's counts; the address keeps its own (one good sign-in from an
     address must not reset the count of the guesses it made at other names)."""
-    conn.execute(delete(THROTTLE).where(THROTTLE.c.key == attempt.keys[0][1]))
+    conn.execute(delete(THROTTLE).where(THROTTLE.c.key.in_([attempt.keys[0][1], attempt.keys[1][1]])))
 
 
 def _row(conn: Connection, key: str) -> Row[Any]:

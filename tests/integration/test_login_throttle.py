@@ -46,7 +46,8 @@ def _sign_in(client: TestClient, username: str, password: str = PASSWORD):
 
 def test_the_shipped_limits_are_sane():
     assert isinstance(LIMITS, LoginPolicy)
-    assert 3 <= LIMITS.user.max_failures < LIMITS.address.max_failures
+    assert 3 <= LIMITS.user_address.max_failures < LIMITS.address.max_failures
+    assert LIMITS.user_address.max_failures < LIMITS.user.max_failures
     assert LIMITS.lockout_seconds <= LIMITS.lockout_max_seconds
 
 
@@ -65,8 +66,9 @@ def test_a_user_is_locked_out_after_repeated_failures_with_a_growing_backoff(sit
         assert first == LIMITS.lockout_seconds and "try again in" in locked.text
         assert "watchtower_session" not in locked.cookies
         clock.now += timedelta(seconds=first + 1)
-        for _ in range(limit):
-            assert _sign_in(client, "finance", "wrong-password").status_code in (200, 429)
+        for n in range(limit):
+            with _client(app, f"198.51.101.{n + 1}") as elsewhere:
+                assert _sign_in(elsewhere, "finance", "wrong-password").status_code in (200, 429)
         second = _sign_in(client, "finance")
         assert second.status_code == 429 and int(second.headers["retry-after"]) == 2 * first
         clock.now += timedelta(seconds=2 * first + 1)
@@ -75,6 +77,15 @@ def test_a_user_is_locked_out_after_repeated_failures_with_a_growing_backoff(sit
         events = conn.execute(select(AUDIT).where(AUDIT.c.action == "lockout")).mappings().all()
     assert [e["after"]["key"] for e in events][:2] == ["user:finance", "user:finance"]
     assert all(e["actor_kind"] == "system" and e["entity"] == "login_throttle" for e in events)
+
+
+def test_a_stranger_cannot_lock_a_named_approver_out_from_one_address(site):
+    app, _, _ = site
+    with _client(app, "192.0.2.66") as stranger, _client(app, "192.0.2.67") as approver:
+        for _ in range(LIMITS.user_address.max_failures):
+            _sign_in(stranger, "finance", "wrong-password")
+        assert _sign_in(stranger, "finance").status_code == 429  # the stranger's own guesses stop here
+        assert _sign_in(approver, "finance").status_code == 303
 
 
 def test_an_address_is_locked_out_across_usernames_known_or_not(site):
