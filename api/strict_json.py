@@ -17,20 +17,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-
-class _KeyTwice(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _KeyTwice(key)
-        found[key] = value
-    return found
+from sources.json_stream import DuplicateKey, unique_pairs
 
 
 class _NotFinite(ValueError):
@@ -50,7 +37,7 @@ def _no_constant(text: str) -> float:
     raise _NotFinite(text)
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_float=_finite, parse_constant=_no_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=unique_pairs, parse_float=_finite, parse_constant=_no_constant)
 
 
 def parse_body(body: bytes) -> Any:
@@ -61,7 +48,7 @@ def parse_body(body: bytes) -> Any:
         raise json.JSONDecodeError("the body is not UTF-8", "", exc.start) from None
     try:
         return _DECODER.decode(text)
-    except _KeyTwice as exc:
+    except DuplicateKey as exc:
         raise json.JSONDecodeError(f"key {exc.key!r} is given twice in one object; give each key once", "", 0) from None
     except _NotFinite as exc:
         raise json.JSONDecodeError(

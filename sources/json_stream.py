@@ -32,7 +32,8 @@ class JsonProblem(ValueError):
         self.message, self.line, self.record, self.field = message, line, record, field
 
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object hook that refuses a key given twice: a last-wins reading would silently drop a value."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -41,7 +42,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs)
+DECODER = json.JSONDecoder(object_pairs_hook=unique_pairs)
 TOO_DEEP = "is nested too deeply to read; flatten the record"
 TWICE = "is given twice in one JSON object; give each key once"
 #: Python refuses to turn integers of more than 4,300 digits into numbers (a guard against slow parsing).
