@@ -242,6 +242,30 @@ def _book_state(engine: Engine) -> dict[str, int]:
         return {t.__name__: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
+def _scheduled_run_left_running(conn, as_of, **lease: object) -> int:
+    """An agent_run row of a scheduled product-health run over the whole book, still marked running."""
+    return conn.execute(
+        insert(AgentRun)
+        .values(
+            as_of=as_of,
+            trigger="schedule",
+            agents=["product_health"],
+            scope={"account_ids": [], "segments": []},
+            status="running",
+            accounts=0,
+            counts={},
+            llm_calls=0,
+            llm_tokens=0,
+            llm_cache_hits=0,
+            llm_fallbacks=0,
+            notes=[],
+            started_at=datetime.now(UTC),
+            **lease,
+        )
+        .returning(AgentRun.id)
+    ).scalar_one()
+
+
 def _pid_of_a_finished_process() -> int:
     """A pid on this host that no process holds any more, as a killed run leaves behind."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -281,25 +305,7 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
             )
     assert _book_state(engine)["Scorecard"] == 0
     with engine.begin() as conn:  # one left by a crash long ago: its accounts have been due again since
-        old = conn.execute(
-            insert(AgentRun)
-            .values(
-                as_of=AS_OF - timedelta(days=RETRY_WINDOW_DAYS),
-                trigger="schedule",
-                agents=["product_health"],
-                scope={"account_ids": [], "segments": []},
-                status="running",
-                accounts=0,
-                counts={},
-                llm_calls=0,
-                llm_tokens=0,
-                llm_cache_hits=0,
-                llm_fallbacks=0,
-                notes=[],
-                started_at=datetime.now(UTC),
-            )
-            .returning(AgentRun.id)
-        ).scalar_one()
+        old = _scheduled_run_left_running(conn, AS_OF - timedelta(days=RETRY_WINDOW_DAYS))
 
     assert Scheduler(served, None, policy, fixed=AS_OF).tick().succeeded
     assert _book_state(engine) == clean
@@ -314,28 +320,7 @@ def test_a_scheduled_cycle_killed_after_its_reviews_is_finished_by_the_next_tick
 def test_a_scheduled_run_still_running_elsewhere_is_not_run_again(engine: Engine) -> None:
     """Two `serve` processes, or a tick beside a long run: only a run the reaper found abandoned is re-run."""
     with engine.begin() as conn:
-        live = conn.execute(
-            insert(AgentRun)
-            .values(
-                as_of=AS_OF,
-                trigger="schedule",
-                agents=["product_health"],
-                scope={"account_ids": [], "segments": []},
-                status="running",
-                accounts=0,
-                counts={},
-                llm_calls=0,
-                llm_tokens=0,
-                llm_cache_hits=0,
-                llm_fallbacks=0,
-                notes=[],
-                started_at=datetime.now(UTC),
-                last_seen_at=datetime.now(UTC),
-                host="another-host",
-                pid=4242,
-            )
-            .returning(AgentRun.id)
-        ).scalar_one()
+        live = _scheduled_run_left_running(conn, AS_OF, last_seen_at=datetime.now(UTC), host="another-host", pid=4242)
     with engine.connect() as conn:
         assert [r.run_id for r in unfinished_runs(conn, AS_OF)] == []
     with engine.begin() as conn:
