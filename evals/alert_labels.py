@@ -36,8 +36,12 @@ EXPECTED = {
 #: Alert types that other planted scenarios also explain: a detractor NPS comes with angry emails,
 #: a planted usage fall with a negative call. Alerts of these types on those accounts are not false positives.
 ALSO_EXPLAINED_BY = {
-    "detractors": {"nps_detractor", "usage_decline", "hostile_text"},
+    "detractors": {"nps_detractor", "usage_decline", "hostile_text", "disengaging", "dip_recovered"},
     "escalation": {"nps_detractor", "usage_decline"},
+    # States a background account's story shows at the as-of date: a real fall, dip or hand-over,
+    # so an alert there is neither a hit on a planted scenario nor a false alarm.
+    "usage_decline": {"disengaging", "dip_recovered", "product_dropped"},
+    "champion_departure": {"champion_replaced"},
 }
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sources.synthetic import scenarios as sc
-from sources.synthetic import text
+from sources.synthetic import stories, text
 from sources.synthetic import vocabulary as vocab
 
 Row = dict[str, Any]
@@ -75,6 +75,7 @@ class AccountGenerator:
         last = spec.last_week_start
         self.week_starts = [last - timedelta(weeks=spec.weeks - 1 - w) for w in range(spec.weeks)]
         self.history_start = self.week_starts[0]
+        self.timeline = stories.Timeline(self.week_starts, spec.as_of)
         self.csms = [f"csm{n:02d}@watchtower.example" for n in range(1, max(4, spec.accounts // 60) + 1)]
 
     # --- one account -----------------------------------------------------------------------
@@ -104,13 +105,29 @@ class AccountGenerator:
         storage_limit = float(seats * 5)
         customer_since = spec.as_of - timedelta(days=rng.randint(400, 2_000))
         plan = rng.choice(vocab.PLANS[segment])
+        industry = rng.choice(vocab.INDUSTRIES)
+        gone = spec.as_of - timedelta(days=rng.randint(30, 300)) if lapsed else None
+        end = gone or spec.as_of + timedelta(days=rng.randint(1, 365))
+        years = 2 if segment == "Strategic" and rng.random() < 0.2 and gone is None else 1
+        start = end - timedelta(days=365 * years)
+        customer_since = min(customer_since, start - timedelta(days=rng.randint(30, 400)))
+        story = stories.draw(
+            rng,
+            self.timeline,
+            health,
+            gone=gone,
+            last_renewal=start,
+            planted=scenario if scenario != sc.HEALTHY_CONTROL else None,
+            control=scenario == sc.HEALTHY_CONTROL,
+            multi_product=n_products > 1,
+        )
         b.add(
             "account",
             {
                 "external_id": ext,
                 "name": name,
                 "segment": segment,
-                "industry": rng.choice(vocab.INDUSTRIES),
+                "industry": industry,
                 "country": rng.choice(vocab.COUNTRIES),
                 "arr": _money(arr),
                 "currency": "USD",
@@ -123,56 +140,34 @@ class AccountGenerator:
                 "seats_purchased": seats,
                 "owner_csm": self.csms[index % len(self.csms)],
                 "customer_since": customer_since,
-                "status": "active",
-                "churned_on": None,
+                "status": "churned" if gone else "active",
+                "churned_on": gone,
             },
         )
-        contracts = self._contracts(rng, b, ext, segment, arr, n_products, seats, plan, customer_since)
+        contracts = self._contracts(
+            rng, b, ext, segment, arr, n_products, seats, plan, customer_since, start, end, story
+        )
         departments = rng.sample(vocab.DEPARTMENTS, {"Core": 1, "Growth": 2, "Strategic": rng.randint(3, 5)}[segment])
-        contacts = self._contacts(rng, b, ext, segment, domain, departments, scenario)
-        self._usage(rng, b, ext, seats, api_limit, storage_limit, health, scenario, len(departments))
-        self._tickets(rng, b, ext, segment, health, contacts)
-        self._surveys(rng, b, ext, health, contacts, scenario)
-        self._invoices(rng, b, ext, contracts, health, scenario)
-        self._interactions(rng, b, ext, segment, health, contacts, scenario, special_text, departments)
-        self._market(rng, b, ext, name, contacts, scenario)
-        self._metrics(rng, b, ext, health)
-        self._assessment(rng, b, ext, health, scenario)
-        self._labels(b, ext, scenario)
-        if lapsed:
-            self._lapse(rng, b, ext)
+        contacts = self._contacts(rng, b, ext, segment, domain, departments, scenario, story)
+        self._usage(rng, b, ext, seats, api_limit, storage_limit, health, scenario, len(departments), industry, story,
+                    n_products)  # fmt: skip
+        self._tickets(rng, b, ext, segment, story, contacts)
+        self._surveys(rng, b, ext, story, contacts, scenario)
+        self._invoices(rng, b, ext, contracts, story, scenario)
+        self._interactions(rng, b, ext, segment, story, contacts, scenario, special_text, departments)
+        self._market(rng, b, ext, name, contacts, scenario, story)
+        self._metrics(rng, b, ext, story)
+        self._assessment(rng, b, ext, story, scenario)
+        self._labels(b, ext, scenario, story)
+        if gone is not None:
+            self._truncate(b, ext, gone, story)
         else:
-            b.outcome = self._outcome(rng, ext, health, scenario, contracts[-1]["end_date"])
+            b.outcome = self._outcome(rng, ext, health, scenario, story, contracts[-1]["end_date"])
         return b
 
-    def _lapse(self, rng: random.Random, b: AccountBundle, ext: str) -> None:
-        """Turn this account into one that left before as_of: its last contract ended churned,
-        usage faded first (or, for a quarter of them, stopped without warning), and nothing
-        is dated after the day it left."""
-        gone = self.spec.as_of - timedelta(days=rng.randint(30, 300))
-        contract = b.rows["contract"][-1]
-        contract.update(end_date=gone, start_date=gone - timedelta(days=365), status="churned", auto_renew=False)
-        if len(b.rows["contract"]) > 1:
-            previous = b.rows["contract"][0]
-            previous_end = contract["start_date"] - timedelta(days=1)
-            previous.update(
-                start_date=min(previous["start_date"], previous_end - timedelta(days=180)), end_date=previous_end
-            )
-            for invoice in b.rows.get("invoice", []):
-                if invoice["contract_external_id"] == previous["external_id"] and invoice["issued_on"] > previous_end:
-                    invoice["contract_external_id"] = contract["external_id"]
-        b.rows["account"][0].update(status="churned", churned_on=gone)
-        silent = rng.random() < 0.25
-        kept = []
-        for row in b.rows["usage_snapshot"]:
-            weeks_left = (gone - row["period_start"]).days // 7
-            if weeks_left < 1:
-                continue
-            if not silent and weeks_left <= 10:
-                fade = 0.15 + 0.85 * (weeks_left - 1) / 10
-                row.update(logins=round(row["logins"] * fade), active_users=round(row["active_users"] * fade))
-            kept.append(row)
-        b.rows["usage_snapshot"] = kept
+    def _truncate(self, b: AccountBundle, ext: str, gone: date, story: stories.Story) -> None:
+        """Nothing of a lapsed account is dated on or after the day it left: it is not a customer any more."""
+        b.rows["usage_snapshot"] = [r for r in b.rows["usage_snapshot"] if (gone - r["period_start"]).days >= 7]
         dated = {
             "support_ticket": "opened_at", "survey_response": "responded_on", "invoice": "issued_on",
             "interaction": "occurred_at", "account_metric": "date", "csm_assessment": "assessed_on",
@@ -189,14 +184,17 @@ class AccountGenerator:
         for invoice in b.rows.get("invoice", []):
             if invoice["paid_on"] is not None and invoice["paid_on"] >= gone:
                 invoice.update(paid_on=gone - timedelta(days=1))
-        warning = "none" if silent else "usage faded over 10 weeks"
         b.labels.append(
             {
                 "account_external_id": ext,
                 "scenario": sc.CHURNED,
                 "planted_on": gone,
                 "kind": sc.KIND[sc.CHURNED],
-                "evidence": {"churned_on": gone.isoformat(), "warning": warning},
+                "evidence": {
+                    "churned_on": gone.isoformat(),
+                    "course": story.course,
+                    "warning": "none" if story.course == stories.SILENT else stories.WARNINGS[story.course],
+                },
             }
         )
 
@@ -216,10 +214,12 @@ class AccountGenerator:
         seats: int,
         plan: str,
         customer_since: date,
+        start: date,
+        end: date,
+        story: stories.Story,
     ) -> list[Row]:
-        end = self.spec.as_of + timedelta(days=rng.randint(1, 365))
-        years = 2 if segment == "Strategic" and rng.random() < 0.2 else 1
-        start = end - timedelta(days=365 * years)
+        """The current contract and, for older customers, the one before it: the renewal between them
+        expanded or contracted as the story says (a contraction may drop a product)."""
         products = ["Core Platform", *rng.sample(vocab.PRODUCTS[1:], n_products - 1)]
         frequency = {
             "Core": rng.choice(("monthly", "monthly", "annual")),
@@ -231,33 +231,38 @@ class AccountGenerator:
             "notice_days": {"Core": 30, "Growth": 60, "Strategic": 90}[segment],
             "currency": "USD",
             "plan": plan,
-            "seats": seats,
-            "products": products,
             "billing_frequency": frequency,
         }
         rows: list[Row] = []
         if customer_since < start:
-            prev_start = max(customer_since, start - timedelta(days=365))
+            before = products
+            if story.renewal_change < 0.9 and rng.random() < 0.5:
+                before = [*products, next(p for p in vocab.PRODUCTS if p not in products)]
             rows.append(
                 {
                     **common,
                     "external_id": f"{ext}-C1",
-                    "start_date": prev_start,
+                    "start_date": max(customer_since, start - timedelta(days=365)),
                     "end_date": start - timedelta(days=1),
                     "auto_renew": False,
-                    "arr": _money(arr * rng.uniform(0.85, 1.0)),
+                    "arr": _money(arr / story.renewal_change),
+                    "seats": max(1, round(seats / story.renewal_change)),
+                    "products": before,
                     "status": "renewed",
                 }
             )
+        lapsed = story.gone is not None
         rows.append(
             {
                 **common,
                 "external_id": f"{ext}-C{len(rows) + 1}",
                 "start_date": start,
                 "end_date": end,
-                "auto_renew": segment == "Core" and rng.random() < 0.7,
+                "auto_renew": not lapsed and segment == "Core" and rng.random() < 0.7,
                 "arr": _money(arr),
-                "status": "active",
+                "seats": seats,
+                "products": products,
+                "status": "churned" if lapsed else "active",
             }
         )
         for row in rows:
@@ -273,6 +278,7 @@ class AccountGenerator:
         domain: str,
         departments: list[str],
         scenario: str | None,
+        story: stories.Story,
     ) -> list[Row]:
         count = {"Core": rng.randint(2, 4), "Growth": rng.randint(4, 7), "Strategic": rng.randint(6, 12)}[segment]
         roles: list[list[str]] = [["champion"]]
@@ -291,6 +297,14 @@ class AccountGenerator:
                 contact["status"] = "departed"
                 contact["departed_on"] = self.spec.as_of - timedelta(days=rng.randint(200, 500))
             contacts.append(contact)
+        if story.champion_left is not None:
+            contacts[0]["status"] = "departed"
+            contacts[0]["departed_on"] = story.champion_left
+        if story.champion_replaced is not None:
+            # Contacts carry no start date, so the successor is on record from the start; what the data
+            # shows of the hand-over is the departure, the news and the quiet weeks in between.
+            title = rng.choice(vocab.TITLES["champion"])
+            contacts.append(_person(rng, ext, len(contacts) + 1, domain, title, departments[0], ["champion"]))
         if scenario == sc.CHAMPION_DEPARTURE:
             contacts[0]["status"] = "departed"
             contacts[0]["departed_on"] = self.spec.as_of - timedelta(days=rng.randint(3, 20))
@@ -313,6 +327,9 @@ class AccountGenerator:
         health: float,
         scenario: str | None,
         n_departments: int,
+        industry: str,
+        story: stories.Story,
+        n_products: int,
     ) -> None:
         weeks = self.spec.weeks
         base = 0.25 + 0.5 * health  # share of seats assigned
@@ -328,12 +345,14 @@ class AccountGenerator:
         reference_util = base
         for w, start in enumerate(self.week_starts):
             age = weeks - 1 - w  # 0 = the most recent week
-            week_of_year = start.isocalendar().week
-            season = 0.8 if week_of_year in (1, 51, 52) else 0.9 if 31 <= week_of_year <= 35 else 1.0
-            util = base * (1 + slope * (w - weeks + 1) / 52) * season * rng.uniform(0.95, 1.05)
+            course = story.usage[w]
+            season = _season(industry, start.isocalendar().week)
+            # Licences stay assigned while people drift away: seats follow a fade at half its depth,
+            # active users and how often they log in follow it fully.
+            util = base * (1 + slope * (w - weeks + 1) / 52) * season * (0.5 + 0.5 * course) * rng.uniform(0.95, 1.05)
             util = min(util, 0.78)
-            lpu = logins_per_user
-            factor = 1.0
+            lpu = logins_per_user * (0.6 + 0.4 * min(1.0, course))
+            factor = min(1.0, course)
             power_bonus = 0
             departments = n_departments
             seat_cap = int(seats * 0.78)  # background accounts never get near their plan limit
@@ -352,6 +371,9 @@ class AccountGenerator:
             if scenario == sc.NEW_DEPARTMENT and age <= 2:
                 departments += 1
                 util = min(0.78, util * 1.12)
+            products = n_products
+            if story.product_dropped_on is not None and start >= story.product_dropped_on:
+                products -= 1
             seats_used = max(1, min(round(seats * util), seat_cap))
             active_exact = seats_used * active_ratio * factor * rng.uniform(0.95, 1.05)
             active = max(1 if factor > 0.3 else 0, round(active_exact))
@@ -371,20 +393,29 @@ class AccountGenerator:
                     "features": features,
                     "api_calls": round(api_limit / 4.33 * api_share * factor * rng.uniform(0.9, 1.1)),
                     "storage_gb": round(storage0 + (storage1 - storage0) * w / (weeks - 1), 2),
-                    "metrics": {"power_users": float(power), "departments_active": float(departments)},
+                    "metrics": {
+                        "power_users": float(power),
+                        "departments_active": float(departments),
+                        "products_active": float(products),
+                    },
                 },
             )
 
     def _tickets(
-        self, rng: random.Random, b: AccountBundle, ext: str, segment: str, health: float, contacts: list[Row]
+        self, rng: random.Random, b: AccountBundle, ext: str, segment: str, story: stories.Story, contacts: list[Row]
     ) -> None:
-        rate = {"Core": 3, "Growth": 8, "Strategic": 18}[segment] * (1.6 - health)
+        """More tickets when the customer is unhappy, and at the time they are unhappy."""
+        mood = story.mood
+        rate = {"Core": 3, "Growth": 8, "Strategic": 18}[segment] * (1.6 - sum(mood) / len(mood))
         count = _poisson(rng, rate)
-        span = (self.spec.as_of - self.history_start).days
+        weights = [1.6 - m for m in mood]
         active = [c for c in contacts if c["status"] == "active"] or contacts
         categories = ("bug", "how-to", "billing", "integration", "performance", "access")
         for n in range(count):
-            opened_day = self.history_start + timedelta(days=rng.randint(0, span - 1))
+            week = rng.choices(range(len(mood)), weights)[0]
+            opened_day = min(
+                self.spec.as_of - timedelta(days=1), self.week_starts[week] + timedelta(days=rng.randint(0, 6))
+            )
             opened = _at(opened_day, rng)
             priority = rng.choices(("low", "medium", "high", "urgent"), (30, 45, 20, 5))[0]
             recent = (self.spec.as_of - opened_day).days < 10
@@ -392,7 +423,7 @@ class AccountGenerator:
             closed = None if recent else opened + timedelta(hours=rng.randint(2, 240))
             satisfaction = None
             if closed is not None and rng.random() < 0.6:
-                satisfaction = max(1, min(5, round(1 + 4 * health + rng.uniform(-1.2, 1.2))))
+                satisfaction = max(1, min(5, round(1 + 4 * mood[week] + rng.uniform(-1.2, 1.2))))
             category = rng.choice(categories)
             b.add(
                 "support_ticket",
@@ -413,20 +444,28 @@ class AccountGenerator:
             )
 
     def _surveys(
-        self, rng: random.Random, b: AccountBundle, ext: str, health: float, contacts: list[Row], scenario: str | None
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        story: stories.Story,
+        contacts: list[Row],
+        scenario: str | None,
     ) -> None:
         as_of = self.spec.as_of
+        calm = not story.labels and story.gone is None
+        days = [as_of - timedelta(days=months_ago * 30 + rng.randint(0, 20)) for months_ago in (15, 9, 3)]
         n = 0
-        for months_ago in (15, 9, 3):
-            day = as_of - timedelta(days=months_ago * 30 + rng.randint(0, 20))
+        for day in days:
+            mood = story.mood_on(self.timeline.week_of(day))
             for contact in rng.sample(contacts, min(len(contacts), rng.randint(1, 3))):
                 if contact["status"] == "departed" and contact["departed_on"] and contact["departed_on"] < day:
                     continue
-                score = max(0, min(10, round(3 + 7 * health + rng.uniform(-2, 2))))
+                score = max(0, min(10, round(3 + 7 * mood + rng.uniform(-2, 2))))
                 if scenario == sc.HEALTHY_CONTROL:
                     score = max(score, 9)
-                elif (as_of - day).days <= 120:
-                    score = max(score, 7)  # recent detractors are planted, never accidental
+                elif calm and (as_of - day).days <= 120:
+                    score = max(score, 7)  # a calm account's recent detractors are planted, never accidental
                 n += 1
                 b.add(
                     "survey_response",
@@ -440,6 +479,25 @@ class AccountGenerator:
                         "responded_on": day,
                     },
                 )
+        if story.promoter_during:
+            # Mixed signals: one enthusiastic user answers while the account as a whole drifts away.
+            low = min(range(len(story.usage)), key=lambda w: (story.usage[w] > 0.8, w))
+            day = min(as_of - timedelta(days=31), self.week_starts[low] + timedelta(days=rng.randint(0, 6)))
+            users = [c for c in contacts if c["roles"] == ["user"] and c["status"] == "active"] or contacts
+            score = rng.randint(9, 10)
+            n += 1
+            b.add(
+                "survey_response",
+                {
+                    "external_id": f"{ext}-S{n:03d}",
+                    "account_external_id": ext,
+                    "contact_external_id": rng.choice(users)["external_id"],
+                    "survey": "nps",
+                    "score": score,
+                    "verbatim": text.verbatim(rng, score, None),
+                    "responded_on": day,
+                },
+            )
         if scenario == sc.NPS_DETRACTOR:
             n += 1
             who = next(c for c in contacts if "champion" in c["roles"] or "executive_sponsor" in c["roles"])
@@ -459,10 +517,16 @@ class AccountGenerator:
             )
 
     def _invoices(
-        self, rng: random.Random, b: AccountBundle, ext: str, contracts: list[Row], health: float, scenario: str | None
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        contracts: list[Row],
+        story: stories.Story,
+        scenario: str | None,
     ) -> None:
         as_of = self.spec.as_of
-        late_payer = rng.random() < 0.35 * (1 - health) + 0.05
+        late_payer = rng.random() < 0.35 * (1 - story.level) + 0.05
         n = 0
         months = {"monthly": 1, "quarterly": 3, "annual": 12, "multi_year": 12}
         for contract in contracts:
@@ -474,8 +538,13 @@ class AccountGenerator:
                 if issued >= self.history_start:
                     due = issued + timedelta(days=30)
                     delay = rng.randint(5, 25) if late_payer else rng.randint(-10, 3)
+                    slipping = story.late_from is not None and story.late_from <= due
+                    if slipping and (story.late_until is None or due <= story.late_until):
+                        delay = rng.randint(20, 45)
                     paid: date | None = due + timedelta(days=delay)
-                    if paid is not None and paid > as_of:
+                    if story.unpaid_due_on is not None and due >= story.unpaid_due_on:
+                        paid = None
+                    elif paid is not None and paid > as_of:
                         # Background accounts are never more than a few days overdue: that is planted.
                         paid = None if (as_of - due).days < 5 else as_of - timedelta(days=rng.randint(0, 2))
                     if paid is not None and paid < issued:
@@ -497,9 +566,13 @@ class AccountGenerator:
                         },
                     )
                 issued = _add_months(issued, step)
+        extra: list[date] = []
+        if story.unpaid_due_on is not None:
+            extra.append(story.unpaid_due_on)  # a true-up for extra seats, never paid, whatever the billing cycle
         if scenario == sc.OVERDUE_INVOICE:
+            extra.append(as_of - timedelta(days=rng.randint(15, 60)))
+        for due in extra:
             n += 1
-            due = as_of - timedelta(days=rng.randint(15, 60))
             current = contracts[-1]
             b.add(
                 "invoice",
@@ -523,7 +596,7 @@ class AccountGenerator:
         b: AccountBundle,
         ext: str,
         segment: str,
-        health: float,
+        story: stories.Story,
         contacts: list[Row],
         scenario: str | None,
         special_text: str | None,
@@ -532,43 +605,46 @@ class AccountGenerator:
         as_of = self.spec.as_of
         csm = b.rows["account"][0]["owner_csm"]
         csm_name = csm.split("@")[0].upper()
-        span = (as_of - self.history_start).days
-        count = {"Core": rng.randint(2, 5), "Growth": rng.randint(5, 9), "Strategic": rng.randint(8, 14)}[segment]
+        calm = not story.labels and story.gone is None
         items: list[tuple[date, str, str, str | None, list[Row], str | None]] = []
-        for _ in range(count):
-            day = self.history_start + timedelta(days=rng.randint(0, span - 1))
-            roll = rng.random()
-            tone = "positive" if roll < health * 0.8 else "negative" if roll > 0.85 + 0.15 * health else "neutral"
-            if (as_of - day).days < 60 and tone == "negative" and health > 0.45:
-                tone = "neutral"
-            if scenario == sc.HEALTHY_CONTROL and tone == "negative":
-                tone = "neutral"  # controls carry no risk signal at all, so any alert on one is a false alarm
-            present = [c for c in contacts if c["status"] == "active" or (c["departed_on"] and c["departed_on"] > day)]
-            items.append(
-                (
-                    day,
-                    rng.choice(("call", "email", "email", "meeting")),
-                    tone,
-                    None,
-                    rng.sample(present, min(len(present), rng.randint(1, 3))),
-                    None,
-                )
-            )
+
+        def present(day: date) -> list[Row]:
+            return [c for c in contacts if c["status"] == "active" or (c["departed_on"] and c["departed_on"] > day)]
+
+        # Conversations arrive at the segment's cadence, scaled by how engaged the customer is that week.
+        cadence = {"Core": 1 / 14, "Growth": 1 / 8, "Strategic": 1 / 5}[segment]
+        for w, week_start in enumerate(self.week_starts):
+            for _ in range(_poisson(rng, cadence * story.engagement[w])):
+                day = week_start + timedelta(days=rng.randint(0, 6))
+                if day >= as_of:
+                    continue
+                mood = story.mood[w]
+                roll = rng.random()
+                tone = "positive" if roll < mood * 0.8 else "negative" if roll > 0.85 + 0.15 * mood else "neutral"
+                if calm and (as_of - day).days < 60 and tone == "negative" and story.level > 0.45:
+                    tone = "neutral"
+                if scenario == sc.HEALTHY_CONTROL and tone == "negative":
+                    tone = "neutral"  # controls carry no risk signal at all, so any alert on one is a false alarm
+                people = present(day)
+                if story.engagement[w] < 0.5:
+                    people = [c for c in people if "executive_sponsor" not in c["roles"]][:2] or people[:1]
+                kind = rng.choice(("call", "email", "email", "meeting"))
+                items.append((day, kind, tone, None, rng.sample(people, min(len(people), rng.randint(1, 3))), None))
         if segment == "Strategic":
             sponsor = [c for c in contacts if "executive_sponsor" in c["roles"]]
             for quarter in range(1, 6):
                 day = as_of - timedelta(days=quarter * 91 - rng.randint(0, 10))
-                attendees = [contacts[0]] + (sponsor if rng.random() < health else [])
-                items.append(
-                    (
-                        day,
-                        "qbr",
-                        "positive" if health > 0.6 else "neutral",
-                        None,
-                        attendees,
-                        "Quarterly business review",
-                    )
+                w = self.timeline.week_of(day)
+                if w < 0 or story.engagement[w] < 0.5:
+                    continue  # a customer drifting away stops turning up to reviews
+                mood = story.mood[w]
+                attendees = [c for c in present(day) if "champion" in c["roles"]][:1] + (
+                    sponsor if rng.random() < mood else []
                 )
+                items.append(
+                    (day, "qbr", "positive" if mood > 0.6 else "neutral", None, attendees, "Quarterly business review")
+                )
+        self._story_conversations(rng, items, story, contacts, present)
         if scenario == sc.NPS_DETRACTOR:
             who = next(c for c in contacts if "champion" in c["roles"] or "executive_sponsor" in c["roles"])
             items.append(
@@ -597,17 +673,8 @@ class AccountGenerator:
             farewell = (
                 f"{champ['name']} here: I wanted to let you know I am leaving the company at the end of the month."
             )
-            items.append(
-                (
-                    champ["departed_on"] - timedelta(days=rng.randint(3, 10)),
-                    "email",
-                    "neutral",
-                    None,
-                    [champ],
-                    "Moving on",
-                )
-            )
-            items[-1] = (*items[-1][:5], farewell)
+            day = champ["departed_on"] - timedelta(days=rng.randint(3, 10))
+            items.append((day, "email", "neutral", None, [champ], farewell))
         if scenario == sc.NEW_DEPARTMENT:
             new_people = [c for c in contacts if c["department"] not in departments]
             items.append(
@@ -634,7 +701,8 @@ class AccountGenerator:
             )
 
         items.sort(key=lambda item: item[0])
-        for n, (day, kind, tone, theme, people, extra) in enumerate(items, start=1):
+        for n, (day, kind, tone, theme, attendees, extra) in enumerate(items, start=1):
+            people = list({p["external_id"]: p for p in attendees}.values())
             names = [p["name"] for p in people] or ["Customer"]
             subject = (
                 extra
@@ -669,8 +737,55 @@ class AccountGenerator:
                     }
                 )
 
+    def _story_conversations(
+        self,
+        rng: random.Random,
+        items: list[tuple[date, str, str, str | None, list[Row], str | None]],
+        story: stories.Story,
+        contacts: list[Row],
+        present: Callable[[date], list[Row]],
+    ) -> None:
+        """The conversations a course's events leave behind: a farewell, a competitor call, a stated
+        decision not to renew, a save meeting, a budget email."""
+        as_of = self.spec.as_of
+        champ = contacts[0]
+        buyer = next((c for c in contacts if "economic_buyer" in c["roles"]), champ)
+
+        def add(day: date, kind: str, tone: str, theme: str | None, people: list[Row], extra: str | None) -> None:
+            if day < as_of and day >= self.history_start:
+                items.append((day, kind, tone, theme, people, extra))
+
+        if story.champion_left is not None:
+            farewell = f"{champ['name']} here: I am leaving the company at the end of the month. Thanks for everything."
+            add(story.champion_left - timedelta(days=rng.randint(3, 10)), "email", "neutral", None, [champ], farewell)
+        if story.champion_replaced is not None:
+            successor = next(c for c in reversed(contacts) if "champion" in c["roles"] and c["status"] == "active")
+            add(story.champion_replaced, "meeting", "positive", None, [successor], "Introduction to the new owner")
+        if story.competitor_on is not None:
+            people = [p for p in (champ, buyer) if p in present(story.competitor_on)] or present(story.competitor_on)[
+                :1
+            ]
+            add(story.competitor_on, "call", "negative", "competitor", people, "Renewal planning")
+        if story.cancel_intent_on is not None:
+            people = [buyer] if buyer in present(story.cancel_intent_on) else present(story.cancel_intent_on)[:1]
+            add(story.cancel_intent_on, "email", "negative", "competitor", people, rng.choice(text.CANCEL_INTENT))
+        if story.dip_on is not None and story.save_on is not None:
+            add(story.dip_on + timedelta(days=rng.randint(3, 10)), "call", "negative",
+                rng.choice(("features", "support")), present(story.dip_on)[:2], "Check-in")  # fmt: skip
+            add(story.save_on, "meeting", "neutral", None, present(story.save_on)[:2], "Recovery plan")
+        if story.unpaid_due_on is not None:
+            day = story.unpaid_due_on + timedelta(days=rng.randint(10, 30))
+            add(day, "email", "negative", "budget", [buyer] if buyer in present(day) else present(day)[:1], None)
+
     def _market(
-        self, rng: random.Random, b: AccountBundle, ext: str, name: str, contacts: list[Row], scenario: str | None
+        self,
+        rng: random.Random,
+        b: AccountBundle,
+        ext: str,
+        name: str,
+        contacts: list[Row],
+        scenario: str | None,
+        story: stories.Story,
     ) -> None:
         as_of = self.spec.as_of
         n = 0
@@ -698,10 +813,31 @@ class AccountGenerator:
                     "person_name": None,
                 },
             )
-        if scenario == sc.CHAMPION_DEPARTURE:
+        if story.acquired_on is not None:
+            n += 1
+            buyer = rng.choice(vocab.NEW_COMPANIES)
+            title = f"{buyer} to acquire {name}"
+            b.add(
+                "market_signal",
+                {
+                    "external_id": f"{ext}-M{n:02d}",
+                    "account_external_id": ext,
+                    "contact_external_id": None,
+                    "kind": "acquisition",
+                    "title": title,
+                    "body": f"{title}; the deal is expected to close next quarter.",
+                    "source_url": f"https://news.example/{ext.lower()}/{n}",
+                    "published_on": story.acquired_on,
+                    "company_name": name,
+                    "person_name": None,
+                },
+            )
+        departed = story.champion_left or (contacts[0]["departed_on"] if scenario == sc.CHAMPION_DEPARTURE else None)
+        if departed is not None:
             champ = contacts[0]
             n += 1
             company = rng.choice(vocab.NEW_COMPANIES)
+            late = 5 if scenario == sc.CHAMPION_DEPARTURE else 30
             b.add(
                 "market_signal",
                 {
@@ -712,32 +848,38 @@ class AccountGenerator:
                     "title": f"{champ['name']} joins {company} as Head of Operations",
                     "body": f"{champ['name']}, previously {champ['title']} at {name}, has joined {company}.",
                     "source_url": f"https://jobs.example/{ext.lower()}/{n}",
-                    "published_on": min(as_of, champ["departed_on"] + timedelta(days=rng.randint(0, 5))),
+                    "published_on": min(as_of, departed + timedelta(days=rng.randint(0, late))),
                     "company_name": name,
                     "person_name": champ["name"],
                 },
             )
 
-    def _metrics(self, rng: random.Random, b: AccountBundle, ext: str, health: float) -> None:
+    def _metrics(self, rng: random.Random, b: AccountBundle, ext: str, story: stories.Story) -> None:
         """A business-outcome metric the product does not know natively, to exercise account_metric."""
         day = self.spec.as_of.replace(day=1)
         for _ in range(18):
             day = _add_months(day, -1)
+            w = self.timeline.week_of(day)
+            value = 400 * story.mood_on(w) * min(1.0, story.usage[max(0, min(w, len(story.usage) - 1))])
             b.add(
                 "account_metric",
                 {
                     "account_external_id": ext,
                     "date": day,
                     "name": "roi_hours_saved",
-                    "value": round(max(0.0, 400 * health + rng.uniform(-60, 60)), 1),
+                    "value": round(max(0.0, value + rng.uniform(-60, 60)), 1),
                 },
             )
 
-    def _assessment(self, rng: random.Random, b: AccountBundle, ext: str, health: float, scenario: str | None) -> None:
+    def _assessment(
+        self, rng: random.Random, b: AccountBundle, ext: str, story: stories.Story, scenario: str | None
+    ) -> None:
         """Some CSMs record their own call; most agree with the data, some are optimistic (the classic blind spot)."""
         if rng.random() >= 0.2:
             return
         bands = ("Green", "Yellow", "Orange", "Red")
+        assessed = self.spec.as_of - timedelta(days=rng.randint(1, 45))
+        health = story.mood_on(self.timeline.week_of(assessed))
         rank = 0 if health > 0.75 else 1 if health > 0.6 else 2 if health > 0.45 else 3
         if scenario in (sc.USAGE_DECLINE, sc.NPS_DETRACTOR, sc.CHAMPION_DEPARTURE) or rng.random() < 0.25:
             rank = max(0, rank - 1)
@@ -745,14 +887,16 @@ class AccountGenerator:
             "csm_assessment",
             {
                 "account_external_id": ext,
-                "assessed_on": self.spec.as_of - timedelta(days=rng.randint(1, 45)),
+                "assessed_on": assessed,
                 "band": bands[rank],
                 "note": "Quarterly health review",
                 "assessed_by": b.rows["account"][0]["owner_csm"],
             },
         )
 
-    def _labels(self, b: AccountBundle, ext: str, scenario: str | None) -> None:
+    def _labels(self, b: AccountBundle, ext: str, scenario: str | None, story: stories.Story) -> None:
+        for label in story.labels:
+            b.labels.append({"account_external_id": ext, **label})
         if scenario is None:
             return
         account = b.rows["account"][0]
@@ -777,8 +921,17 @@ class AccountGenerator:
             },
         )
 
-    def _outcome(self, rng: random.Random, ext: str, health: float, scenario: str | None, renewal: date) -> Row:
-        """Whether the account churns at its next renewal: the label calibration learns from."""
+    def _outcome(
+        self,
+        rng: random.Random,
+        ext: str,
+        health: float,
+        scenario: str | None,
+        story: stories.Story,
+        renewal: date,
+    ) -> Row:
+        """Whether the account churns at its next renewal: the label calibration learns from. The course
+        decides most of it; a steady account's own level decides the rest."""
         bump = {
             sc.USAGE_DECLINE: 1.8,
             sc.NPS_DETRACTOR: 1.2,
@@ -789,9 +942,19 @@ class AccountGenerator:
             sc.APPROACHING_PLAN_LIMITS: -0.5,
             sc.HEALTHY_CONTROL: -1.0,
         }
-        logit = -1.6 + 6.0 * (0.65 - health) + bump.get(scenario or "", 0.0)
+        base = stories.OUTCOME_LOGIT.get(story.course, -2.4 + 5.0 * (0.65 - health))
+        logit = base + bump.get(scenario or "", 0.0)
         churned = rng.random() < 1 / (1 + math.exp(-logit))
         return {"account_external_id": ext, "churned": int(churned), "renewal_date": renewal}
+
+
+def _season(industry: str, week_of_year: int) -> float:
+    """Schools empty in summer and over the holidays; retail peaks before them; everyone slows at year end."""
+    if industry == "Education":
+        return 0.65 if 27 <= week_of_year <= 35 else 0.75 if week_of_year in (1, 51, 52) else 1.0
+    if industry == "Retail":
+        return 1.08 if 45 <= week_of_year <= 50 else 0.85 if week_of_year in (1, 2) else 1.0
+    return 0.8 if week_of_year in (1, 51, 52) else 0.9 if 31 <= week_of_year <= 35 else 1.0
 
 
 def _person(

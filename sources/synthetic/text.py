@@ -111,3 +111,11 @@ def transcript(
         turns.insert(rng.randint(1, len(turns)), f"{rng.choice(speakers)}: {extra}")
     turns.append(f"{csm}: I will send a summary after the call.")
     return "\n".join(turns)
+
+
+#: A customer stating that they will leave, in the words the intent rules read.
+CANCEL_INTENT = (
+    "After a lot of discussion we will not renew our subscription when the term ends.",
+    "I am writing to let you know that we have decided to cancel the contract at renewal.",
+    "We won't renew this year; the team has chosen another tool.",
+)
