@@ -134,8 +134,8 @@ def backtest_command(
         typer.echo(json.dumps(as_json(result, scores), indent=2))
         return
     console.print(
-        f"replayed {result.weeks} weeks for the {result.replayed} of {result.accounts} accounts that left or "
-        f"renewed in the period; {result.churned_accounts} churned in the period"
+        f"replayed {result.weeks} weeks for {result.replayed} of {result.accounts} accounts (those that left or "
+        f"renewed); {result.churned_accounts} churned in the period"
     )
     for line in early_warning_lines(result.early, first):
         console.print(line, highlight=False)
