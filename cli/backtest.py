@@ -60,6 +60,8 @@ def early_warning_lines(early: EarlyWarning, start: date) -> list[str]:
         f"at T-{early.checkpoint_days}: churn among {early.best} renewals {_pct(early.best_churn)}, "
         f"among {' and '.join(early.at_risk)} {_pct(early.at_risk_churn)}; ratio {ratio}"
     )
+    if early.at_t90_left_out:
+        lines.append(f"  left out: {early.at_t90_left_out} renewals whose T-{early.checkpoint_days} is before {start}")
     return lines
 
 
