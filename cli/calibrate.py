@@ -6,7 +6,6 @@ import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from statistics import median
 from typing import Annotated
 
 import typer
@@ -15,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import insert
 
 from cli.context import CliError, app_context, console, handle_errors, parse_date
-from cli.forecast_report import calibrate_forecast, print_scores, replay
+from cli.forecast_report import calibrate_forecast
 from cli.guards import require_schema
 from cli.score import load_scoring_config, model_app
 from core.config_errors import ConfigError
@@ -23,8 +22,6 @@ from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, policy
 from core.models import HealthModelVersion
 from core.settings import Settings
 from playbooks.forecast import load_forecast_config
-from playbooks.forecast_calibration import score_replay
-from scorecards.backtest import run_backtest
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
 from scorecards.health_model import load_health_model
 
@@ -228,57 +225,3 @@ def model_apply_command(
             f"[green]applied[/] {model.version} to {target}; it is not the team's copy ({team_copy}), "
             f"so `watchtower score` uses it only with --model {target}"
         )
-
-
-@handle_errors
-def backtest_command(
-    ctx: typer.Context,
-    start: Annotated[str, typer.Option("--from", help="First week to replay (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option("--to", help="Last week to replay (YYYY-MM-DD).")],
-    model: Annotated[Path | None, typer.Option("--model", help="Health model YAML; default the active one.")] = None,
-    segments: Annotated[Path | None, typer.Option("--segments", help="Segment rules YAML.")] = None,
-    forecast_file: Annotated[
-        Path | None, typer.Option("--forecast-file", help="Forecast YAML to replay; default the team's.")
-    ] = None,
-) -> None:
-    """Replay weekly scores over a past period: how early churned accounts turned Orange or Red,
-    and churn and gross revenue retention by band at T-90; then replay the forecast at T-120, T-90 and
-    T-30 before each renewal and score it against the outcome. Stored scorecards are not touched."""
-    app = app_context(ctx)
-    require_schema(app.engine)
-    config = load_scoring_config(model, segments)
-    first, last = parse_date(start, option="--from"), parse_date(end, option="--to")
-    assert first is not None and last is not None
-    if last < first:
-        raise CliError("--to is before --from")
-    with console.status(f"replaying weekly scores from {first} to {last} ..."):
-        result = run_backtest(app.engine, config, first, last)
-    console.print(
-        f"replayed {result.weeks} weeks for {result.accounts} accounts; {result.churned_accounts} churned in the period"
-    )
-    if result.churned_accounts:
-        flagged = len(result.lead_weeks)
-        console.print(
-            f"flagged Orange or Red before churning: {flagged} of {result.churned_accounts}; "
-            f"lead time median {_fmt(result.median_lead, 1)} weeks, mean {_fmt(result.mean_lead, 1)}; "
-            f"missed {result.missed}"
-        )
-        any_lead = median(result.lead_weeks_any) if result.lead_weeks_any else None
-        console.print(
-            f"below {config.model.bands[0].name} before churning: "
-            f"{len(result.lead_weeks_any)} of {result.churned_accounts}; "
-            f"lead time median {_fmt(any_lead, 1)} weeks"
-        )
-    table = Table(title="Renewals by band at T-90", title_justify="left")
-    for column in ("band at T-90", "renewals", "churned", "churn rate", "GRR"):
-        table.add_column(column, justify="left" if column.startswith("band") else "right")
-    for band in [*(b.name for b in config.model.bands), "no data"]:
-        line = result.at_t90.get(band)
-        if line:
-            grr = "n/a" if line.grr is None else f"{line.grr:.1%}"
-            table.add_row(band, str(line.renewals), str(line.churned), f"{line.churn_rate:.1%}", grr)
-    console.print(table)
-    if not result.at_t90:
-        console.print("no renewal in the period has a replayed week at its T-90; widen --from")
-    rules, replayed = replay(app.engine, config, first, last, forecast_file)
-    print_scores(rules, score_replay(replayed))

@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import approvals, calibrate, config, data, evals, outbox, plays, renewals, run, score, seed, summary
+from cli import approvals, backtest, calibrate, config, data, evals, outbox, plays, renewals, run, score, seed, summary
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -63,7 +63,7 @@ app.command("summary")(summary.summary_command)
 app.command("score")(score.score_command)
 app.command("assess")(score.assess_command)
 app.command("calibrate")(calibrate.calibrate_command)
-app.command("backtest")(calibrate.backtest_command)
+app.command("backtest")(backtest.backtest_command)
 app.command("run")(run.run_command)
 app.command("alerts")(run.alerts_command)
 app.command("serve")(run.serve_command)

@@ -6,7 +6,16 @@ from evals.context import Runner
 
 
 def runners() -> dict[str, Runner]:
-    from evals.suites import book_suites, forecast_suite, imports, injection, narrative, routing, text_labels
+    from evals.suites import (
+        book_suites,
+        early_warning,
+        forecast_suite,
+        imports,
+        injection,
+        narrative,
+        routing,
+        text_labels,
+    )
 
     return {
         "approval_routing": routing.run,
@@ -18,6 +27,7 @@ def runners() -> dict[str, Runner]:
         "scorecards_seeded": book_suites.scorecards,
         "health_calibration": book_suites.calibration,
         "forecast_calibration": forecast_suite.run,
+        "early_warning": early_warning.run,
         "narrative_faithfulness": narrative.run,
         "injection_resistance": injection.run,
         "import_partial": imports.run,

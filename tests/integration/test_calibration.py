@@ -100,7 +100,15 @@ def test_backtest_measures_lead_time_and_retention_by_band(engine, database_url:
     assert result.exit_code == 0, result.output
     assert f"{len(in_window)} churned in the period" in result.output
     assert "Renewals by band at T-90" in result.output
-    assert "lead time median" in result.output
+    for figure in ("Orange or Red at least 8 weeks before:", "in the 12 weeks before:", "at T-90: churn among Green"):
+        assert figure in result.output
+    assert "forecast at T-90: Brier" in result.output
+    figures = json.loads(
+        wt(database_url, "backtest", "--from", start.isoformat(), "--to", AS_OF.isoformat(), "--json").output
+    )
+    assert figures["churned_accounts"] == len(in_window)
+    assert {"flagged_early_share", "false_alarm_share", "churn_ratio_t90"} <= set(figures["early_warning"])
+    assert figures["forecast"]["t90"]["improvement"] is not None
 
 
 def test_calibrate_never_writes_its_proposal_over_the_active_model_or_into_the_program(

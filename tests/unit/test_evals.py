@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,10 @@ from evals.compare import compare
 from evals.graders import classification, effects, exact, expectation, faithfulness, measured
 from evals.metrics import compute, gated, passes
 from evals.spec import Metric, SuiteSpec, read_cases
+from evals.suites.early_warning import figures as early_warning_figures
 from evals.suites.narrative import FaultError, plant
+from playbooks.forecast_calibration import CheckpointScore
+from scorecards.early_warning import Renewal, measure
 
 
 def cases(*pairs, group=None):
@@ -178,6 +183,7 @@ def test_every_registered_suite_loads_and_names_real_runners_and_cases():
         "narrative.faithfulness.v1",
         "injection.resistance.v1",
         "health.calibration.v1",
+        "early_warning.v1",
     }
     for spec in specs:
         if spec.dataset:
@@ -207,3 +213,46 @@ def test_bad_rows_and_specs_name_the_file_line_and_field(tmp_path: Path):
     )
     with pytest.raises(ConfigError, match="exactly one of dataset"):
         load_specs(tmp_path)
+
+
+def _early_warning_book(flagged_weeks_ahead: list[int], orange_renewals: int) -> dict:
+    """Figures of a small replay: churners turned Red the given weeks before leaving; ten Green renewals (one
+    churned) and some Orange ones (half churned) at T-90; the forecast 40% better than the base rate."""
+    start = date(2026, 1, 5)
+    week = [start + timedelta(weeks=n) for n in range(40)]
+    bands: dict[int, dict[date, str | None]] = {}
+    churns = {}
+    for a, ahead in enumerate(flagged_weeks_ahead):
+        bands[a] = {w: ("Red" if n >= 39 - ahead else "Green") for n, w in enumerate(week)}
+        churns[a] = [week[39]]
+    renewals = []
+    for a in range(100, 110 + orange_renewals):
+        orange = a >= 110
+        bands[a] = {w: "Orange" if orange and 20 <= n <= 26 else "Green" for n, w in enumerate(week)}
+        renewals.append(Renewal(a, week[39], Decimal(1000), churned=a == 100 or (orange and a % 2 == 0)))
+    early = measure(bands, churns, renewals, start=start, order=["Green", "Yellow", "Orange", "Red"])
+    forecast = {90: CheckpointScore(90, 100, 0.054, 0.9)}
+    return early_warning_figures(early, forecast, auc_proposal=0.75, auc_regression=0.74)
+
+
+def test_the_early_warning_suite_holds_the_held_out_book_to_the_issue_targets():
+    spec = next(s for s in load_specs() if s.id == "early_warning.v1")
+    rows = {c.input["split"]: c for c in read_cases(spec.dataset or "")}
+    assert rows["working"].expected == {} and rows["working"].input["seed"] != rows["held_out"].input["seed"]
+    targets = rows["held_out"].expected
+    assert targets == {
+        "flagged_early_share": {"min": 0.6},
+        "false_alarm_share": {"max": 0.15},
+        "churn_ratio_t90": {"max": 0.3333},
+        "brier_improvement_t90": {"min": 0.2},
+        "auc_proposal_minus_regression": {"min": 0.0},
+    }
+    good = _early_warning_book([8, 9, 12, 20, 2], orange_renewals=4)
+    assert good["flagged_early_share"] == 0.8 and good["false_alarm_share"] == 0.0
+    assert good["churn_ratio_t90"] == 0.2 and good["brier_improvement_t90"] == 0.4
+    assert measured.grade(targets, good)[-1].score == 1
+    late = measured.grade(targets, _early_warning_book([8, 9, 7, 1, 0], orange_renewals=4))[-1]
+    assert late.score == 0 and late.comment.startswith("flagged_early_share=0.4 ")
+    # No Orange or Red renewal at T-90: no ratio to compare, and the book fails rather than passes.
+    blind = measured.grade(targets, _early_warning_book([8, 9, 12, 20, 2], orange_renewals=0))[-1]
+    assert blind.score == 0 and blind.comment.startswith("churn_ratio_t90=None")
