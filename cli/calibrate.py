@@ -43,10 +43,12 @@ def _report(result: Calibration, base: tuple[Band, ...]) -> None:
     for f in (result.current, result.logistic_cv, result.proposal_cv):
         table.add_row(f.name, _fmt(f.roc_auc), _fmt(f.pr_auc), _fmt(f.lift_top_decile, 2))
     console.print(table)
-    proposed, regression = _fmt(result.proposal_cv.roc_auc, 4), _fmt(result.logistic_cv.roc_auc, 4)
+    a, b = result.proposal_cv.roc_auc, result.logistic_cv.roc_auc
     verdict = "matches" if result.matches_regression else "does not match"
+    gap = "" if a is None or b is None else f" ({a - b:+.4f})"
     console.print(
-        f"the proposal {verdict} the logistic regression: cross-validated ROC AUC {proposed} against {regression}"
+        f"the proposal {verdict} the logistic regression: cross-validated ROC AUC {_fmt(a, 4)} against {_fmt(b, 4)}"
+        f"{gap}"
     )
     bands = result.proposal.bands
     rates = Table(title="Churn rate by band", title_justify="left")
