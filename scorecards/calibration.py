@@ -24,8 +24,8 @@ keeping the dropped flags alone: +0.006); weights from standardised slopes
 rather than points (+0.002); the 2% floor and leaving out signals against
 their natural direction (nil); missing signals scored by redistributing their
 weight where the regression imputes the median (nil: under 1% of accounts
-lack a value on the seeded books, and scoring them at the median changes the
-AUC by 0.0000).
+lack a value on the seeded books, and scoring them at the median moves the
+AUC by less than 0.0001).
 
 After the change (5 folds, fold seed 0), proposal against regression:
 240 accounts 0.753 / 0.724, 2,000 accounts 0.761 / 0.750, 10,000 accounts
