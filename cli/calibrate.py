@@ -23,14 +23,14 @@ from core.models import HealthModelVersion
 from core.settings import Settings
 from playbooks.forecast import load_forecast_config
 from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
-from scorecards.health_model import load_health_model
+from scorecards.health_model import Band, load_health_model
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _report(result: Calibration, bands: list[str]) -> None:
+def _report(result: Calibration, base: tuple[Band, ...]) -> None:
     table = Table(
         title=f"Calibration on {result.accounts} accounts, {result.churned} churned, {result.folds} folds",
         title_justify="left",
@@ -40,16 +40,36 @@ def _report(result: Calibration, bands: list[str]) -> None:
     for f in (result.current, result.logistic_cv, result.proposal_cv):
         table.add_row(f.name, _fmt(f.roc_auc), _fmt(f.pr_auc), _fmt(f.lift_top_decile, 2))
     console.print(table)
+    a, b = result.proposal_cv.roc_auc, result.logistic_cv.roc_auc
+    verdict = "matches" if result.matches_regression else "does not match"
+    gap = "" if a is None or b is None else f" ({a - b:+.4f})"
+    console.print(
+        f"the proposal {verdict} the logistic regression: cross-validated ROC AUC {_fmt(a, 4)} against {_fmt(b, 4)}"
+        f"{gap}"
+    )
+    bands = result.proposal.bands
     rates = Table(title="Churn rate by band", title_justify="left")
     rates.add_column("band")
     rates.add_column("current model", justify="right")
     rates.add_column("proposed (cross-validated)", justify="right")
-    for band in [*bands, "no data"]:
+    for band in [*(b.name for b in base), "no data"]:
         a, b = result.current.churn_by_band.get(band), result.proposal_cv.churn_by_band.get(band)
         if a or b:
             cell = lambda v: "" if v is None else f"{v[1]:.1%} of {v[0]}"  # noqa: E731
-            rates.add_row(band, cell(a), cell(b))
+            rates.add_row(_band_label(band, base, bands), cell(a), cell(b))
     console.print(rates)
+    if result.bands is not None and not result.bands.from_outcomes:
+        console.print(f"bands: kept the current ones; {result.bands.reason}")
+    elif result.bands is not None:
+        console.print("bands: proposed from the outcomes (min score per band in brackets: current -> proposed)")
+
+
+def _band_label(name: str, base: tuple[Band, ...], proposed: tuple[Band, ...]) -> str:
+    old = {b.name: b.min for b in base}.get(name)
+    new = {b.name: b.min for b in proposed}.get(name)
+    if old is None or new is None:
+        return name
+    return f"{name} ({old:g})" if old == new else f"{name} ({old:g} -> {new:g})"
 
 
 @handle_errors
@@ -108,7 +128,7 @@ def calibrate_command(
             result = calibrate(dataset, config.model, folds=folds, as_of=day)
     except OutcomesError as exc:
         raise CliError(str(exc), "fix the outcomes file and run again") from None
-    _report(result, [b.name for b in config.model.bands])
+    _report(result, config.model.bands)
     out.parent.mkdir(parents=True, exist_ok=True)
     header = (
         f"# Proposed by `watchtower calibrate` from {outcomes} as of {day}. NOT ACTIVE.\n"

@@ -19,7 +19,9 @@ from evals.book import Book, book_for
 from evals.context import EvalContext, Outcome
 from evals.spec import SuiteSpec, read_cases
 from playbooks.play_engine import load_play_configs
+from scorecards.calibration import build_dataset, calibrate
 from scorecards.ranking import pr_auc, roc_auc
+from scorecards.weekly import ScoringConfig
 
 BANDS = ("Green", "Yellow", "Orange", "Red")
 
@@ -157,8 +159,23 @@ def calibration(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:
                 rates.append(sum(members) / len(members))
         figures["bands_compared"] = len(rates)
         figures["bands_ordered"] = float(all(a <= b for a, b in pairwise(rates)))
+        figures.update(_calibrate_figures(book))
         outcomes.append(Outcome(case.id, case.input, case.expected, figures, case.rationale))
     return outcomes
+
+
+def _calibrate_figures(book: Book) -> dict[str, float]:
+    """What `watchtower calibrate` would propose from this book's outcomes: its cross-validated AUC beside the
+    plain regression's, and whether it could propose bands."""
+    config = ScoringConfig.load()
+    result = calibrate(build_dataset(book.engine, config, book.outcomes, book.as_of), config.model, as_of=book.as_of)
+    proposal, regression = result.proposal_cv.roc_auc or 0.0, result.logistic_cv.roc_auc or 0.0
+    return {
+        "proposal_auc": proposal,
+        "regression_auc": regression,
+        "proposal_minus_regression": proposal - regression,
+        "bands_proposed": float(result.bands is not None and result.bands.from_outcomes),
+    }
 
 
 def plays_routing(spec: SuiteSpec, ctx: EvalContext) -> list[Outcome]:

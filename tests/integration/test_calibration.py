@@ -42,6 +42,8 @@ def test_calibration_learns_from_outcomes_and_never_applies_by_itself(
     )
     assert result.exit_code == 0, result.output
     assert "current model" in result.output and "proposed model (cross-validated)" in result.output
+    assert "the logistic regression: cross-validated ROC AUC" in result.output
+    assert "bands: proposed from the outcomes" in result.output or "bands: kept the current ones" in result.output
     assert (SHIPPED_DIR / "health_model.yaml").read_text() == active  # nothing activated
     proposal = load_health_model(out)  # the proposal is a valid model a person can review
     assert proposal.version.startswith(f"calibrated-{AS_OF}")
