@@ -87,7 +87,7 @@ def test_planted_scenarios_land_in_the_expected_bands_for_the_planted_reason(eng
     cards = scorecards(engine, AS_OF)
     labels = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     cause = {
-        "usage_decline": {"login_change"},
+        "usage_decline": {"login_change", "active_users_vs_baseline", "logins_vs_baseline"},
         "nps_detractor": {"latest_nps", "detractor_share"},
         "champion_departure": {"champion_present"},
     }

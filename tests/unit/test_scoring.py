@@ -108,7 +108,7 @@ def test_a_cap_holds_the_score_down_while_its_signal_is_critical() -> None:
         values(logins=20, breadth=10, overdue=30),
     )
     assert (capped.score, capped.band) == (40, "Orange")
-    assert [cap.reason for cap in capped.caps] == ["an invoice is badly overdue"]
+    assert [fired.limit.reason for fired in capped.caps] == ["an invoice is badly overdue"]
 
 
 def test_reasons_rank_the_biggest_moves_and_carry_evidence() -> None:
