@@ -153,12 +153,12 @@ def baseline_change(data: AccountData, as_of: date, field: str) -> SignalValue:
     return SignalValue(ratio, usage_ref(before + now), f"{recent:.1f} vs {base:.1f}")
 
 
-@derived("active_users_vs_baseline", "active users against the account's own level", "change", higher_is_better=True)
+@derived("active_users_vs_baseline", "active users vs own level", "change", higher_is_better=True)
 def active_users_vs_baseline(data: AccountData, as_of: date) -> SignalValue:
     return baseline_change(data, as_of, "active_users")
 
 
-@derived("logins_vs_baseline", "logins against the account's own level", "change", higher_is_better=True)
+@derived("logins_vs_baseline", "logins vs own level", "change", higher_is_better=True)
 def logins_vs_baseline(data: AccountData, as_of: date) -> SignalValue:
     return baseline_change(data, as_of, "logins")
 
