@@ -163,8 +163,7 @@ def test_a_cap_on_a_source_the_model_does_not_weigh() -> None:
     assert result.caps[0].evidence == ("usage rows",)
     line = limit_text("cap", "Orange", COLLAPSE["reason"], list(result.caps[0].values))
     assert line == (
-        "capped at Orange: active users fell by half or more "
-        "(active users vs own level -63%: 30.5 vs 83.5)"
+        "capped at Orange: active users fell by half or more (active users vs own level -63%: 30.5 vs 83.5)"
     )
     held = score_account(model.resolve(None), healthy(active_users_vs_baseline=SignalValue(-0.49)))
     assert (held.score, held.caps) == (87.5, ())
