@@ -142,8 +142,8 @@ def _reasons(conn: Connection, account_id: int, as_of: date) -> list[tuple[str, 
     for r in (row or [])[:5]:
         if not r.get("text"):
             continue
-        # A cap's text is the health model's own wording; a change names a signal by its label.
-        quoted = [r["text"]] if r.get("kind") == "cap" else [r["label"]] if r.get("label") else []
+        # A cap's or floor's text is the health model's own wording; a change names a signal by its label.
+        quoted = [r["text"]] if r.get("kind") in ("cap", "floor") else [r["label"]] if r.get("label") else []
         facts = ReasonFacts(quoted=quoted, before=r.get("before"), after=r.get("after"), unit=r.get("unit"))
         out.append((r["text"], facts))
     return out

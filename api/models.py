@@ -197,7 +197,8 @@ class ScoreReason(BaseModel):
     delta_points: float
     text: str
     evidence: list[str]
-    kind: Literal["change", "weak", "cap"] = "change"
+    #: "cap" or "floor": the health model's limit that set the band, its text naming the values that fired it.
+    kind: Literal["change", "weak", "cap", "floor"] = "change"
 
 
 class AccountContext(BaseModel):

@@ -73,6 +73,9 @@ def score_command(
     console.print(
         f"scored {run.accounts} accounts in {elapsed:.1f}s; CSM disagrees by a band or more on {run.disagreements}"
     )
+    if run.limits:
+        deciding = ", ".join(f"{name} {n}" for name, n in sorted(run.limits.items(), key=lambda kv: (-kv[1], kv[0])))
+        console.print(f"band set by a cap or floor: {deciding}")
     if export is not None:
         export.parent.mkdir(parents=True, exist_ok=True)
         with export.open("w", encoding="utf-8", newline="") as stream:
@@ -124,6 +127,12 @@ def model_check_command(file: Annotated[Path, typer.Argument(help="Health model 
     for s in model.resolve(None).signals:
         table.add_row(s.group, s.spec.name, s.spec.source, f"{s.weight:.1%}")
     console.print(table)
+    for kind, limits in (("cap", model.caps), ("floor", model.floors)):
+        for limit in limits:
+            level = model.ceiling(limit) if kind == "cap" else model.floor_of(limit)  # type: ignore[arg-type]
+            console.print(
+                f"{kind} {limit.name}: {'at most' if kind == 'cap' else 'at least'} {level:g} ({model.band_for(level)})"
+            )
     console.print(
         f"[green]valid[/]: {len(model.groups)} groups, bands {', '.join(f'{b.name} >= {b.min:g}' for b in model.bands)}"
     )

@@ -55,7 +55,7 @@ from sqlalchemy.engine import Engine
 
 from core.models import Account
 from scorecards.band_proposal import BandProposal, band_of, propose_bands
-from scorecards.health_model import Band, Cap, GroupSpec, HealthModel, Scale, SignalSpec
+from scorecards.health_model import Band, GroupSpec, HealthModel, Scale, SignalSpec
 from scorecards.ranking import pr_auc, roc_auc, top_decile_lift
 from scorecards.scoring import score_account
 from scorecards.weekly import ScoringConfig, signal_values, source_value
@@ -81,6 +81,9 @@ FAMILY = {
     "open_critical_tickets": "support",
     "days_overdue": "financial",
     "late_payment_count": "financial",
+    "active_users_vs_baseline": "product_usage",
+    "logins_vs_baseline": "product_usage",
+    "days_since_cancel_intent": "sentiment",
 }
 MIN_SHARE = 0.02  # candidates with less than 2% of the score's points are left out of the proposal
 SCALE_PERCENTILES = (1, 99)  # where a signal's scale ends, unless the two meet (a rare flag): then its whole range
@@ -300,10 +303,17 @@ def propose(
     ]
     kept = {s.source: s.name for g in specs for s in g.signals}
     base_sources = {s.name: s.source for g in base.groups for s in g.signals}
+    # A condition on a model signal follows it under its new name; one on a source is always portable.
     caps = [
-        Cap(signal=kept[base_sources[c.signal]], max_score=c.max_score, reason=c.reason)
+        c.model_copy(
+            update={
+                "when": [
+                    w.model_copy(update={"signal": kept[base_sources[w.signal]]}) if w.signal else w for w in c.when
+                ]
+            }
+        )
         for c in base.caps
-        if base_sources.get(c.signal) in kept
+        if all(w.signal is None or base_sources.get(w.signal) in kept for w in c.when)
     ]
     return HealthModel(
         version=version, description=description, bands=bands or base.bands, points=base.points,

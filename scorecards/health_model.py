@@ -22,6 +22,20 @@ USAGE_COLUMNS = frozenset({"logins", "active_users", "seats_used", "features_use
 SOURCE_PATTERN = re.compile(r"^(signal|usage|metric):([A-Za-z0-9_.:-]+)$")
 
 
+def check_source(value: str) -> str:
+    match = SOURCE_PATTERN.match(value)
+    if not match:
+        raise ValueError(f"'{value}' is not a source; use signal:<name>, usage:<column> or metric:<name>")
+    kind, name = match.groups()
+    if kind == "signal" and name not in REGISTRY:
+        raise ValueError(f"unknown derived signal '{name}'; known: {', '.join(sorted(REGISTRY))}")
+    if kind == "usage" and name not in USAGE_COLUMNS and not name.startswith("metrics."):
+        raise ValueError(
+            f"unknown usage column '{name}'; use one of {', '.join(sorted(USAGE_COLUMNS))} or metrics.<name>"
+        )
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,17 +71,7 @@ class SignalSpec(Strict):
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
-        match = SOURCE_PATTERN.match(value)
-        if not match:
-            raise ValueError(f"'{value}' is not a source; use signal:<name>, usage:<column> or metric:<name>")
-        kind, name = match.groups()
-        if kind == "signal" and name not in REGISTRY:
-            raise ValueError(f"unknown derived signal '{name}'; known: {', '.join(sorted(REGISTRY))}")
-        if kind == "usage" and name not in USAGE_COLUMNS and not name.startswith("metrics."):
-            raise ValueError(
-                f"unknown usage column '{name}'; use one of {', '.join(sorted(USAGE_COLUMNS))} or metrics.<name>"
-            )
-        return value
+        return check_source(value)
 
     @model_validator(mode="after")
     def _one_scoring(self) -> SignalSpec:
@@ -133,12 +137,90 @@ class SegmentOverride(Strict):
     signals: dict[str, SignalOverride] = Field(default_factory=dict)
 
 
-class Cap(Strict):
-    """A ceiling on the score while a signal reads critical: some facts rule out Green whatever the average."""
+class Condition(Strict):
+    """One test on a raw signal value; a limit fires only while every one of its conditions holds.
 
-    signal: str
-    max_score: float = Field(ge=0, le=100)
+    ``signal`` names a signal of the model; ``source`` names any source (``signal:<derived>``), weighted in the
+    model or not. ``reads: critical`` holds while the model's own thresholds score the signal critical, which
+    is what the older ``{signal, max_score}`` form of a cap means.
+    """
+
+    signal: str | None = None
+    source: str | None = None
+    at_most: float | None = None
+    at_least: float | None = None
+    equals: float | None = None
+    reads: Literal["critical"] | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str | None) -> str | None:
+        return None if value is None else check_source(value)
+
+    @model_validator(mode="after")
+    def _one_subject_and_a_test(self) -> Condition:
+        if (self.signal is None) == (self.source is None):
+            raise ValueError("give exactly one of 'signal' (a model signal) or 'source' (signal:<name>)")
+        if self.at_most is None and self.at_least is None and self.equals is None and self.reads is None:
+            raise ValueError("give at least one of 'at_most', 'at_least', 'equals' or 'reads'")
+        if self.reads is not None and self.signal is None:
+            raise ValueError("'reads' needs a model 'signal': only a model signal has thresholds")
+        return self
+
+    def holds(self, value: float | None, *, critical: bool) -> bool:
+        """False without data: a condition nobody can check must not lower anyone's score."""
+        if value is None:
+            return False
+        if self.at_most is not None and value > self.at_most:
+            return False
+        if self.at_least is not None and value < self.at_least:
+            return False
+        if self.equals is not None and value != self.equals:
+            return False
+        return self.reads is None or critical
+
+
+class Limit(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: list[Condition] = Field(min_length=1)
     reason: str = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_form(cls, data: object) -> object:
+        """``{signal: X, max_score: Y, reason: ...}`` (no ``when``): a cap while X reads critical."""
+        if isinstance(data, dict) and "when" not in data and "signal" in data:
+            data = dict(data)
+            signal = data.pop("signal")
+            data.setdefault("name", signal if isinstance(signal, str) else "cap")
+            data["when"] = [{"signal": signal, "reads": "critical"}]
+        return data
+
+
+class Cap(Limit):
+    """A ceiling on the score while its conditions hold: some facts rule out a band whatever the average."""
+
+    max_band: str | None = None
+    max_score: float | None = Field(None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_ceiling(self) -> Cap:
+        if (self.max_band is None) == (self.max_score is None):
+            raise ValueError("give exactly one of max_band or max_score")
+        return self
+
+
+class Floor(Limit):
+    """A lowest score while its conditions hold; a cap that fires always wins over it."""
+
+    min_band: str | None = None
+    min_score: float | None = Field(None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_floor(self) -> Floor:
+        if (self.min_band is None) == (self.min_score is None):
+            raise ValueError("give exactly one of min_band or min_score")
+        return self
 
 
 class HealthModel(Strict):
@@ -151,6 +233,7 @@ class HealthModel(Strict):
     metric_max_age_days: int = Field(90, ge=1, le=3650)
     groups: list[GroupSpec] = Field(min_length=1)
     caps: list[Cap] = Field(default_factory=list)
+    floors: list[Floor] = Field(default_factory=list)
     segments: dict[str, SegmentOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -164,9 +247,7 @@ class HealthModel(Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"groups: signal names must be unique, repeated: {', '.join(duplicates)}")
-        for cap in self.caps:
-            if cap.signal not in names:
-                raise ValueError(f"caps: unknown signal '{cap.signal}'")
+        self._check_limits(names)
         groups = {g.name for g in self.groups}
         for segment, override in self.segments.items():
             for group in override.groups:
@@ -176,6 +257,35 @@ class HealthModel(Strict):
                 if signal not in names:
                     raise ValueError(f"segments.{segment}.signals: unknown signal '{signal}'")
         return self
+
+    def _check_limits(self, names: list[str]) -> None:
+        bands = [b.name for b in self.bands]
+        for key, limits in (("caps", self.caps), ("floors", self.floors)):
+            seen: set[str] = set()
+            for n, limit in enumerate(limits):
+                where = f"{key}[{n}]"
+                if limit.name in seen:
+                    raise ValueError(f"{where}.name: '{limit.name}' is used twice; give each a unique name")
+                seen.add(limit.name)
+                for m, condition in enumerate(limit.when):
+                    if condition.signal is not None and condition.signal not in names:
+                        raise ValueError(f"{where}.when[{m}].signal: unknown signal '{condition.signal}'")
+                band = limit.max_band if isinstance(limit, Cap) else limit.min_band  # type: ignore[union-attr]
+                if band is not None and band not in bands:
+                    field = "max_band" if isinstance(limit, Cap) else "min_band"
+                    raise ValueError(f"{where}.{field}: unknown band '{band}'; bands are {', '.join(bands)}")
+
+    def ceiling(self, cap: Cap) -> float:
+        """``max_band: Orange`` is the top of Orange: just under the next better band's min."""
+        if cap.max_score is not None:
+            return cap.max_score
+        rank = self.band_rank(cap.max_band)  # type: ignore[arg-type]
+        return 100.0 if rank == 0 else round(self.bands[rank - 1].min - 0.1, 1)
+
+    def floor_of(self, floor: Floor) -> float:
+        if floor.min_score is not None:
+            return floor.min_score
+        return self.bands[self.band_rank(floor.min_band)].min  # type: ignore[arg-type]
 
     def band_for(self, score: float) -> str:
         return next(b.name for b in self.bands if score >= b.min)
@@ -206,7 +316,9 @@ class HealthModel(Strict):
 
     @property
     def sources(self) -> frozenset[str]:
-        return frozenset(s.source for g in self.groups for s in g.signals)
+        """Every source a scorecard reads: the weighted signals and those only a cap or floor tests."""
+        tested = {c.source for limit in (*self.caps, *self.floors) for c in limit.when if c.source is not None}
+        return frozenset(s.source for g in self.groups for s in g.signals) | tested
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from signals.derived import REGISTRY
+from signals.derived import REGISTRY, SignalValue
 
 MIN_POINTS = 0.5
 
@@ -16,7 +16,8 @@ class Reason:
     delta_points: float
     text: str
     evidence: tuple[str, ...]
-    #: "change" since the previous scorecard, "weak" when there is none, "cap" when a cap held the score down.
+    #: "change" since the previous scorecard, "weak" when there is none, "cap" when a cap held the score down,
+    #: "floor" when a floor held it up.
     kind: str = "change"
     #: What the text was printed from, so a document quoting it can be checked: the signal's label and its
     #: raw values before and after (``describe`` prints them).
@@ -56,6 +57,19 @@ def label(source: str, signal: str) -> str:
     if source.startswith("signal:"):
         return REGISTRY[source.split(":", 1)[1]].label
     return signal.replace("_", " ")
+
+
+def limit_text(kind: str, band: str, reason: str, fired: list[tuple[str, SignalValue]]) -> str:
+    """One line: which limit set the band, why, and the values that made it fire.
+
+    e.g. "capped at Orange: active users fell by half or more (active users against own baseline -63%: 30.5 vs 83.5)"
+    """
+    verb = "capped at" if kind == "cap" else "held up at"
+    shown = []
+    for source, value in fired:
+        name = label(source, source.split(":", 1)[1])
+        shown.append(f"{name} {describe(source, value.value)}" + (f": {value.detail}" if value.detail else ""))
+    return f"{verb} {band}: {reason}" + (f" ({'; '.join(shown)})" if shown else "")
 
 
 def explain(

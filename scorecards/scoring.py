@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scorecards.health_model import Cap, ResolvedModel
+from scorecards.health_model import Cap, HealthModel, Limit, ResolvedModel
 from signals.derived import SignalValue
 
 
@@ -42,15 +42,28 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class Fired:
+    """A cap or floor that set the score, with the raw values that made its conditions hold."""
+
+    limit: Limit
+    kind: str  # "cap" or "floor"
+    #: The score it allows at most (cap) or at least (floor).
+    level: float
+    #: (source, value) per condition, in the order the limit lists them.
+    values: tuple[tuple[str, SignalValue], ...]
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScoreResult:
     score: float | None
     band: str | None
     completeness: float
     groups: dict[str, float | None]
     contributions: tuple[Contribution, ...] = field(default_factory=tuple)
-    #: The weighted score before any cap, and the caps that lowered it.
+    #: The weighted score before any cap or floor, and the limits that moved it (the deciding one first).
     uncapped: float | None = None
-    caps: tuple[Cap, ...] = ()
+    caps: tuple[Fired, ...] = ()
 
 
 def score_account(resolved: ResolvedModel, values: dict[str, SignalValue]) -> ScoreResult:
@@ -96,11 +109,50 @@ def score_account(resolved: ResolvedModel, values: dict[str, SignalValue]) -> Sc
     if not present:
         return ScoreResult(None, None, 0.0, groups, tuple(contributions))
     weighted = round(sum(c.points for c in contributions), 1)
-    score, applied = weighted, []
-    for cap in model.caps:
-        if scored.get(cap.signal) == model.points.critical and score > cap.max_score:
-            score = cap.max_score
-            applied.append(cap)
+    fired = _fired(resolved, values, scored)
+    score, applied = _limited(weighted, fired)
     return ScoreResult(
         score, model.band_for(score), completeness, groups, tuple(contributions), weighted, tuple(applied)
     )
+
+
+def _fired(resolved: ResolvedModel, values: dict[str, SignalValue], scored: dict[str, float]) -> list[Fired]:
+    """Every cap and floor whose conditions all hold for this account."""
+    model = resolved.model
+    by_name = {s.spec.name: s.spec.source for s in resolved.signals}
+    fired = []
+    for kind, limits in (("cap", model.caps), ("floor", model.floors)):
+        for limit in limits:
+            read: list[tuple[str, SignalValue]] = []
+            evidence: list[str] = []
+            for condition in limit.when:
+                source = condition.source or by_name[condition.signal]  # type: ignore[index]
+                found = values.get(source, SignalValue(None))
+                critical = condition.signal is not None and scored.get(condition.signal) == model.points.critical
+                if not condition.holds(found.value, critical=critical):
+                    break
+                read.append((source, found))
+                evidence.extend(e for e in found.evidence if e not in evidence)
+            else:
+                fired.append(Fired(limit, kind, _level(model, limit), tuple(read), tuple(evidence)))
+    return fired
+
+
+def _level(model: HealthModel, limit: Limit) -> float:
+    return model.ceiling(limit) if isinstance(limit, Cap) else model.floor_of(limit)  # type: ignore[arg-type]
+
+
+def _limited(weighted: float, fired: list[Fired]) -> tuple[float, list[Fired]]:
+    """Caps win: with any cap firing, no floor applies, so a floor never hides a critical condition.
+
+    The lowest cap decides; every cap under the weighted score is listed, lowest first.
+    """
+    caps = sorted((f for f in fired if f.kind == "cap" and f.level < weighted), key=lambda f: f.level)
+    if caps:
+        return caps[0].level, caps
+    if any(f.kind == "cap" for f in fired):
+        return weighted, []
+    floors = sorted((f for f in fired if f.kind == "floor" and f.level > weighted), key=lambda f: -f.level)
+    if floors:
+        return floors[0].level, floors[:1]
+    return weighted, []

@@ -25,7 +25,7 @@ from core.bulk import bulk_insert
 from core.config_files import policy_path
 from core.models import Account, CsmAssessment, Scorecard
 from scorecards.health_model import HealthModel, ResolvedModel, load_health_model
-from scorecards.reasons import explain
+from scorecards.reasons import explain, limit_text
 from scorecards.scoring import ScoreResult, score_account
 from scorecards.segments import SegmentRules, load_segment_rules
 from signals.data import AccountData
@@ -78,6 +78,8 @@ class ScoreRun:
     accounts: int = 0
     bands: Counter[str] = field(default_factory=Counter)
     disagreements: int = 0
+    #: How many accounts each cap or floor set the band of ("cap usage_collapse": 12).
+    limits: Counter[str] = field(default_factory=Counter)
 
 
 def _previous_scorecards(conn: Connection, ids: list[int], as_of: date) -> dict[int, list[dict[str, Any]]]:
@@ -133,16 +135,17 @@ def build_scorecard(
     contributions = [c.as_dict() for c in now.contributions]
     baseline = stored_previous if stored_previous is not None else [c.as_dict() for c in before.contributions]
     trend = round(now.score - before.score, 1) if now.score is not None and before.score is not None else None
-    evidence = {c["signal"]: c["evidence"] for c in contributions}
-    caps = [
+    limits = [
         {
-            "signal": cap.signal,
-            "kind": "cap",
-            "delta_points": round(now.score - now.uncapped, 1),
-            "text": cap.reason,
-            "evidence": evidence.get(cap.signal, []),
+            # The first condition's signal, so a reader keyed by signal still finds one; ``limit`` names the cap.
+            "signal": fired.limit.when[0].signal or fired.limit.when[0].source.split(":", 1)[1],  # type: ignore[union-attr]
+            "limit": fired.limit.name,
+            "kind": fired.kind,
+            "delta_points": round(now.score - now.uncapped, 1),  # type: ignore[operator]
+            "text": limit_text(fired.kind, model.band_for(fired.level), fired.limit.reason, list(fired.values)),
+            "evidence": list(fired.evidence),
         }
-        for cap in now.caps
+        for fired in now.caps
     ]
     # Order reasons by the change against the same baseline they are computed from.
     direction = sum(c["points"] for c in contributions) - sum(c["points"] for c in baseline)
@@ -162,7 +165,7 @@ def build_scorecard(
         "previous_score": before.score,
         "group_scores": now.groups,
         "contributions": contributions,
-        "reasons": [*caps, *(r.as_dict() for r in explain(contributions, baseline, direction=direction))],
+        "reasons": [*limits, *(r.as_dict() for r in explain(contributions, baseline, direction=direction))],
         "csm_band": csm_band,
         "csm_assessed_on": assessment[0] if assessment else None,
         "disagreement": disagreement,
@@ -204,6 +207,12 @@ def score_book(
             run.accounts += len(rows)
             run.bands.update(r["band"] or "no data" for r in rows)
             run.disagreements += sum(r["disagreement"] for r in rows)
+            run.limits.update(
+                f"{reason['kind']} {reason['limit']}"
+                for r in rows
+                for reason in r["reasons"][:1]
+                if reason["kind"] in ("cap", "floor")
+            )
             if progress:
                 progress(len(rows))
     return run

@@ -69,6 +69,8 @@ class Person:
     roles: tuple[str, ...]
     status: str
     departed_on: date | None
+    #: Tells a contact's turns in a call transcript from ours.
+    name: str | None = None
 
     def active_on(self, day: date) -> bool:
         if self.status != "departed":
@@ -84,6 +86,22 @@ class Touch:
     occurred_at: datetime
     kind: str
     contact_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    """Something written or said on the customer's side, before we pick out whose words are whose.
+
+    ``table`` and ``external_id`` name the row; ``kind`` and ``direction`` are the interaction's (email, call,
+    inbound...), or the table's name for tickets and surveys.
+    """
+
+    table: str
+    external_id: str
+    written_on: date
+    kind: str
+    direction: str | None
+    body: str
 
 
 @dataclass
@@ -102,5 +120,6 @@ class AccountData:
     contacts: list[Person] = field(default_factory=list)
     touches: list[Touch] = field(default_factory=list)
     metrics: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
+    texts: list[Text] = field(default_factory=list)
     #: Memo of usage windows: the same windows are read by several signals.
     windows: dict[tuple[date, int, int], list[Usage]] = field(default_factory=dict, repr=False, compare=False)

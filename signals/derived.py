@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 
-from signals.data import AccountData, Invoice, Usage
+from signals.customer_texts import cancel_reading, customer_words
+from signals.data import AccountData, Invoice, Text, Usage
 
 MONTH = 28  # four whole weeks, so weekly snapshots compare like with like
 QUARTER = 91
+#: An account's own level: weeks 13-26 before as-of, far enough back that a slow fade still shows against it.
+BASELINE_OFFSET = 12 * 7
+BASELINE_DAYS = 14 * 7
+INTENT_DAYS = 90
 OPEN_STATUSES = frozenset({"new", "open", "pending"})
 CRITICAL = frozenset({"high", "urgent"})
 
@@ -25,6 +30,8 @@ CRITICAL = frozenset({"high", "urgent"})
 class SignalValue:
     value: float | None
     evidence: tuple[str, ...] = ()
+    #: The figures behind a ratio ("30.5 vs 83.5"), for a reason that must show what fired it.
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,34 @@ def logins_mom_change(data: AccountData, as_of: date) -> SignalValue:
 @derived("active_users_trend", "active users month over month", "change", higher_is_better=True)
 def active_users_trend(data: AccountData, as_of: date) -> SignalValue:
     return period_change(data, as_of, MONTH, "active_users", field_mean)
+
+
+def baseline_change(data: AccountData, as_of: date, field: str) -> SignalValue:
+    """Mean of the last 4 complete weeks against the mean of weeks 13-26 before; None without 4 weeks of baseline.
+
+    A month-over-month change misses a fade spread over months; against the account's own earlier
+    level, a 10%-a-month slide still reads as the collapse it adds up to.
+    """
+    now = usage_window(data, as_of, MONTH)
+    before = usage_window(data, as_of, BASELINE_DAYS, offset=BASELINE_OFFSET)
+    covered = sum(u.days for u in before if getattr(u, field) is not None)
+    recent, base = field_mean(now, field), field_mean(before, field)
+    if recent is None or base is None or covered < MONTH:
+        return SignalValue(None)
+    ratio = change(recent, base)
+    if ratio is None:
+        return SignalValue(None)
+    return SignalValue(ratio, usage_ref(before + now), f"{recent:.1f} vs {base:.1f}")
+
+
+@derived("active_users_vs_baseline", "active users vs own level", "change", higher_is_better=True)
+def active_users_vs_baseline(data: AccountData, as_of: date) -> SignalValue:
+    return baseline_change(data, as_of, "active_users")
+
+
+@derived("logins_vs_baseline", "logins vs own level", "change", higher_is_better=True)
+def logins_vs_baseline(data: AccountData, as_of: date) -> SignalValue:
+    return baseline_change(data, as_of, "logins")
 
 
 @derived("seat_utilisation", "active users per purchased seat", "percent", higher_is_better=True)
@@ -279,6 +314,27 @@ def champion_departed(data: AccountData, as_of: date) -> SignalValue:
     ]
     remaining = [p for p in champions if p.active_on(as_of)]
     return SignalValue(1.0 if recent and not remaining else 0.0, _refs("contact", recent))
+
+
+@derived(
+    "days_since_cancel_intent", "days since the customer said they would cancel or not renew", "days",
+    higher_is_better=True,
+)  # fmt: skip
+def days_since_cancel_intent(data: AccountData, as_of: date) -> SignalValue:
+    """The most recent customer text of the last 90 days that states an intent to cancel or not renew."""
+    start = as_of - timedelta(days=INTENT_DAYS)
+    latest: tuple[Text, str] | None = None
+    for text in data.texts:
+        if not start < text.written_on <= as_of or (latest is not None and text.written_on <= latest[0].written_on):
+            continue
+        words = customer_words(text, data.contacts)
+        reading = cancel_reading(text.table, text.external_id, words) if words else None
+        if reading is not None and reading.cancel:
+            latest = (text, reading.phrase)
+    if latest is None:
+        return SignalValue(None)
+    text, phrase = latest
+    return SignalValue(float((as_of - text.written_on).days), (f"{text.table} {text.external_id}",), f'"{phrase}"')
 
 
 # --- billing ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from core.models import (
     SurveyResponse,
     UsageSnapshot,
 )
-from signals.data import AccountData, Person, Survey, Ticket, Touch, Usage
+from signals.data import AccountData, Person, Survey, Text, Ticket, Touch, Usage
 from signals.data import Invoice as InvoiceRow
 
 
@@ -92,7 +92,7 @@ def chunk_statements(lo: int, hi: int, *, as_of: date, earliest: date, window: W
         .order_by(UsageSnapshot.account_id, UsageSnapshot.period_start),
         "ticket": select(
             SupportTicket.account_id, SupportTicket.external_id, SupportTicket.opened_at, SupportTicket.closed_at,
-            SupportTicket.priority, SupportTicket.status,
+            SupportTicket.priority, SupportTicket.status, SupportTicket.subject,
         ).where(
             in_chunk(SupportTicket.account_id),
             SupportTicket.opened_at <= _eod(as_of),
@@ -104,7 +104,7 @@ def chunk_statements(lo: int, hi: int, *, as_of: date, earliest: date, window: W
         ),
         "survey": select(
             SurveyResponse.account_id, SurveyResponse.external_id, SurveyResponse.contact_id, SurveyResponse.survey,
-            SurveyResponse.score, SurveyResponse.responded_on,
+            SurveyResponse.score, SurveyResponse.responded_on, SurveyResponse.verbatim,
         ).where(
             in_chunk(SurveyResponse.account_id),
             SurveyResponse.responded_on > earliest - timedelta(days=window.survey_days),
@@ -118,11 +118,16 @@ def chunk_statements(lo: int, hi: int, *, as_of: date, earliest: date, window: W
             or_(Invoice.due_on > invoice_start, Invoice.paid_on.is_(None), Invoice.paid_on > invoice_start),
         ),
         "contact": select(
-            Contact.account_id, Contact.id, Contact.external_id, Contact.roles, Contact.status, Contact.departed_on
+            Contact.account_id, Contact.id, Contact.external_id, Contact.roles, Contact.status, Contact.departed_on,
+            Contact.name,
         ).where(in_chunk(Contact.account_id)),
         "interaction": select(
             Interaction.account_id, Interaction.id, Interaction.external_id, Interaction.occurred_at, Interaction.kind
         ).where(touch_window),
+        "text": select(
+            Interaction.account_id, Interaction.external_id, Interaction.occurred_at, Interaction.kind,
+            Interaction.direction, Interaction.body,
+        ).where(touch_window, Interaction.body.is_not(None)),
         "participant": select(InteractionParticipant.interaction_id, InteractionParticipant.contact_id)
         .join(Interaction, Interaction.id == InteractionParticipant.interaction_id)
         .where(touch_window),
@@ -175,11 +180,19 @@ def load_chunk(
     for r in conn.execute(q["ticket"]):
         if r.account_id in accounts:
             accounts[r.account_id].tickets.append(Ticket(r.external_id, r.opened_at, r.closed_at, r.priority, r.status))
+            if r.subject:
+                accounts[r.account_id].texts.append(
+                    Text("support_ticket", r.external_id, r.opened_at.date(), "ticket", None, r.subject)
+                )
     for r in conn.execute(q["survey"]):
         if r.account_id in accounts:
             accounts[r.account_id].surveys.append(
                 Survey(r.external_id, r.contact_id, r.survey, r.score, r.responded_on)
             )
+            if r.verbatim:
+                accounts[r.account_id].texts.append(
+                    Text("survey_response", r.external_id, r.responded_on, "survey", None, r.verbatim)
+                )
     for r in conn.execute(q["invoice"]):
         if r.account_id in accounts:
             accounts[r.account_id].invoices.append(
@@ -188,7 +201,7 @@ def load_chunk(
     for r in conn.execute(q["contact"]):
         if r.account_id in accounts:
             accounts[r.account_id].contacts.append(
-                Person(r.id, r.external_id, tuple(r.roles or ()), r.status, r.departed_on)
+                Person(r.id, r.external_id, tuple(r.roles or ()), r.status, r.departed_on, r.name)
             )
 
     participants: dict[int, list[int]] = defaultdict(list)
@@ -198,6 +211,11 @@ def load_chunk(
         if r.account_id in accounts:
             contacts = tuple(sorted(participants.get(r.id, ())))
             accounts[r.account_id].touches.append(Touch(r.external_id, r.occurred_at, r.kind, contacts))
+    for r in conn.execute(q["text"]):
+        if r.account_id in accounts:
+            accounts[r.account_id].texts.append(
+                Text("interaction", r.external_id, r.occurred_at.date(), r.kind, r.direction, r.body)
+            )
     for r in conn.execute(q["metric"]):
         if r.account_id in accounts:
             accounts[r.account_id].metrics.setdefault(r.name, []).append((r.date, r.value))

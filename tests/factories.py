@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from signals.data import AccountData, Invoice, Person, Survey, Ticket, Touch, Usage
+from signals.data import AccountData, Invoice, Person, Survey, Text, Ticket, Touch, Usage
 
 AS_OF = date(2026, 11, 23)  # a Monday: the week before it is complete
 
@@ -45,9 +45,13 @@ def ticket(ext: str, opened: date, closed: date | None = None, priority: str = "
 
 
 def person(
-    pid: int, roles: tuple[str, ...] = ("user",), status: str = "active", departed_on: date | None = None
+    pid: int,
+    roles: tuple[str, ...] = ("user",),
+    status: str = "active",
+    departed_on: date | None = None,
+    name: str | None = None,
 ) -> Person:
-    return Person(pid, f"P{pid}", roles, status, departed_on)
+    return Person(pid, f"P{pid}", roles, status, departed_on, name)
 
 
 def survey(ext: str, score: int, day: date, contact: int | None = None) -> Survey:
@@ -56,6 +60,18 @@ def survey(ext: str, score: int, day: date, contact: int | None = None) -> Surve
 
 def invoice(ext: str, due: date, paid: date | None = None, status: str = "open") -> Invoice:
     return Invoice(ext, due - timedelta(days=30), due, paid, status)
+
+
+def text(
+    ext: str,
+    day: date,
+    body: str,
+    *,
+    table: str = "interaction",
+    kind: str = "email",
+    direction: str | None = "inbound",
+) -> Text:
+    return Text(table, ext, day, kind, direction, body)
 
 
 def touch(ext: str, day: date, *contacts: int) -> Touch:

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from api.models import ScoreReason
 from cli.main import app
 from core.config_files import SHIPPED_DIR
 from core.db import make_engine
@@ -87,7 +88,14 @@ def test_planted_scenarios_land_in_the_expected_bands_for_the_planted_reason(eng
     cards = scorecards(engine, AS_OF)
     labels = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     cause = {
-        "usage_decline": {"login_change", "login_frequency", "recency", "quarterly_trend"},
+        "usage_decline": {
+            "login_change",
+            "login_frequency",
+            "recency",
+            "quarterly_trend",
+            "active_users_vs_baseline",
+            "logins_vs_baseline",
+        },
         "nps_detractor": {"latest_nps", "detractor_share"},
         "champion_departure": {"champion_present"},
     }
@@ -200,3 +208,43 @@ def test_reasons_compare_with_the_latest_earlier_scorecard(engine) -> None:
         direction = sum(c["points"] for c in card.contributions) - sum(c["points"] for c in baseline)
         expected = [r.as_dict() for r in explain(card.contributions, baseline, direction=direction)]
         assert [r for r in card.reasons if r.get("kind") != "cap"] == expected, ext
+
+
+def test_the_scorecard_names_the_cap_that_took_an_account_out_of_yellow(
+    engine, database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "a.csv").write_text("external_id,name\nA1,Acme\nA2,Beta\nA3,Core\n", encoding="utf-8")
+    weeks = [AS_OF - timedelta(days=7 * n) for n in range(26, 0, -1)]  # the last one ends the day before AS_OF
+    rows = ["account_external_id,period_start,period,logins,active_users"]
+    for n, week in enumerate(weeks):
+        collapsed = n >= 22
+        rows.append(f"A1,{week},week,400,{30 + n % 2 if collapsed else 80}")
+        rows += [f"A2,{week},week,400,80", f"A3,{week},week,400,80"]
+    (tmp_path / "u.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    said = AS_OF - timedelta(days=12)
+    (tmp_path / "i.csv").write_text(
+        "external_id,account_external_id,kind,occurred_at,direction,body\n"
+        f'X1,A2,email,{said}T10:00:00Z,inbound,"Hi Sam, we will not renew when the contract ends."\n'
+        f'X2,A3,email,{said}T10:00:00Z,outbound,"If you cancel now you lose the discount."\n',
+        encoding="utf-8",
+    )
+    for entity, name in (("account", "a.csv"), ("usage_snapshot", "u.csv"), ("interaction", "i.csv")):
+        import_file(engine, entity, tmp_path / name)
+    result = wt(database_url, "score", "--as-of", AS_OF.isoformat())
+    assert result.exit_code == 0, result.output
+    assert "band set by a cap or floor: cap stated_cancel_intent 1, cap usage_collapse 1" in result.output
+    cards = scorecards(engine, AS_OF)
+    collapsed, intent, ours = cards["A1"], cards["A2"], cards["A3"]
+    assert (collapsed.band, intent.band, ours.band) == ("Orange", "Orange", "Green")
+    first = collapsed.reasons[0]
+    assert first["kind"] == "cap" and first["limit"] == "usage_collapse"
+    assert first["text"] == (
+        "capped at Orange: active users fell by half or more against the account's own level "
+        "(active users vs own level -62%: 30.5 vs 80.0)"
+    )
+    assert intent.reasons[0]["text"].startswith("capped at Orange: the customer said in writing")
+    assert intent.reasons[0]["evidence"] == ["interaction X1"]
+    assert ScoreReason.model_validate(first).kind == "cap"
+    # a row stored before caps had names still reads as a public reason
+    older = {"signal": "login_change", "kind": "cap", "delta_points": -3.1, "text": "logins fell", "evidence": []}
+    assert ScoreReason.model_validate(older).text == "logins fell"

@@ -119,3 +119,20 @@ def test_what_a_signal_left_out_carried_moves_to_the_signals_that_stay() -> None
     unrefitted = propose(fit_logistic(X[train], y[train]), X[train], sources, BASE, "t", "")
     held_out = _held_out_auc(model, X[test], y[test], sources)
     assert held_out > _held_out_auc(unrefitted, X[test], y[test], sources) + 0.005
+
+
+def test_a_proposal_keeps_the_caps_whose_signals_it_keeps() -> None:
+    rng = np.random.default_rng(2)
+    usage, overdue = rng.normal(10, 3, 400), rng.exponential(5, 400)
+    y = (rng.random(400) < 1 / (1 + np.exp(0.6 * (usage - 10) - 0.3 * (overdue - 5)))).astype(float)
+    X = np.column_stack([usage, overdue])
+    model = propose(fit_logistic(X, y), X, ["signal:logins_mom_change", "signal:days_overdue"], BASE, "t", "")
+    caps = {c.name: c for c in model.caps}
+    # conditions on a source travel as they are; one on a model signal follows it under its proposed name
+    assert {"usage_collapse", "login_collapse", "stated_cancel_intent", "invoice_60_days_overdue"} <= set(caps)
+    assert caps["logins_falling"].when[0].signal == "logins_mom_change"  # login_change in the base model
+    assert caps["logins_falling"].when[0].reads == "critical"
+    assert caps["invoice_60_days_overdue"].when[0].signal == "days_overdue"
+    assert caps["invoice_60_days_overdue"].max_band == "Orange"
+    # the champion is not in the proposal, so neither are the caps that test it
+    assert "champion_gone_nobody_engaged" not in caps and "champion_left" not in caps

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from signals.customer_texts import cancel_reading, forget_readings
 from signals.derived import REGISTRY, compute, usage_window
-from tests.factories import AS_OF, account, invoice, person, survey, ticket, touch, weekly_usage
+from signals.intents import read_cancel_intent
+from tests.factories import AS_OF, account, invoice, person, survey, text, ticket, touch, weekly_usage
 
 D = timedelta
 
@@ -155,3 +157,81 @@ def test_days_overdue_uses_payment_dates_not_the_status_column() -> None:
 def test_every_registered_signal_handles_an_account_with_no_data() -> None:
     for name in REGISTRY:
         assert compute(name, account(), AS_OF).value in (None, 0.0), name
+
+
+def test_active_users_against_the_accounts_own_baseline() -> None:
+    # 26 weeks: weeks 13-26 before as-of at 80 active users, a slow slide, then 30 in the last four weeks
+    active = [80] * 14 + [75, 70, 65, 60, 55, 50, 45, 40] + [30, 30, 31, 31]
+    found = compute("active_users_vs_baseline", account(usage=weekly_usage([100] * 26, active=active)), AS_OF)
+    assert found.value == pytest.approx(30.5 / 80 - 1)
+    assert found.detail == "30.5 vs 80.0"
+    assert "usage_snapshot" in found.evidence[0]
+    # the month-over-month view of the same fade sees much less of it
+    assert value("active_users_trend", account(usage=weekly_usage([100] * 26, active=active))) > -0.4
+
+
+def test_logins_against_the_accounts_own_baseline() -> None:
+    data = account(usage=weekly_usage([100] * 22 + [40] * 4))
+    assert value("logins_vs_baseline", data) == pytest.approx(-0.6)
+
+
+def test_no_baseline_without_four_weeks_of_it() -> None:
+    assert value("active_users_vs_baseline", account(usage=weekly_usage([10] * 12, active=5))) is None
+    # three weeks of baseline (weeks 13-15 before) are not enough; four are
+    assert value("active_users_vs_baseline", account(usage=weekly_usage([10] * 15, active=5))) is None
+    assert value("active_users_vs_baseline", account(usage=weekly_usage([10] * 16, active=5))) == 0.0
+    assert value("active_users_vs_baseline", account(usage=weekly_usage([10] * 26, active=[0] * 22 + [5] * 4))) is None
+
+
+SAID = "We will not renew the contract next year."
+
+
+def test_days_since_a_stated_cancel_intent_in_customer_text() -> None:
+    data = account(
+        texts=[
+            text("X1", AS_OF - D(days=40), f"Hi Sam,\n\n{SAID}\n\nBest,\nAna Diaz"),
+            text("X2", AS_OF - D(days=5), "Could we move the call? Thanks."),
+            text("X3", AS_OF + D(days=1), SAID),  # after as-of: not known yet
+        ]
+    )
+    found = compute("days_since_cancel_intent", data, AS_OF)
+    assert found.value == 40.0
+    assert found.evidence == ("interaction X1",)
+    assert found.detail == '"will not renew"'
+
+
+def test_cancel_intent_reads_only_the_customers_words_of_the_last_90_days() -> None:
+    ana = person(1, name="Ana Diaz")
+    ours = "SAM: If you cancel, you lose the discount.\nAna Diaz: We are happy with it."
+    theirs = "SAM: How are things?\nAna Diaz: We will terminate the agreement in March."
+    assert (
+        value("days_since_cancel_intent", account(contacts=[ana], texts=[text("C1", AS_OF, ours, kind="call")])) is None
+    )
+    assert (
+        value("days_since_cancel_intent", account(contacts=[ana], texts=[text("C2", AS_OF, theirs, kind="call")])) == 0
+    )
+    assert value("days_since_cancel_intent", account(texts=[text("E1", AS_OF, SAID, direction="outbound")])) is None
+    assert value("days_since_cancel_intent", account(texts=[text("E2", AS_OF - D(days=90), SAID)])) is None
+    for table in ("support_ticket", "survey_response"):
+        assert value("days_since_cancel_intent", account(texts=[text("S1", AS_OF - D(days=3), SAID, table=table)])) == 3
+    # cancelling a payment method is billing friction, not churn
+    assert (
+        value("days_since_cancel_intent", account(texts=[text("E3", AS_OF, "Please cancel the card payment.")])) is None
+    )
+
+
+def test_memoised_cancel_readings_match_fresh_ones_and_follow_edits() -> None:
+    bodies = [SAID, "All good here.", "Please cancel the auto-pay.", "We plan to cancel our subscription."]
+    forget_readings()
+    fresh = [read_cancel_intent(b) for b in bodies]
+    first = [cancel_reading("interaction", f"X{n}", b) for n, b in enumerate(bodies)]
+    again = [cancel_reading("interaction", f"X{n}", b) for n, b in enumerate(bodies)]
+    assert first == again == fresh
+    # the same row with edited text is read again, not answered from the memo
+    assert cancel_reading("interaction", "X0", "All good here.").cancel is False
+    # a backtest reading the same texts every week gets the same answer as one without a memo
+    data = account(texts=[text("X9", AS_OF - D(days=20), SAID)])
+    weeks = [AS_OF - D(days=7 * n) for n in range(4)]
+    memoised = [value("days_since_cancel_intent", data, week) for week in weeks]
+    forget_readings()
+    assert memoised == [value("days_since_cancel_intent", data, week) for week in weeks] == [20, 13, 6, None]

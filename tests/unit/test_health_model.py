@@ -132,3 +132,59 @@ def test_segment_rules_need_a_catch_all(tmp_path: Path) -> None:
     path.write_text("segments:\n  - {name: Big, arr_min: 100, review_cadence_days: 7}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="the last rule must have no conditions"):
         load_segment_rules(path)
+
+
+CAP = {"name": "overdue_60", "when": [{"signal": "overdue", "at_least": 60}], "max_band": "Orange", "reason": "x"}
+
+
+def test_cap_and_floor_mistakes_are_named_by_key(tmp_path: Path) -> None:
+    def with_caps(*caps: dict, floors: tuple[dict, ...] = ()):
+        return lambda d: d.update(caps=list(caps), floors=list(floors))
+
+    unknown = {**CAP, "when": [{"signal": "overdue", "at_least": 1}, {"signal": "x", "at_most": 0}]}
+    assert "caps[1].when[1].signal: unknown signal 'x'" in broken(tmp_path, with_caps(CAP, {**unknown, "name": "b"}))
+    both = {**CAP, "max_score": 59.9}
+    assert "caps[overdue_60]: give exactly one of max_band or max_score" in broken(tmp_path, with_caps(both))
+    neither = {k: v for k, v in CAP.items() if k != "max_band"}
+    assert "caps[overdue_60]: give exactly one of max_band or max_score" in broken(tmp_path, with_caps(neither))
+    assert "caps[0].max_band: unknown band 'Purple'; bands are Green, Yellow, Orange, Red" in broken(
+        tmp_path, with_caps({**CAP, "max_band": "Purple"})
+    )
+    floor = {"name": "f", "when": [{"signal": "logins", "at_least": 1}], "min_band": "Amber", "reason": "x"}
+    assert "floors[0].min_band: unknown band 'Amber'" in broken(tmp_path, with_caps(floors=(floor,)))
+    source = {**CAP, "when": [{"source": "signal:nope", "at_most": 0}]}
+    assert "caps[overdue_60].when[0].source: unknown derived signal 'nope'" in broken(tmp_path, with_caps(source))
+    untested = {**CAP, "when": [{"signal": "overdue"}]}
+    assert "caps[overdue_60].when[0]: give at least one of" in broken(tmp_path, with_caps(untested))
+    two = {**CAP, "when": [{"signal": "overdue", "source": "signal:days_overdue", "at_least": 1}]}
+    assert "caps[overdue_60].when[0]: give exactly one of 'signal'" in broken(tmp_path, with_caps(two))
+    assert "caps[1].name: 'overdue_60' is used twice" in broken(tmp_path, with_caps(CAP, CAP))
+
+
+def test_band_limits_sit_just_under_the_next_band(tmp_path: Path) -> None:
+    bands = [{"name": "Good", "min": 70}, {"name": "Watch", "min": 45}, {"name": "Bad", "min": 0}]
+    floor = {"name": "f", "when": [{"signal": "logins", "at_least": 1}], "min_band": "Watch", "reason": "x"}
+    caps = [
+        {**CAP, "max_band": "Watch"},
+        {**CAP, "name": "b", "max_band": "Good"},
+        {**{k: v for k, v in CAP.items() if k != "max_band"}, "name": "c", "max_score": 12},
+    ]
+    model = load_health_model(write(tmp_path, {**MINIMAL, "bands": bands, "caps": caps, "floors": [floor]}))
+    assert [model.ceiling(c) for c in model.caps] == [69.9, 100.0, 12]
+    assert model.floor_of(model.floors[0]) == 45
+
+
+def test_the_older_cap_form_still_loads(tmp_path: Path) -> None:
+    old = {"signal": "overdue", "max_score": 79.9, "reason": "an invoice is overdue"}
+    model = load_health_model(write(tmp_path, {**MINIMAL, "caps": [old]}))
+    cap = model.caps[0]
+    assert (cap.name, cap.max_score, cap.when[0].signal, cap.when[0].reads) == ("overdue", 79.9, "overdue", "critical")
+    assert "unknown signal 'nope'" in broken(tmp_path, lambda d: d.update(caps=[{**old, "signal": "nope"}]))
+
+
+def test_shipped_model_takes_critical_conditions_out_of_yellow() -> None:
+    model = load_health_model(SHIPPED_DIR / "health_model.yaml")
+    orange = {c.name for c in model.caps if model.band_for(model.ceiling(c)) == "Orange"}
+    assert {"usage_collapse", "login_collapse", "champion_gone_nobody_engaged", "invoice_60_days_overdue"} <= orange
+    assert {"signal:active_users_vs_baseline", "signal:days_since_cancel_intent"} <= model.sources
+    assert model.floors == []
