@@ -719,7 +719,9 @@ class AccountGenerator:
                 "account_external_id": ext,
                 "kind": kind,
                 "occurred_at": _at(day, rng),
-                "direction": "inbound" if kind == "email" and rng.random() < 0.5 else "outbound",
+                "direction": "inbound"
+                if kind == "email" and (_customer_wrote(extra, theme) or rng.random() < 0.5)
+                else "outbound",
                 "subject": subject,
                 "body": body,
                 "participants": sorted(p["external_id"] for p in people),
@@ -946,6 +948,11 @@ class AccountGenerator:
         logit = base + bump.get(scenario or "", 0.0)
         churned = rng.random() < 1 / (1 + math.exp(-logit))
         return {"account_external_id": ext, "churned": int(churned), "renewal_date": renewal}
+
+
+def _customer_wrote(extra: str | None, theme: str | None) -> bool:
+    """A goodbye, a decision not to renew and a budget complaint come from the customer, never from us."""
+    return extra in text.CANCEL_INTENT or theme == "budget" or bool(extra and "I am leaving the company" in extra)
 
 
 def _season(industry: str, week_of_year: int) -> float:

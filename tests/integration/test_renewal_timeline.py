@@ -206,7 +206,9 @@ def test_forecast_flags_a_disagreement_from_t_minus_90_once(book: Book) -> None:
         ).all()
     first = rows[0]
     assert first["category"] == "at_risk" and first["band"] in ("Yellow", "Orange", "Red")
-    assert first["probability"] == 0.4 and float(first["weighted_arr"]) == pytest.approx(float(first["arr"]) * 0.4)
+    at_risk = next(c.probability for c in forecast.categories if c.name == "at_risk")
+    assert first["probability"] == at_risk
+    assert float(first["weighted_arr"]) == pytest.approx(float(first["arr"]) * at_risk)
     assert (first["csm_category"], first["disagreement"], first["flagged"]) == ("commit", True, False)
     flagged = [r["as_of"] for r in rows if r["flagged"]]
     assert flagged and flagged[0] == AS_OF + timedelta(days=10)  # T-90
