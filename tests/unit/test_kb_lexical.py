@@ -11,7 +11,14 @@ from knowledge_base.chunks import Chunk
 from knowledge_base.lexical import LexicalIndex
 
 
-def chunk(source_id: str, text: str, account_id: int | None, ordinal: int = 0, content_hash: str = "h1") -> Chunk:
+def chunk(
+    source_id: str,
+    text: str,
+    account_id: int | None,
+    ordinal: int = 0,
+    content_hash: str = "h1",
+    title: str | None = None,
+) -> Chunk:
     return Chunk(
         id=f"interaction:{source_id}:{ordinal}",
         account_id=account_id,
@@ -23,7 +30,7 @@ def chunk(source_id: str, text: str, account_id: int | None, ordinal: int = 0, c
         end=len(text),
         occurred_on=date(2026, 10, 1),
         contact_ids=(3, 4),
-        title="Renewal planning",
+        title=title,
         content_hash=content_hash,
     )
 
@@ -110,7 +117,7 @@ def test_deleting_by_id_and_by_source(book: LexicalIndex) -> None:
     assert book.search("Adoption steady", ACME, k=5) == []
     assert book.delete_source("interaction", "ACC-00001-X002") == 2
     assert book.search("hour", ACME, k=5) == []
-    assert len(book) == 3
+    assert len(book) == 4
 
 
 def test_adding_one_chunk_leaves_the_others_ranked_as_before(book: LexicalIndex) -> None:
@@ -126,3 +133,9 @@ def test_the_index_file_survives_a_reopen(tmp_path: Path) -> None:
         ix.upsert([chunk("ACC-00001-X001", "Q3 budget review", ACME)])
     with LexicalIndex(path) as ix:
         assert ix.search("Q3 budget", ACME, k=1)[0].chunk.source_id == "ACC-00001-X001"
+
+
+def test_a_title_is_searched_with_its_text() -> None:
+    ix = LexicalIndex()
+    ix.upsert([chunk("X1", "Thanks for the call.", ACME, title="Recovery plan"), chunk("X2", "A plan.", ACME)])
+    assert ix.search("recovery plan", ACME, k=5)[0].chunk.source_id == "X1"
