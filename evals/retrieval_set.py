@@ -88,13 +88,16 @@ def _sentences_in(row: SourceRow) -> list[str]:
     return [s for s in SENTENCES if s in row.text]
 
 
-def _speaker(row: SourceRow, sentence: str) -> str | None:
-    """Who said it: the speaker of a transcript line, or the email's signature."""
+def _speaker(row: SourceRow, sentence: str) -> tuple[str, str] | None:
+    """Who said it, and the words that show it: a transcript line ("Ana Silva: ...") or an email's signature.
+    A name in a subject ("Call with Ana Silva") is not enough: she may have said nothing of the kind."""
     line = re.search(rf"^([^:\n]+): {re.escape(sentence)}", row.text, re.MULTILINE)
     if line and not line.group(1).startswith("CSM"):
-        return line.group(1)
-    signed = re.search(r"Best,\n(.+)$", row.text)
-    return signed.group(1) if signed and sentence in row.text else None
+        return line.group(1), line.group(0)
+    signed = re.search(r"\n\nBest,\n(.+)$", row.text)
+    if row.kind == "email" and signed:
+        return signed.group(1), signed.group(0)
+    return None
 
 
 class _Account:
@@ -129,11 +132,12 @@ class _Account:
     def sentence(self, row: SourceRow, sentence: str, fact: str, tables: Sequence[str], prefix: str = "") -> None:
         phrasing = SENTENCES[sentence]
         evidence: list[str] = [sentence, row.title or ""] if prefix == IN_QBR else [sentence]
-        speaker = _speaker(row, sentence) if not prefix else None
-        if speaker and self.rng.random() < WHO_SAID_SHARE:
+        said_by = _speaker(row, sentence) if not prefix else None
+        if said_by and self.rng.random() < WHO_SAID_SHARE:
+            speaker, shown_by = said_by
             template = self.rng.choice(WHO_SAID)
             text = template.format(name=speaker, first=speaker.split()[0], topic=phrasing.topic)
-            self.ask(text, fact, row, [*evidence, speaker], tables)
+            self.ask(text, fact, row, [*evidence, shown_by], tables)
             return
         text = self.rng.choice(phrasing.questions)
         self.ask(prefix + _lowered(text) if prefix else text, fact, row, evidence, tables)
