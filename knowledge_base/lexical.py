@@ -212,6 +212,15 @@ class LexicalIndex:
     def __call__(self, query: str, account_id: int | None, k: int) -> list[Hit]:
         return self.search(query, account_id, k)
 
+    def chunks_of(self, account_id: int | None) -> list[Chunk]:
+        """Every chunk of one account in insertion order, through the same rowid range a search uses."""
+        low, high = _rowid_range(account_id)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM chunk c WHERE c.rowid BETWEEN ? AND ? ORDER BY c.rowid", (low, high)
+            ).fetchall()
+        return [_chunk(r) for r in rows]
+
     def get(self, chunk_id: str) -> Chunk | None:
         with self._lock:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM chunk c WHERE c.id = ?", (chunk_id,)).fetchone()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import pairwise
 
 _TOKEN = re.compile(
     r"""
@@ -37,7 +38,7 @@ STOPWORDS = frozenset(
 
 
 def _amount(raw: str, scale: str | None) -> list[str]:
-    """"$12,500", "12,500" and "$12.5k" all become "12500"; cents, when there are any, add "12500p5"."""
+    """ "$12,500", "12,500" and "$12.5k" all become "12500"; cents, when there are any, add "12500p5"."""
     value = Decimal(re.sub(r"[^\d.]", "", raw)) * _SCALE.get((scale or "").lower(), 1)
     whole = int(value)
     cents = value - whole
@@ -84,7 +85,7 @@ def query_phrases(text: str) -> list[tuple[str, str]]:
     one that merely has both, so a full name beats a first name and a surname of two people."""
     stream = list(tokens(text))
     pairs: dict[tuple[str, str], None] = {}
-    for left, right in zip(stream, stream[1:], strict=False):
+    for left, right in pairwise(stream):
         if left not in STOPWORDS and right not in STOPWORDS and left != right:
             pairs.setdefault((left, right))
     return list(pairs)

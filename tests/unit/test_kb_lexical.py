@@ -139,3 +139,9 @@ def test_a_title_is_searched_with_its_text() -> None:
     ix = LexicalIndex()
     ix.upsert([chunk("X1", "Thanks for the call.", ACME, title="Recovery plan"), chunk("X2", "A plan.", ACME)])
     assert ix.search("recovery plan", ACME, k=5)[0].chunk.source_id == "X1"
+
+
+def test_an_accounts_chunks_are_listed_through_its_own_range(book: LexicalIndex) -> None:
+    assert [c.source_id for c in book.chunks_of(ACME)] == ["ACC-00001-X001", "ACC-00001-X002"]
+    assert [c.source_id for c in book.chunks_of(None)] == ["docs/renewal-playbook.md"]
+    assert book.chunks_of(99) == []
