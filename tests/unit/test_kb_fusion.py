@@ -7,15 +7,12 @@ It says nothing about how well the real embeddings retrieve.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-
 import pytest
 
 from knowledge_base.chunks import Chunk, Hit
 from knowledge_base.hybrid import hybrid_search, reciprocal_rank_fusion
 from knowledge_base.lexical import LexicalIndex
+from tests.kb_rankers import BagOfWords
 
 
 def chunk(name: str, account_id: int | None = 1, text: str = "") -> Chunk:
@@ -28,30 +25,6 @@ def ranking(*names: str) -> list[Hit]:
 
 def ids(hits: list[Hit]) -> list[str]:
     return [h.chunk.source_id for h in hits]
-
-
-class BagOfWords:
-    """A dense ranker stand-in: one fixed vector per chunk (word counts), cosine against the query's."""
-
-    def __init__(self, chunks: list[Chunk]) -> None:
-        self.table = [(c, self.embed(c.text)) for c in chunks]
-
-    @staticmethod
-    def embed(text: str) -> Counter[str]:
-        return Counter(re.findall(r"[a-z0-9]+", text.lower()))
-
-    def __call__(self, query: str, account_id: int | None, k: int) -> list[Hit]:
-        q = self.embed(query)
-        scored = []
-        for c, v in self.table:
-            if c.account_id != account_id:
-                continue
-            dot = sum(q[w] * v[w] for w in q)
-            norm = math.sqrt(sum(x * x for x in q.values())) * math.sqrt(sum(x * x for x in v.values()))
-            if dot:
-                scored.append((dot / norm, c))
-        scored.sort(key=lambda s: (-s[0], s[1].id))
-        return [Hit(c, s, r) for r, (s, c) in enumerate(scored[:k], start=1)]
 
 
 def test_rrf_scores_are_sums_of_reciprocal_ranks() -> None:
