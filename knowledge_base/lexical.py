@@ -1,11 +1,16 @@
 """The lexical half of retrieval: BM25 over SQLite FTS5, in an index file of its own.
 
-Why FTS5 rather than a BM25 library: it ships inside Python's ``sqlite3``, so it adds no dependency; it
-updates in place (a chunk added, replaced or deleted by id is one statement, where ``bm25s`` rebuilds its
-matrix); and the account filter runs inside the index rather than after it. Each chunk's rowid carries its
-account in the high 32 bits, so an account-scoped query is a rowid range that FTS5 seeks to directly: a
-query can only ever score chunks of the account it names, whatever its text says. Team documents (no
-account) sit in range 0; a query across accounts (a CSM's own book) names every account it may read.
+Why FTS5 rather than a BM25 library (``bm25s`` 0.3.16; ``rank_bm25`` is unmaintained), measured on this
+machine over the same 50,000 chunks and tokens: ``bm25s`` builds in 1.4 s against FTS5's 11-15 s and answers
+an account-filtered top 5 in 0.3 ms at p95 against FTS5's 8-10 ms, with about 210 MB peak against 167 MB.
+FTS5 is chosen anyway: both are far inside the 50 ms target; FTS5 ships inside Python's ``sqlite3`` and adds
+no dependency; it updates in place (a chunk added, replaced or deleted by id is a statement; 1,000 replaced
+in under a second) where ``bm25s`` has no update and rebuilds its whole matrix after any change; it is a file
+that survives a restart without a load step; and the account filter runs inside the index rather than as a
+mask over every account's scores. Each chunk's rowid carries its account in the high 32 bits, so an
+account-scoped query is a rowid range FTS5 seeks to directly: a query can only ever score chunks of the
+account it names, whatever its text says. Team documents (no account) sit in range 0; a query across
+accounts (a CSM's own book) names every account it may read.
 
 The index is derived data, rebuilt from the chunks at will, so it lives in its own file under the data
 directory whichever database holds the book. Texts are pre-tokenised by ``knowledge_base.tokens`` (ids,
@@ -57,6 +62,11 @@ _COLUMNS = (
     'c.id, c.account_id, c.source_table, c.source_id, c.ordinal, c.text, c.start, c."end", c.occurred_on, '
     "c.contact_ids, c.title, c.content_hash"
 )
+
+
+def index_path(data_dir: Path) -> Path:
+    """Where the lexical index lives by default: beside the vector store, under the data directory."""
+    return data_dir / "kb" / "lexical.sqlite3"
 
 
 def _account_key(account_id: int | None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.chunks import Chunk
-from knowledge_base.lexical import LexicalIndex
+from knowledge_base.lexical import LexicalIndex, index_path
 
 
 def chunk(
@@ -145,3 +145,7 @@ def test_an_accounts_chunks_are_listed_through_its_own_range(book: LexicalIndex)
     assert [c.source_id for c in book.chunks_of(ACME)] == ["ACC-00001-X001", "ACC-00001-X002"]
     assert [c.source_id for c in book.chunks_of(None)] == ["docs/renewal-playbook.md"]
     assert book.chunks_of(99) == []
+
+
+def test_the_default_index_sits_under_the_data_directory(tmp_path: Path) -> None:
+    assert index_path(tmp_path) == tmp_path / "kb" / "lexical.sqlite3"
