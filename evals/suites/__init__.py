@@ -13,6 +13,7 @@ def runners() -> dict[str, Runner]:
         imports,
         injection,
         narrative,
+        retrieval_kb,
         routing,
         text_labels,
     )
@@ -31,4 +32,5 @@ def runners() -> dict[str, Runner]:
         "narrative_faithfulness": narrative.run,
         "injection_resistance": injection.run,
         "import_partial": imports.run,
+        "retrieval_kb": retrieval_kb.run,
     }

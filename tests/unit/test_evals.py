@@ -184,6 +184,7 @@ def test_every_registered_suite_loads_and_names_real_runners_and_cases():
         "injection.resistance.v1",
         "health.calibration.v1",
         "early_warning.v1",
+        "retrieval.kb.v1",
     }
     for spec in specs:
         if spec.dataset:
