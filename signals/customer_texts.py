@@ -25,11 +25,14 @@ _memo: dict[tuple[str, str], tuple[str, IntentReading]] = {}
 def customer_words(text: Text, contacts: list[Person]) -> str:
     """The customer's own words, or "" when the text is ours.
 
-    Tickets and survey verbatims are the customer's. An email is theirs unless it went out from us.
+    Tickets and survey verbatims are the customer's. An internal email or note is between our own people.
+    An email is theirs unless it went out from us.
     In a transcript, only turns spoken by a known contact count; a note with no speaker turns is read whole.
     """
     if text.table != "interaction":
         return text.body
+    if text.direction == "internal":
+        return ""
     if text.kind == "email":
         if text.direction == "outbound":
             return ""

@@ -166,3 +166,21 @@ def test_news_reading_and_its_check() -> None:
     assert check_news(NewsReading(movement="departed", person="John Smith", quote=""), text) == [
         "person 'John Smith' does not occur in the text"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "cancel"),
+    [
+        ("We will not cancel, we love the product.", False),
+        ("We have no plans to cancel.", False),
+        ("We never considered cancelling.", False),
+        ("We are definitely renewing, no cancellation here.", False),
+        ("No, we are not terminating anything.", False),
+        ("We don't want to cancel but the board may make us cancel the contract.", True),
+        ("If we don't see improvement we will cancel.", True),
+        ("I can't find how to cancel my subscription.", True),
+        ("We won't renew.", True),
+    ],
+)
+def test_a_cancel_word_the_customer_negates_is_not_an_intent_to_cancel(text: str, cancel: bool) -> None:
+    assert read_cancel_intent(text).cancel is cancel
