@@ -16,7 +16,16 @@ _NOT_CHURN = re.compile(
     re.IGNORECASE,
 )
 #: A sentence about automatic billing is about how to pay, whatever verb it uses.
-_AUTO_BILLING = re.compile(r"[^.!?]*\bauto(?:matic)?[\s-]?(?:bill|pay)\w*[^.!?]*", re.IGNORECASE)
+_AUTO_BILLING = re.compile(r"\bauto(?:matic)?[\s-]?(?:bill|pay)\w*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"([.!?])")
+
+
+def _without_auto_billing(text: str) -> str:
+    """Each sentence that mentions automatic billing blanked, in one pass (a pattern spanning the sentence
+    around the word backtracks from every position: minutes on a long text without full stops)."""
+    return "".join(" " if _AUTO_BILLING.search(part) else part for part in _SENTENCE_END.split(text))
+
+
 _CANCEL = re.compile(
     r"\b(?:"
     r"cancel\w*"
@@ -55,9 +64,9 @@ def _negated(before: str) -> bool:
 
 
 def read_cancel_intent(text: str) -> IntentReading:
-    cleaned = _NOT_CHURN.sub(" ", _AUTO_BILLING.sub(" ", text))
+    cleaned = _NOT_CHURN.sub(" ", _without_auto_billing(text))
     for match in _CANCEL.finditer(cleaned):
-        if not _negated(cleaned[: match.start()]):
+        if not _negated(cleaned[max(0, match.start() - 120) : match.start()]):
             return IntentReading(True, match.group(0))
     return IntentReading(False)
 
