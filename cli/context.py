@@ -142,13 +142,21 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
 def parse_date(value: str | None, *, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise CliError(f"{option} must be a date like 2026-03-31, got '{value}'") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        # Scores read months back and renewals run years ahead: near year 1 or 9999 that arithmetic overflows.
+        raise CliError(f"{option} must be between {EARLIEST_DATE} and {LATEST_DATE}, got '{value}'")
+    return day
 
 
 def settings_with(overrides: dict[str, Any]) -> Settings:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.config_errors import load_yaml_model
 from signals.derived import REGISTRY
 
+#: Weights are relative; a bound keeps their sum finite (two weights of 1e308 add up to infinity).
+MAX_WEIGHT = 1_000_000
 USAGE_COLUMNS = frozenset({"logins", "active_users", "seats_used", "features_used", "api_calls", "storage_gb"})
 SOURCE_PATTERN = re.compile(r"^(signal|usage|metric):([A-Za-z0-9_.:-]+)$")
 
@@ -37,7 +39,8 @@ def check_source(value: str) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A NaN bound holds for every value (each comparison with it is false) and an infinite weight leaves no score.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Thresholds(Strict):
@@ -63,7 +66,7 @@ class Scale(Strict):
 class SignalSpec(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     source: str = Field(description="signal:<derived>, usage:<column or metrics.name>, or metric:<account_metric name>")
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, le=MAX_WEIGHT)
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
     thresholds: Thresholds | None = None
     scale: Scale | None = None
@@ -103,7 +106,7 @@ class SignalSpec(Strict):
 
 class GroupSpec(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, le=MAX_WEIGHT)
     signals: list[SignalSpec] = Field(min_length=1)
 
 
@@ -127,13 +130,15 @@ DEFAULT_BANDS = (
 
 
 class SignalOverride(Strict):
-    weight: float | None = Field(None, gt=0)
+    weight: float | None = Field(None, gt=0, le=MAX_WEIGHT)
     thresholds: Thresholds | None = None
     scale: Scale | None = None
 
 
 class SegmentOverride(Strict):
-    groups: dict[str, float] = Field(default_factory=dict, description="Group weight by group name.")
+    groups: dict[str, Annotated[float, Field(gt=0, le=MAX_WEIGHT)]] = Field(
+        default_factory=dict, description="Group weight by group name."
+    )
     signals: dict[str, SignalOverride] = Field(default_factory=dict)
 
 
@@ -243,6 +248,10 @@ class HealthModel(Strict):
             raise ValueError("bands: list them from best to worst with strictly decreasing 'min'")
         if mins[-1] != 0:
             raise ValueError("bands: the last band must start at 0 so every score has a band")
+        bands = [b.name for b in self.bands]
+        repeated = sorted({n for n in bands if bands.count(n) > 1})
+        if repeated:
+            raise ValueError(f"bands: each name once, repeated: {', '.join(repeated)}")
         names = [s.name for g in self.groups for s in g.signals]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

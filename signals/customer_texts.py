@@ -15,6 +15,8 @@ from signals.data import Person, Text
 from signals.intents import IntentReading, read_cancel_intent
 
 _TURN = re.compile(r"^(?P<speaker>[^:\n]{1,80}):[ \t]*(?P<said>.+)$", re.MULTILINE)
+#: Where a reply's quoted thread starts: "On Mon, 2 Jun 2025, Sam <sam@...> wrote:" or "-----Original Message-----".
+_QUOTE_HEADER = re.compile(r"^(on\b.{0,200}\bwrote:|-{2,}\s*original message\s*-{2,})\s*$", re.IGNORECASE)
 _GREETING = re.compile(r"^(hi|hello|dear|best|thanks|regards)\b[^.]*,?$", re.IGNORECASE)
 #: Readings kept per process; past this many the memo starts over rather than growing without bound.
 MEMO_LIMIT = 200_000
@@ -25,16 +27,24 @@ _memo: dict[tuple[str, str], tuple[str, IntentReading]] = {}
 def customer_words(text: Text, contacts: list[Person]) -> str:
     """The customer's own words, or "" when the text is ours.
 
-    Tickets and survey verbatims are the customer's. An email is theirs unless it went out from us.
+    Tickets and survey verbatims are the customer's. An internal email or note is between our own people.
+    An email is theirs unless it went out from us, and only above the thread a reply quotes (ours, often).
     In a transcript, only turns spoken by a known contact count; a note with no speaker turns is read whole.
     """
     if text.table != "interaction":
         return text.body
+    if text.direction == "internal":
+        return ""
     if text.kind == "email":
         if text.direction == "outbound":
             return ""
         names = {p.name.strip().lower() for p in contacts if p.name}
-        lines = [ln for ln in text.body.splitlines() if ln.strip()]
+        lines = []
+        for ln in text.body.splitlines():
+            if _QUOTE_HEADER.match(ln.strip()):
+                break
+            if ln.strip() and not ln.lstrip().startswith(">"):
+                lines.append(ln)
         return " ".join(ln for ln in lines if not _GREETING.match(ln.strip()) and ln.strip().lower() not in names)
     turns = list(_TURN.finditer(text.body))
     if not turns:

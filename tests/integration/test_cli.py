@@ -120,6 +120,17 @@ def test_unknown_entity_and_bad_date_are_one_line_errors(tmp_path: Path) -> None
     assert result.exit_code == 1 and "--as-of must be a date like" in result.output
 
 
+@pytest.mark.parametrize("day", ["0001-06-30", "9999-06-30"])
+def test_a_date_far_outside_any_book_is_a_one_line_error(tmp_path: Path, day: str) -> None:
+    """Years 1 and 9999 leave no room for the history or the renewals a book reads around its date."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    wt(url, "init")
+    for args in (("seed", "--accounts", "3", "--as-of", day), ("score", "--as-of", day)):
+        result = wt(url, *args)
+        assert result.exit_code == 1 and "--as-of must be between 1900-01-01 and 2999-12-31" in result.output
+        assert "unexpected" not in result.output
+
+
 def test_formats_documents_every_entity() -> None:
     result = runner.invoke(app, ["formats"])
     assert result.exit_code == 0

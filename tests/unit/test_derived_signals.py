@@ -211,6 +211,15 @@ def test_cancel_intent_reads_only_the_customers_words_of_the_last_90_days() -> N
         value("days_since_cancel_intent", account(contacts=[ana], texts=[text("C2", AS_OF, theirs, kind="call")])) == 0
     )
     assert value("days_since_cancel_intent", account(texts=[text("E1", AS_OF, SAID, direction="outbound")])) is None
+    # our own words quoted back under a customer's reply are not the customer's
+    reply = "Thanks, all good.\n\nOn Mon, 2 Jun 2025, Sam <sam@us.example> wrote:\n> If you cancel, you lose it."
+    assert value("days_since_cancel_intent", account(texts=[text("R1", AS_OF, reply)])) is None
+    quoted = "All good here.\n> We will not renew, said another customer once."
+    assert value("days_since_cancel_intent", account(texts=[text("R2", AS_OF, quoted)])) is None
+    # an internal email or note is between our own people, whatever its kind
+    for kind in ("email", "note"):
+        internal = text("I1", AS_OF, SAID, kind=kind, direction="internal")
+        assert value("days_since_cancel_intent", account(texts=[internal])) is None
     assert value("days_since_cancel_intent", account(texts=[text("E2", AS_OF - D(days=90), SAID)])) is None
     for table in ("support_ticket", "survey_response"):
         assert value("days_since_cancel_intent", account(texts=[text("S1", AS_OF - D(days=3), SAID, table=table)])) == 3

@@ -188,3 +188,43 @@ def test_shipped_model_takes_critical_conditions_out_of_yellow() -> None:
     assert {"usage_collapse", "login_collapse", "champion_gone_nobody_engaged", "invoice_60_days_overdue"} <= orange
     assert {"signal:active_users_vs_baseline", "signal:days_since_cancel_intent"} <= model.sources
     assert model.floors == []
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda d: d["groups"][0].update(weight=float("inf")), "groups[usage].weight"),
+        (lambda d: d["groups"][0]["signals"][0].update(weight=float("inf")), "signals[logins].weight"),
+        (lambda d: d["groups"][0]["signals"][0].update(thresholds={"healthy": float("inf"), "at_risk": 5}), "healthy"),
+        (
+            lambda d: d["groups"][0]["signals"][0].update(thresholds=None, scale={"worst": float("-inf"), "best": 1}),
+            "scale.worst",
+        ),
+        (lambda d: d.update(caps=[{**CAP, "when": [{"signal": "overdue", "at_least": float("nan")}]}]), "at_least"),
+        (lambda d: d.update(segments={"Core": {"groups": {"usage": float("nan")}}}), "segments.Core.groups.usage"),
+        (lambda d: d.update(segments={"Core": {"signals": {"logins": {"weight": float("inf")}}}}), "logins.weight"),
+    ],
+)
+def test_infinite_and_nan_numbers_are_refused_by_key(tmp_path: Path, change, key: str) -> None:
+    """A NaN bound holds for every value (every comparison with it is false) and an infinite weight leaves no
+    score at all: both are refused when the file is read, not found by the next run."""
+    message = broken(tmp_path, change)
+    assert key in message and "finite number" in message
+
+
+def test_segment_group_weights_must_be_positive(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda d: d.update(segments={"Core": {"groups": {"usage": -10}}}))
+    assert "segments.Core.groups.usage: Input should be greater than 0" in message
+    message = broken(tmp_path, lambda d: d.update(segments={"Core": {"groups": {"usage": 0, "money": 0}}}))
+    assert "segments.Core.groups.usage" in message
+
+
+def test_band_names_are_unique(tmp_path: Path) -> None:
+    bands = [{"name": "Good", "min": 70}, {"name": "Good", "min": 45}, {"name": "Bad", "min": 0}]
+    assert "bands: each name once, repeated: Good" in broken(tmp_path, lambda d: d.update(bands=bands))
+
+
+def test_weights_too_large_to_add_up_are_refused(tmp_path: Path) -> None:
+    """Two weights of 1e308 add up to infinity, which leaves every share zero and no score."""
+    message = broken(tmp_path, lambda d: [g.update(weight=1e308) for g in d["groups"]])
+    assert "groups[usage].weight: Input should be less than or equal to 1000000" in message

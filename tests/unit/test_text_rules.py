@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -166,3 +167,32 @@ def test_news_reading_and_its_check() -> None:
     assert check_news(NewsReading(movement="departed", person="John Smith", quote=""), text) == [
         "person 'John Smith' does not occur in the text"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "cancel"),
+    [
+        ("We will not cancel, we love the product.", False),
+        ("We have no plans to cancel.", False),
+        ("We never considered cancelling.", False),
+        ("We are definitely renewing, no cancellation here.", False),
+        ("No, we are not terminating anything.", False),
+        ("We don't want to cancel but the board may make us cancel the contract.", True),
+        ("If we don't see improvement we will cancel.", True),
+        ("I can't find how to cancel my subscription.", True),
+        ("We won't renew.", True),
+    ],
+)
+def test_a_cancel_word_the_customer_negates_is_not_an_intent_to_cancel(text: str, cancel: bool) -> None:
+    assert read_cancel_intent(text).cancel is cancel
+
+
+def test_a_long_text_without_full_stops_reads_in_linear_time() -> None:
+    """Every account's texts are read on every score: one pasted log of 100,000 characters must not stall it."""
+    started = time.perf_counter()
+    bodies = ("word " * 20_000, "x" * 100_000, "auto " * 20_000 + "cancel", "we will not cancel " * 6_000)
+    for body in bodies:
+        read_cancel_intent(body)
+    assert time.perf_counter() - started < 2.0
+    assert read_cancel_intent("auto " * 20_000 + ". We will cancel our subscription").cancel is True
+    assert read_cancel_intent("Please stop the auto-pay and cancel the card. Thanks").cancel is False
