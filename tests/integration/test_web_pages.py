@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from approvals.queue import APPROVAL, OFFER
+from core.models import Scorecard
 from tests.integration.api_support import OUTBOX, add_drafts, app_with_people, web_login
 from tests.integration.approval_support import PASSWORD, account_ids, propose
 
+SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
 STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
@@ -97,6 +100,46 @@ def test_good_numbers_on_the_edit_form_still_edit_and_approve(web, engine):
     stale = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
     assert stale.status_code == 303  # a refusal still goes back, with the reason
     assert "already" in _alert(client.get(stale.headers["location"]).text)
+
+
+def test_the_approval_page_says_why_the_account_has_its_band_cap_first(web, engine):
+    """An approver sees the cap that set the band, in its own words with the values that fired it."""
+    client, people = web
+    account = account_ids(engine)[0]
+    cap = "capped at Orange: active users fell by half or more against the account's own level (-62%: 30.5 vs 80.0)"
+    with engine.begin() as conn:
+        conn.execute(
+            insert(SCORECARD).values(
+                account_id=account,
+                as_of=date(2026, 11, 23),
+                model_version="test",
+                score=59.9,
+                band="Orange",
+                completeness=100.0,
+                reasons=[
+                    {
+                        "signal": "active_users_vs_baseline",
+                        "kind": "cap",
+                        "delta_points": -20.0,
+                        "text": cap,
+                        "evidence": [],
+                    },
+                    {
+                        "signal": "latest_nps",
+                        "kind": "change",
+                        "delta_points": -3.0,
+                        "text": "latest NPS 6",
+                        "evidence": [],
+                    },
+                ],
+            )
+        )
+    offer = propose(engine, account, {"discount_pct": 5}, by=people["ae"])
+    web_login(client, "cs-manager")
+    page = client.get(f"/approvals/{offer.approval_id}")
+    assert page.status_code == 200, page.text
+    why = re.search(r"<th>Why</th><td>(.*?)</td>", page.text, re.S)
+    assert why and html.unescape(why.group(1)).split("<br>")[:2] == [cap, "latest NPS 6"]
 
 
 def _walk(client: TestClient, first: str) -> tuple[list[int], list[str]]:
