@@ -138,6 +138,8 @@ def test_the_approval_page_says_why_the_account_has_its_band_cap_first(web, engi
     web_login(client, "cs-manager")
     page = client.get(f"/approvals/{offer.approval_id}")
     assert page.status_code == 200, page.text
+    # 59.9 is Orange; a score rounded to 60 beside the word Orange would read as Yellow's first point.
+    assert re.search(r"band-Orange\">Orange</span> 59\.9\b", page.text)
     why = re.search(r"<th>Why</th><td>(.*?)</td>", page.text, re.S)
     assert why and html.unescape(why.group(1)).split("<br>")[:2] == [cap, "latest NPS 6"]
 
