@@ -183,6 +183,16 @@ def test_refusals_past_the_request_models_have_the_declared_shape(api, engine):
 OFFER_BODY = '{{"account": "{a}", "kind": "discount", "rationale": "r", '
 
 
+def _post_raw_offer(api, engine, body: str):
+    """POST ``body`` as it is written (``{a}`` becomes an account's external id) to the offers route as the AE."""
+    client, people = api
+    return client.post(
+        "/api/offers",
+        content=body.format(a=_external(engine)),
+        headers={**_headers(engine, people["ae"]), "content-type": "application/json"},
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
@@ -194,12 +204,7 @@ OFFER_BODY = '{{"account": "{a}", "kind": "discount", "rationale": "r", '
     ids=["duplicate-term", "duplicate-account", "too-deep"],
 )
 def test_a_json_body_with_a_key_given_twice_or_nested_too_deep_is_a_422_naming_it(api, engine, body, named):
-    client, people = api
-    answer = client.post(
-        "/api/offers",
-        content=body.format(a=_external(engine)),
-        headers={**_headers(engine, people["ae"]), "content-type": "application/json"},
-    )
+    answer = _post_raw_offer(api, engine, body)
     assert answer.status_code == 422, answer.text[:300]
     assert named in json.dumps(answer.json()["detail"]), answer.text[:300]
     with engine.connect() as conn:
@@ -219,12 +224,7 @@ def test_a_json_body_with_a_key_given_twice_or_nested_too_deep_is_a_422_naming_i
 def test_a_number_too_large_for_a_float_is_a_422_not_a_500(api, engine, body):
     """JSON reads 1e999 as infinity, and a 422 that echoes the input back cannot write it as JSON; an integer
     of 5,000 digits is past what Python converts at all. Each is the declared 422, not a 500 or a bare 400."""
-    client, people = api
-    answer = client.post(
-        "/api/offers",
-        content=body.format(a=_external(engine)),
-        headers={**_headers(engine, people["ae"]), "content-type": "application/json"},
-    )
+    answer = _post_raw_offer(api, engine, body)
     assert answer.status_code == 422, answer.text[:300]
     assert answer.json()["detail"], answer.text[:300]
 
