@@ -14,8 +14,15 @@ import numpy as np
 
 
 class Embedder(Protocol):
-    name: str
-    dimensions: int
+    # Read-only properties rather than plain attributes so an embedder may learn its width from its first
+    # answer (an endpoint's model) as well as know it up front (a class attribute satisfies a property).
+    @property
+    def name(self) -> str:
+        """Stable id that keys the vector collection, e.g. ``all-minilm-l6-v2``."""
+        ...
+
+    @property
+    def dimensions(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """float32 array of shape (len(texts), dimensions), one L2-normalised row per text, in input order."""

