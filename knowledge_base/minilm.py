@@ -10,6 +10,23 @@ longer texts are truncated, so a chunker should keep chunks under it).
 Padding is most of the cost when texts of different lengths share a batch (attention grows with the square of
 the longest), so texts are sorted by token count, batched, padded only to the longest in their batch, and
 put back in input order.
+
+Measured on this machine (2 cores shared with other work, load average 3.5-4 during the run; numpy 2.4.6 and
+its OpenBLAS) with ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false python -m
+bench.embed_bench --reference-python /tmp/st-venv/bin/python``:
+
+- 119 texts/s for 512 of the seeded book's chunks of 1-3 sentences (median 11 word pieces, longest 51) in one
+  ``embed`` call at batch 32, one thread; sentence-transformers 6.2.0 on torch 2.13.0 (CPU, one thread) did
+  126 texts/s on the same texts in the same run, and the lowest cosine between its vectors and ours was 0.9999999;
+- one short query text per call: median 36 ms under that load (16-19 ms the fastest of a separate timing loop);
+- 512 book chunks of mixed length (6-175 word pieces, median 31) batched 32 at a time in arrival order: 54.7 s;
+  batched by length: 16.6 s;
+- load in a fresh interpreter, page cache warm: import 0.09 s, ``load_model`` 0.07 s (the weights are
+  memory-mapped, not read), first one-text ``embed`` 0.04 s; importing torch and sentence-transformers took
+  11.5 s in the same run;
+- size: ``du -sh`` of the installed package is 88M (86.7 MiB of it the float32 safetensors); ``tokenizers``
+  and what it pulls in (huggingface_hub, hf-xet, fsspec, filelock, tqdm) add 35M; the reference environment's
+  site-packages is 1.4G, 754M of it torch.
 """
 
 from __future__ import annotations
