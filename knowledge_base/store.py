@@ -205,15 +205,20 @@ class VectorStore:
         for low in range(0, len(chunks), self.batch_size):
             part = chunks[low : low + self.batch_size]
             rows = matrix[low : low + self.batch_size]
-            self._call(
-                f"upserting {len(part)} chunks",
-                lambda part=part, rows=rows: self._collection.upsert(
-                    ids=[c.id for c in part],
-                    embeddings=rows,
-                    documents=[c.text for c in part],
-                    metadatas=[_metadata(c) for c in part],
-                ),
-            )
+            self._call(f"upserting {len(part)} chunks", lambda part=part, rows=rows: self._replace(part, rows))
+
+    def _replace(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Delete the ids already present, then add: Chroma 1.5 updates a vector in place about six times
+        slower (1,000 of 6,000 chunks: upsert 7.0-9.8 s, delete and add 1.7 s). Between the two a reader
+        misses those chunks, and a crash there leaves them out of ``hashes()``, so the next ingest adds
+        them back. Safe to repeat as a whole, which is what a retry does."""
+        ids = [c.id for c in chunks]
+        present = self._collection.get(ids=ids, include=[])["ids"]
+        if present:
+            self._collection.delete(ids=present)
+        self._collection.add(
+            ids=ids, embeddings=vectors, documents=[c.text for c in chunks], metadatas=[_metadata(c) for c in chunks]
+        )
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
         """Remove chunks by id; ids not in the store are ignored."""
