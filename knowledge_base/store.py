@@ -14,12 +14,21 @@ On a server (``CHROMA_HOST``) every call goes through the project's jittered ret
 and a server that stays down ends in ``VectorStoreUnavailable`` naming the host, not an httpx traceback.
 The embedded store needs no retry: its calls never leave the process.
 
-Measured on this machine (2 cores shared), embedded, 384-dimension unit vectors precomputed, 50,000 chunks
-over 500 accounts (100 each), top 5 filtered to one account::
+Measured on this machine (2 cores shared with other work, load about 3.5), embedded, seeded random
+384-dimension unit vectors precomputed, 50,000 chunks over 500 accounts (100 each)::
 
-    python -m bench.kb_bench --chunks 50000 --dense-accounts 500
+    python -m bench.vector_bench --chunks 50000 --accounts 500
 
-FIGURES
+- upsert: 178 s, 281 chunks/s (a 6,000-chunk store loads at about 800/s: the rate falls as it grows);
+  replacing 1,000 chunks 3.9 s, deleting 1,000 0.36 s; folder 251 MB; peak memory 528 MB;
+- top 5 of one account: p50 107 ms, p95 163 ms, recall@5 1.00 against an exact numpy scan of the same
+  account's vectors (p95 0.09 ms);
+- top 5 over a book of 60 accounts: p50 67 ms, p95 118 ms, recall@5 0.67 (random vectors are the worst
+  case for an approximate index), against 24 ms for the exact scan.
+
+The filtered query costs what the whole collection costs, not what the account holds: Chroma filters
+inside its index walk, and the figure grows with the store (10 ms p50 at 6,000 chunks). It sits above the
+lexical index's 8-10 ms; ``python -m bench.kb_bench --chroma`` puts the two side by side.
 """
 
 from __future__ import annotations
