@@ -27,8 +27,11 @@ Measured on this machine (2 cores shared with other work, load about 3.5), embed
   case for an approximate index), against 24 ms for the exact scan.
 
 The filtered query costs what the whole collection costs, not what the account holds: Chroma filters
-inside its index walk, and the figure grows with the store (10 ms p50 at 6,000 chunks). It sits above the
-lexical index's 8-10 ms; ``python -m bench.kb_bench --chroma`` puts the two side by side.
+inside its index walk, and the figure grows with the store (10 ms p50 at 6,000 chunks), whether an account
+holds 100 chunks or 17. ``python -m bench.kb_bench --chunks 50000 --chroma`` puts it beside the lexical
+index over the same 50,000 chunks (2,852 accounts): top 5 p95 Chroma 167 ms, lexical 8.4 ms, plain scan
+10.2 ms (ratios to the scan 16.5 and 0.82); fused with the lexical index 139 ms; loading 346 chunks/s.
+A lower ``ef_search`` (10 against 100) cuts a filtered query by about a third, not by the factor it needs.
 """
 
 from __future__ import annotations
