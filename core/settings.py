@@ -133,10 +133,36 @@ class Settings(BaseSettings):
         default=15.0, gt=0, validation_alias=AliasChoices("send_timeout_seconds", "WATCHTOWER_SEND_TIMEOUT")
     )
 
+    chroma_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("chroma_host", "CHROMA_HOST", "WATCHTOWER_CHROMA_HOST"),
+        description="A Chroma server for the vector store; unset: the embedded store under <data_dir>/kb/chroma.",
+    )
+    chroma_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("chroma_port", "CHROMA_PORT", "WATCHTOWER_CHROMA_PORT"),
+    )
+    chroma_max_attempts: int = Field(
+        default=4, ge=1, le=10, validation_alias=AliasChoices("chroma_max_attempts", "WATCHTOWER_CHROMA_MAX_ATTEMPTS")
+    )
+    chroma_backoff_max_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=AliasChoices("chroma_backoff_max_seconds", "WATCHTOWER_CHROMA_BACKOFF_MAX"),
+    )
+
     @field_validator("config_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # WATCHTOWER_CONFIG_DIR= in a .env must mean "not set", not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_host", mode="before")
+    @classmethod
+    def _blank_host_is_unset(cls, value: object) -> object:
+        # CHROMA_HOST= in a .env means the embedded store, not a server named "".
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
