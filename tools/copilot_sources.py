@@ -88,10 +88,7 @@ def _task(r: Row) -> str:
 
 
 def _forecast(r: Row) -> str:
-    return (
-        f"renewal on {r['renewal_on']}, {r['days_to_renewal']} days away: {r['category']}, "
-        f"timeline {r['timeline']}"
-    )
+    return f"renewal on {r['renewal_on']}, {r['days_to_renewal']} days away: {r['category']}, timeline {r['timeline']}"
 
 
 def _offer(r: Row) -> str:

@@ -151,9 +151,7 @@ class CopilotTools:
         return method(**validated)
 
     def _summary(self, account_id: int | None = None) -> AccountSummary:
-        row = (
-            self.conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == (account_id or self.account.id))).mappings().one()
-        )
+        row = self.conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == (account_id or self.account.id))).mappings().one()
         return AccountSummary(external_id=row["external_id"], name=row["name"], owner_csm=row["owner_csm"])
 
     def scorecard(self) -> ScorecardResult:
