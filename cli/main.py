@@ -9,7 +9,22 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from cli import approvals, backtest, calibrate, config, data, evals, outbox, plays, renewals, run, score, seed, summary
+from cli import (
+    approvals,
+    backtest,
+    calibrate,
+    config,
+    data,
+    evals,
+    kb,
+    outbox,
+    plays,
+    renewals,
+    run,
+    score,
+    seed,
+    summary,
+)
 from cli.context import AppContext, app_context, console, handle_errors, settings_with
 from core.schema import upgrade
 
@@ -81,6 +96,7 @@ app.add_typer(approvals.approvals_app, name="approvals")
 app.add_typer(approvals.offers_app, name="offers")
 app.command("web")(approvals.web_command)
 app.add_typer(evals.evals_app, name="evals")
+app.add_typer(kb.kb_app, name="kb")
 app.add_typer(config.config_app, name="config")
 
 

@@ -4,8 +4,9 @@ The generator's rows are the rows ``watchtower seed`` writes, so a label by exte
 row in a seeded database. Reading the generator rather than a database keeps building a retrieval set to
 about a second and lets its test regenerate it.
 
-Until the knowledge base's own chunker is wired in, each row is one chunk (``row_chunks``): conversations
-in the book are a few sentences long, and the figures are scored per source row either way.
+``source_chunks`` cuts a row the way ingestion cuts the stored row (``knowledge_base.chunking``): a ticket's
+text is its subject, as in the database. ``row_chunks`` keeps a whole row as one chunk, the baseline the
+chunker is compared with; figures are scored per source row either way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from knowledge_base.chunking import Source, chunk_source
 from knowledge_base.chunks import Chunk
 from sources.synthetic.generator import AccountGenerator, BookSpec
 
@@ -87,3 +89,16 @@ def row_chunks(row: SourceRow) -> list[Chunk]:
             content_hash=hashlib.sha256(row.text.encode()).hexdigest()[:16],
         )
     ]
+
+
+def as_source(row: SourceRow) -> Source:
+    """The row as ``knowledge_base.book_sources`` reads it from a seeded database."""
+    if row.table == "support_ticket" and row.title and row.text.startswith(row.title):
+        return Source(row.table, row.external_id, row.account_id, row.title,
+                      "Support ticket " + row.text[len(row.title) :].strip(), row.occurred_on)  # fmt: skip
+    return Source(row.table, row.external_id, row.account_id, row.text, row.title, row.occurred_on, row.kind)
+
+
+def source_chunks(row: SourceRow) -> list[Chunk]:
+    """The knowledge base's own chunker over one row."""
+    return chunk_source(as_source(row))

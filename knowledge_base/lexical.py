@@ -159,6 +159,29 @@ class LexicalIndex:
             self._db.execute("COMMIT")
         return removed
 
+    def replace_sources(self, batch: Sequence[tuple[str, str, Sequence[Chunk]]]) -> int:
+        """Swap the chunks of many sources at once (source table, source id, its new chunks; none: removed),
+        in one transaction, so a crash leaves each source either as it was or as it is now."""
+        written = 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for source_table, source_id, chunks in batch:
+                    old = self._db.execute(
+                        "SELECT id FROM chunk WHERE source_table = ? AND source_id = ?", (source_table, source_id)
+                    ).fetchall()
+                    self._delete_ids([r[0] for r in old])
+                    for chunk in chunks:
+                        if (chunk.source_table, chunk.source_id) != (source_table, source_id):
+                            raise ValueError(f"chunk {chunk.id} is not of source {source_table}:{source_id}")
+                        self._insert(chunk)
+                        written += 1
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return written
+
     def _delete_ids(self, chunk_ids: Sequence[str]) -> int:
         removed = 0
         for chunk_id in chunk_ids:
@@ -261,6 +284,47 @@ class LexicalIndex:
                 (source_table, source_id),
             ).fetchall()
         return {r[0] for r in rows}
+
+    def source_hashes(
+        self, source_table: str, *, account_ids: Sequence[int] | None = None, id_prefix: str | None = None
+    ) -> dict[str, str]:
+        """What is indexed for one table: source id -> the content hash it was chunked from. Ingestion
+        compares it with the rows as they are now to find the new, the edited and the deleted."""
+        sql = "SELECT source_id, min(content_hash) FROM chunk WHERE source_table = ?"
+        args: list[object] = [source_table]
+        if account_ids is not None:
+            sql += f" AND account_id IN ({', '.join('?' * len(account_ids))})"
+            args.extend(account_ids)
+        if id_prefix is not None:
+            sql += " AND substr(source_id, 1, ?) = ?"
+            args.extend([len(id_prefix), id_prefix])
+        with self._lock:
+            rows = self._db.execute(sql + " GROUP BY source_id", args).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def chunk_hashes(self) -> dict[str, str]:
+        """Every chunk id with its content hash: what a vector store must hold to be in step."""
+        with self._lock:
+            return {r[0]: r[1] for r in self._db.execute("SELECT id, content_hash FROM chunk").fetchall()}
+
+    def get_many(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        found: list[Chunk] = []
+        with self._lock:
+            for start in range(0, len(chunk_ids), 500):
+                part = list(chunk_ids[start : start + 500])
+                marks = ", ".join("?" * len(part))
+                found.extend(
+                    _chunk(r) for r in self._db.execute(f"SELECT {_COLUMNS} FROM chunk c WHERE c.id IN ({marks})", part)
+                )
+        return found
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Per source table: (sources, chunks)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source_table, count(DISTINCT source_id), count(*) FROM chunk GROUP BY source_table"
+            ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def __len__(self) -> int:
         with self._lock:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evals.context import EvalContext, Outcome
-from evals.retrieval_corpus import SourceRow, book_rows, row_chunks
+from evals.retrieval_corpus import SourceRow, book_rows, source_chunks
 from evals.retrieval_scoring import MRR_DEPTH, RankingScore, first_answer
 from evals.spec import DATASETS, SuiteSpec, read_cases
 from knowledge_base.chunks import Chunk
@@ -27,8 +27,8 @@ from knowledge_base.lexical import LexicalIndex
 DenseFactory = Callable[[Sequence[Chunk]], Ranker]
 #: The dense ranker under test, built over the book's chunks; one line wires the real embeddings in.
 DENSE: DenseFactory | None = None
-#: How a book's rows become chunks: one chunk per row until the knowledge base's chunker is wired in.
-CHUNKER: Callable[[SourceRow], list[Chunk]] = row_chunks
+#: How a book's rows become chunks: the knowledge base's own chunker (``row_chunks`` is the whole-row baseline).
+CHUNKER: Callable[[SourceRow], list[Chunk]] = source_chunks
 
 
 def read_questions(name: str) -> list[dict[str, Any]]:
