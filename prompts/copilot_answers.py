@@ -26,13 +26,13 @@ class AnswerTemplate:
     empty: str
     version: str
 
-    def render(self, values: dict[str, str] | None) -> str:
-        """The ``<answer>`` filled with ``values``; the ``<empty>`` section (filled too) when they are None."""
-        text = self.empty if values is None else self.answer
-        missing = sorted(set(PLACEHOLDER.findall(text)) - set(values or {}))
+    def render(self, values: dict[str, str], *, empty: bool = False) -> str:
+        """The ``<answer>`` (or, with ``empty``, the ``<empty>`` section) filled with ``values``."""
+        text = self.empty if empty else self.answer
+        missing = sorted(set(PLACEHOLDER.findall(text)) - set(values))
         if missing:
             raise TemplateError(f"copilot template {self.name!r}: no value for {', '.join(missing)}")
-        return fill(text, values or {})
+        return fill(text, values)
 
 
 @cache

@@ -79,10 +79,11 @@ class IntentClassifier:
         vectors = np.asarray(self.embedder.embed(list(questions)), dtype=np.float32)
         scores = vectors @ self.matrix.T  # rows are unit length: the dot product is the cosine
         intents = self.loaded.intents
+        threshold = intents.threshold_for(self.embedder.name)
         out = []
         for row in scores:
             best = int(np.argmax(row))
             nearest, score = self.labels[best], float(row[best])
-            chosen = nearest if score >= intents.threshold else intents.fallback
+            chosen = nearest if score >= threshold else intents.fallback
             out.append(Classification(chosen, round(score, 4), nearest, self.examples[best]))
         return out

@@ -30,6 +30,7 @@ from tools.copilot_results import (
     RenewalResult,
     ScorecardResult,
     SearchResult,
+    Stakeholder,
     StakeholderResult,
     UsageTrendResult,
 )
@@ -133,10 +134,7 @@ def what_did_they_say(c: Composition) -> Values:
     return {"account_name": found.account.name, "passages": _bullets(lines)}
 
 
-def _person(c: Composition, s: object) -> str:
-    from tools.copilot_results import Stakeholder
-
-    assert isinstance(s, Stakeholder)
+def _person(c: Composition, s: Stakeholder) -> str:
     head = f"{s.name}" + (f" ({s.title})" if s.title else "")
     roles = ", ".join(r.replace("_", " ") for r in s.roles) or "no role"
     status = "left" + (f" on {s.departed_on}" if s.departed_on else "") if s.status == "departed" else "still there"
@@ -159,10 +157,7 @@ def champion_engaged(c: Composition) -> Values:
     return {
         "account_name": found.account.name,
         "champions": _bullets([_person(c, s) for s in champions]),
-        "champion_wording": c.glossary.wording("champion").capitalize()
-        + "; "
-        + c.glossary.wording("engaged")
-        + ".",
+        "champion_wording": c.glossary.wording("champion").capitalize() + "; " + c.glossary.wording("engaged") + ".",
     }
 
 
@@ -228,7 +223,9 @@ def open_alerts(c: Composition) -> Values:
     assert isinstance(found, AlertsResult)
     if not found.alerts:
         return None
-    lines = [f"{a.kind}: {a.title} ({a.severity}, since {a.opened_on}) {c.cite(a.source, a.title)}" for a in found.alerts]
+    lines = [
+        f"{a.kind}: {a.title} ({a.severity}, since {a.opened_on}) {c.cite(a.source, a.title)}" for a in found.alerts
+    ]
     return {"account_name": found.account.name, "alerts": _bullets(lines)}
 
 
@@ -237,14 +234,15 @@ def open_plays(c: Composition) -> Values:
     assert isinstance(found, PlaysResult)
     if not found.plays:
         return None
-    lines = []
+    blocks = []
     for p in found.plays:
-        lines.append(f"{p.play.replace('_', ' ')} ({p.status}, since {p.started_on}) {c.cite(p.source)}")
-        lines += [
-            f"  task: {t.title}, due {t.due_on}, for {t.assignee or t.owner_role} {c.cite(t.source, t.title)}"
+        head = f"- {p.play.replace('_', ' ')} ({p.status}, since {p.started_on}) {c.cite(p.source)}"
+        tasks = [
+            f"  - open task: {t.title}, due {t.due_on}, for {t.assignee or t.owner_role} {c.cite(t.source, t.title)}"
             for t in p.tasks
         ]
-    return {"account_name": found.account.name, "plays": _bullets(lines)}
+        blocks.append("\n".join([head, *tasks]))
+    return {"account_name": found.account.name, "plays": "\n".join(blocks)}
 
 
 def _terms(terms: dict[str, object]) -> str:
@@ -337,5 +335,5 @@ def compose(c: Composition) -> str:
     """The answer text; ``c.citations`` holds what its markers point at."""
     values = COMPOSERS[c.intent.composer](c)
     template = load_answer_template(c.intent.template_name)
-    text = template.render(values if values is not None else _empty_values(c))
+    text = template.render(_empty_values(c), empty=True) if values is None else template.render(values)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -88,6 +88,9 @@ class CopilotState(CopilotInput, total=False):
     approval_id: int | None
     offer_status: str | None
     why_no_offer: str | None
+    #: The offer this thread proposed that still waits for people; the thread pauses on it after every turn.
+    pending_offer_id: int | None
+    pending_approval_id: int | None
     answer: dict[str, Any]
     problems: list[str]
     decision: dict[str, Any]
@@ -98,6 +101,7 @@ class CopilotOutput(TypedDict, total=False):
     problems: list[str]
     offer_id: int | None
     approval_id: int | None
+    pending_approval_id: int | None
 
 
 @dataclass
@@ -136,9 +140,7 @@ def classify(state: CopilotState, runtime: Runtime[CopilotContext]) -> dict[str,
     }
 
 
-def call_tools(
-    state: CopilotState, runtime: Runtime[CopilotContext]
-) -> Command[Literal["propose_offer", "compose"]]:
+def call_tools(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command[Literal["propose_offer", "compose"]]:
     ctx = runtime.context
     intent = ctx.classifier.loaded.intents.get(state["intent"])
     results: dict[str, dict[str, Any]] = {}
@@ -161,6 +163,8 @@ def propose_offer(state: CopilotState, config: RunnableConfig, runtime: Runtime[
     ctx = runtime.context
     spec = ctx.classifier.loaded.intents.get(state["intent"]).offer
     assert spec is not None
+    if state.get("pending_offer_id"):
+        return {"why_no_offer": f"offer {state['pending_offer_id']} from this conversation still waits for a decision"}
     card = ScorecardResult.model_validate(state["results"]["scorecard"])
     pct = spec.discount_pct_by_band.get(card.band or "")
     if pct is None:
@@ -188,10 +192,13 @@ def propose_offer(state: CopilotState, config: RunnableConfig, runtime: Runtime[
         return {"why_no_offer": str(exc)}
     with ctx.engine.connect() as conn:
         offers = CopilotTools(conn, ctx.user, ctx.account, ctx.as_of, ctx.kb).offers()
+    pending = submitted.status == "pending"
     return {
         "offer_id": submitted.offer_id,
         "approval_id": submitted.approval_id,
         "offer_status": submitted.status,
+        "pending_offer_id": submitted.offer_id if pending else None,
+        "pending_approval_id": submitted.approval_id if pending else None,
         "results": {**state["results"], "offers": offers.model_dump(mode="json")},
     }
 
@@ -220,7 +227,9 @@ def compose_answer(state: CopilotState, runtime: Runtime[CopilotContext]) -> dic
     return {"answer": answer.model_dump(mode="json")}
 
 
-def verify_answer(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command[Literal["await_decision", "__end__"]]:
+def verify_answer(
+    state: CopilotState, runtime: Runtime[CopilotContext]
+) -> Command[Literal["await_decision", "__end__"]]:
     ctx = runtime.context
     answer = CopilotAnswer.model_validate(state["answer"])
     results = list(_results(state).values())
@@ -232,14 +241,14 @@ def verify_answer(state: CopilotState, runtime: Runtime[CopilotContext]) -> Comm
     update: dict[str, Any] = {"problems": list(found.problems)}
     if not found.ok:
         update["answer"] = answer.model_copy(update={"answer": UNVERIFIED, "citations": []}).model_dump(mode="json")
-    paused = state.get("offer_status") == "pending"
-    return Command(goto="await_decision" if paused else END, update=update)
+    # A new question dropped the pause the last turn ended in; while the offer waits, every turn ends in it.
+    return Command(goto="await_decision" if state.get("pending_approval_id") else END, update=update)
 
 
 def await_decision(state: CopilotState) -> dict[str, Any]:
     """Pause until the approvals queue resumes the thread with the people's decision; a value that is not a
     decision is refused and the thread pauses again, so nothing can advance it but a decision."""
-    payload: dict[str, Any] = {"approval_id": state["approval_id"], "offer_id": state["offer_id"]}
+    payload: dict[str, Any] = {"approval_id": state["pending_approval_id"], "offer_id": state["pending_offer_id"]}
     while True:
         raw = interrupt(payload)
         try:
@@ -247,7 +256,7 @@ def await_decision(state: CopilotState) -> dict[str, Any]:
         except InvalidDecision as exc:
             payload = {**payload, "refused": str(exc)}
             continue
-        return {"decision": decision.model_dump()}
+        return {"decision": decision.model_dump(), "pending_offer_id": None, "pending_approval_id": None}
 
 
 def builder() -> StateGraph:

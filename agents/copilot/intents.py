@@ -59,6 +59,8 @@ class Intent(_Strict):
 class IntentSet(_Strict):
     version: str = Field(min_length=1)
     threshold: float = Field(ge=-1, le=1)
+    #: A threshold for embedders whose name starts with the key (cosines differ in scale between models).
+    embedder_thresholds: dict[str, float] = {}
     fallback: str
     intents: list[Intent] = Field(min_length=1)
 
@@ -71,6 +73,10 @@ class IntentSet(_Strict):
         if self.fallback not in ids:
             raise ValueError(f"fallback: {self.fallback!r} is not one of the intents")
         return self
+
+    def threshold_for(self, embedder_name: str) -> float:
+        matches = [k for k in self.embedder_thresholds if embedder_name.startswith(k)]
+        return self.embedder_thresholds[max(matches, key=len)] if matches else self.threshold
 
     def get(self, intent_id: str) -> Intent:
         return next(i for i in self.intents if i.id == intent_id)

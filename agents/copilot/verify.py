@@ -55,9 +55,13 @@ def book_directory(conn: Connection) -> Directory:
     return Directory.of(names)
 
 
-def turn_record(results: Sequence[BaseModel], quotes: Sequence[str] = ()) -> dict[str, Any]:
-    """What an answer may state: this turn's tool results, and the quotes it cites verbatim."""
-    return {"results": [r.model_dump(mode="json") for r in results], "quoted": [q for q in quotes if q]}
+def turn_record(account: AccountRef, results: Sequence[BaseModel], quotes: Sequence[str] = ()) -> dict[str, Any]:
+    """What an answer may state: the account in scope, this turn's tool results, the quotes it cites verbatim."""
+    return {
+        "account": {"external_id": account.external_id, "name": account.name},
+        "results": [r.model_dump(mode="json") for r in results],
+        "quoted": [q for q in quotes if q],
+    }
 
 
 def _citation_problems(
@@ -100,7 +104,7 @@ def verify(
         if not 1 <= int(m.group(1)) <= len(answer.citations):
             problems.append(f"marker [{m.group(1)}] has no citation")
     text = MARKER.sub("", answer.answer)
-    record = turn_record(results, [*(c.quote for c in answer.citations), *quoted])
+    record = turn_record(account, results, [*(c.quote for c in answer.citations), *quoted])
     verdict = check(text, record, directory=directory, account=account.external_id)
     problems += verdict.problems
     return Verification(tuple(problems))
