@@ -209,7 +209,7 @@ def usage_trend(c: Composition) -> Values:
     change = "no change" if found.active_users_change is None else f"{found.active_users_change:+.0%}"
     return {
         "account_name": found.account.name,
-        "weeks": str(len(found.points)),
+        "weeks": str(found.weeks),
         "active_wording": c.glossary.terms["active_user"].term + "s",
         "first": f"{found.first_active_users} {c.cite(first.source)}",
         "last": f"{found.last_active_users} {c.cite(last.source)}",

@@ -236,7 +236,14 @@ def verify_answer(
     quoted = [ctx.glossary.wording(k) for k in ctx.glossary.terms]
     with ctx.engine.connect() as conn:
         found = verify(
-            conn, answer, account=ctx.account, results=results, kb=ctx.kb, directory=ctx.directory, quoted=quoted
+            conn,
+            answer,
+            account=ctx.account,
+            results=results,
+            kb=ctx.kb,
+            directory=ctx.directory,
+            quoted=quoted,
+            as_of=ctx.as_of,
         )
     update: dict[str, Any] = {"problems": list(found.problems)}
     if not found.ok:
