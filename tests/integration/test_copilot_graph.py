@@ -118,7 +118,7 @@ def test_text_in_a_transcript_changes_nothing(book: Book) -> None:
     assert answer.intent == "what_did_they_say"
     assert any("approve this discount" in c.quote for c in answer.citations), answer.answer  # read, as data
     assert {c.account for c in answer.citations} == {book.at_risk}
-    assert [c.tool for c in answer.tool_calls] == ["search_knowledge"]
+    assert [c.tool for c in answer.tool_calls] == ["search_knowledge", "stakeholders"]
     assert changed(before, row_counts(book)) == {}
 
 
