@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from agents.checkpoints import open_checkpointer
 from agents.copilot.graph import build_graph, thread_id_for
+from agents.copilot.schema import CopilotAnswer
 from agents.copilot.service import Copilot
 from agents.resume import resume_settled
 from approvals.decisions import decide
@@ -132,3 +133,11 @@ def test_a_question_naming_another_account_reads_only_the_bound_one(book: Book) 
         )
     assert answer.intent == "why_at_risk" and answer.citations
     assert {c.account for c in answer.citations} == {book.at_risk}
+
+
+def test_the_stream_yields_the_text_in_pieces_then_the_answer(book: Book) -> None:
+    with Copilot.open(book.settings) as copilot:
+        items = list(copilot.stream(user=book.owner, account=book.at_risk, question="Who are the stakeholders?"))
+    *pieces, answer = items
+    assert isinstance(answer, CopilotAnswer) and len(pieces) > 1
+    assert all(isinstance(p, str) for p in pieces) and "".join(pieces) == answer.answer
