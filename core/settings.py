@@ -84,6 +84,23 @@ class Settings(BaseSettings):
         default=20.0, ge=0, validation_alias=AliasChoices("llm_backoff_max_seconds", "WATCHTOWER_LLM_BACKOFF_MAX")
     )
 
+    embedding_backend: str = Field(
+        default="minilm",
+        validation_alias=AliasChoices("embedding_backend", "WATCHTOWER_EMBEDDING_BACKEND"),
+        description="minilm (offline, in-process, the default) or openai (any OpenAI-compatible /v1/embeddings). "
+        "Checked where an embedder is built, so a wrong name fails the commands that embed and no others.",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("embedding_model", "WATCHTOWER_EMBEDDING_MODEL"),
+        description="The endpoint's embedding model (backend openai); part of the vector collection's name.",
+    )
+    embedding_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("embedding_base_url", "WATCHTOWER_EMBEDDING_BASE_URL"),
+        description="The embeddings endpoint when it is not the chat model's; unset: the LLM base URL.",
+    )
+
     cookie_secure: bool | None = Field(
         default=None,
         validation_alias=AliasChoices("cookie_secure", "WATCHTOWER_COOKIE_SECURE"),
