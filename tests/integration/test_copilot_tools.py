@@ -84,3 +84,13 @@ def test_an_ae_reaches_the_accounts_of_open_ae_tasks(book: Book) -> None:
         assert handed and set(reach) == handed
         total = conn.execute(select(func.count()).select_from(Account)).scalar_one()
         assert len(reach) < total
+
+
+def test_the_tools_a_model_would_call_stay_on_the_bound_account(book: Book) -> None:
+    with book.engine.connect() as conn:
+        tools = CopilotTools(conn, book.owner, AccountRef(book.at_risk_id, book.at_risk, ""), AS_OF)
+        by_name = {t.name: t for t in tools.as_langchain_tools()}
+        assert set(by_name) == set(TOOLS)
+        result = by_name["scorecard"].invoke({"account_id": book.foreign_id})
+        assert result["account"]["external_id"] == book.at_risk
+        assert tools.calls[-1].tool == "scorecard"
