@@ -19,6 +19,8 @@ from langgraph.types import Command
 from sqlalchemy import Engine, select, update
 
 from agents.checkpoints import open_checkpointer
+from agents.copilot.graph import THREAD_PREFIX as COPILOT_THREAD
+from agents.copilot.graph import build_graph as build_copilot_graph
 from agents.offer_agent import OfferAgentContext, OfferRequest, build_graph, thread_config
 from approvals.decisions import parse_decision
 from approvals.policy import ApprovalPolicy
@@ -97,12 +99,15 @@ def resume_settled(
     resumed: list[int] = []
     context = OfferAgentContext(engine, policy, **({"clock": clock} if clock else {}))
     with open_checkpointer(database_url) as saver:
-        graph = build_graph(saver)
+        offer_graph, copilot_graph = build_graph(saver), build_copilot_graph(saver)
         for approval in waiting:
             config = thread_config(approval["thread_id"])
             value = _decision_of(approval, decisions[approval["id"]])
+            # A copilot conversation that proposed the offer waits in its own graph; its pause needs no context.
+            copilot = approval["thread_id"].startswith(f"{COPILOT_THREAD}:")
+            graph = copilot_graph if copilot else offer_graph
             if graph.get_state(config).next:
-                graph.invoke(Command(resume=value), config, context=context)
+                graph.invoke(Command(resume=value), config, context=None if copilot else context)
             with engine.begin() as conn:
                 marked = conn.execute(
                     update(APPROVAL)

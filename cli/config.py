@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from agents.configuration import load_watchtower_config
+from agents.copilot.compose import check_intents
+from agents.copilot.intents import load_intents
 from approvals.policy import load_policy
 from cli.context import CliError, app_context, console, handle_errors
 from core.config_errors import ConfigError
@@ -31,6 +33,7 @@ from core.config_files import (
     shipped_policy,
     team_config_dir,
 )
+from core.glossary import load_glossary
 from core.login_throttle import load_security_policy
 from playbooks.forecast import load_forecast_config
 from playbooks.play_config import load_playbook
@@ -52,6 +55,8 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     "forecast.yaml": load_forecast_config,
     "approvals.yaml": load_policy,
     "security.yaml": load_security_policy,
+    "glossary.yaml": load_glossary,
+    "copilot_intents.yaml": lambda path: check_intents(load_intents(path).intents),
 }
 
 _WHERE = {

@@ -31,6 +31,8 @@ POLICY_FILES: tuple[str, ...] = (
     "forecast.yaml",
     "approvals.yaml",
     "security.yaml",
+    "glossary.yaml",
+    "copilot_intents.yaml",
 )
 
 #: The folder a team's copies live in when nothing else says where, relative to the working folder.

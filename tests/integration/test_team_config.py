@@ -151,7 +151,7 @@ def test_config_names_the_key_of_an_invalid_team_copy(fresh_folder: Path) -> Non
     assert shown.exit_code == 1
     assert re.search(r"approvals\.yaml\s+│ team copy\s+│\s+│ no", shown.output), shown.output
     assert "config/approvals.yaml: rules[discount_up_to_10].sla_hours: Input should be greater than 0" in shown.output
-    assert "1 of 7 policy files do not validate" in shown.output
+    assert "1 of 9 policy files do not validate" in shown.output
 
 
 def test_config_init_copies_the_defaults_and_never_overwrites(fresh_folder: Path, shipped_untouched: None) -> None:

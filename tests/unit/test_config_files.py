@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agents.configuration import load_watchtower_config
+from agents.copilot.intents import load_intents
 from approvals.policy import load_policy
 from core.config_errors import ConfigError
 from core.config_files import (
@@ -20,6 +21,7 @@ from core.config_files import (
     shipped_policy,
     team_config_dir,
 )
+from core.glossary import load_glossary
 from core.login_throttle import load_security_policy
 from core.settings import Settings
 from playbooks.play_engine import load_play_configs
@@ -118,6 +120,8 @@ LOADERS: dict[str, tuple[str, str, Callable[[], Any]]] = {
     "forecast.yaml": ("version: forecast-2026.11", "version: ours-1", lambda: load_play_configs()[1].version),
     "approvals.yaml": ("version: approvals-2026.11", "version: ours-1", lambda: load_policy().version),
     "security.yaml": ("version: security-2026.12", "version: ours-1", lambda: load_security_policy().version),
+    "glossary.yaml": ('version: "2026-12-01"', 'version: "ours-1"', lambda: load_glossary().version),
+    "copilot_intents.yaml": ('version: "2026-12-01"', 'version: "ours-1"', lambda: load_intents().intents.version),
 }
 
 
