@@ -1,0 +1,67 @@
+"""The one copilot of an app, shared by every door that asks it (JSON and SSE, OpenAI-compatible, MCP, web page).
+
+Opening a copilot loads the intents' example vectors, the glossary and the policy, which takes long enough
+that no request should pay for it twice: the first question opens it, the app's shutdown closes it. The
+copilot answers an out-of-reach account with a sentence; the doors answer it with their own "not found"
+instead, so they resolve the account first with the same rule (``tools.access``) the copilot applies.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from agents.copilot.service import Copilot
+from core.identity import User
+from core.settings import Settings
+from tools.access import AccountRef, resolve_account
+
+
+class CopilotHolder:
+    """Opens the copilot on first use (once, whichever thread asks first) and closes it on shutdown."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._copilot: Copilot | None = None
+
+    def get(self) -> Copilot:
+        with self._lock:
+            if self._copilot is None:
+                self._copilot = Copilot.open(self._settings, engine=self._engine)
+            return self._copilot
+
+    @property
+    def opened(self) -> bool:
+        return self._copilot is not None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._copilot is not None:
+                self._copilot.close()
+                self._copilot = None
+
+
+def copilot_of(request: Request) -> Copilot:
+    holder: CopilotHolder = request.app.state.copilot
+    return holder.get()
+
+
+CopilotDep = Annotated[Copilot, Depends(copilot_of)]
+
+
+def reach(engine: Engine, user: User, account: str) -> AccountRef | None:
+    """The account ``user`` may ask about, or ``None`` when it is out of reach or does not exist (one answer)."""
+    with engine.connect() as conn:
+        return resolve_account(conn, user, account)
+
+
+def as_of_default(settings: Settings, now: datetime) -> date:
+    """The date a question without one is asked on: today in the team's time zone, by the app's clock."""
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
