@@ -14,6 +14,7 @@ from cli import (
     backtest,
     calibrate,
     config,
+    copilot,
     data,
     evals,
     kb,
@@ -100,6 +101,7 @@ app.command("mcp")(mcp.mcp_command)
 app.add_typer(evals.evals_app, name="evals")
 app.add_typer(kb.kb_app, name="kb")
 app.add_typer(config.config_app, name="config")
+app.add_typer(copilot.copilot_app, name="copilot")
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ class UsagePoint(_Result):
 class UsageTrendResult(_Result):
     account: AccountSummary
     points: list[UsagePoint]
+    weeks: int
     first_active_users: int | None
     last_active_users: int | None
     #: Change of active users from the first to the last point, as a ratio (-0.4 is a 40% fall).

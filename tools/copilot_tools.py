@@ -230,6 +230,7 @@ class CopilotTools:
         return UsageTrendResult(
             account=self._summary(),
             points=points,
+            weeks=len(points),
             first_active_users=first,
             last_active_users=last,
             active_users_change=change,
@@ -468,9 +469,10 @@ class CopilotTools:
         return BookResult(behind=behind, moved=self._band_moves(reach, summaries), accounts_in_reach=len(summaries))
 
     def _band_moves(self, reach: list[int] | None, summaries: dict[int, AccountSummary]) -> list[BandMove]:
+        """Bands now against a week ago, read as narrow rows; only the movers' scorecards are read whole."""
         week_ago = self.as_of - timedelta(days=7)
         query = (
-            select(SCORECARD)
+            select(SCORECARD.c.id, SCORECARD.c.account_id, SCORECARD.c.as_of, SCORECARD.c.band)
             .where(SCORECARD.c.as_of <= self.as_of, SCORECARD.c.as_of > week_ago - timedelta(days=28))
             .order_by(SCORECARD.c.account_id, SCORECARD.c.as_of.desc())
         )
@@ -478,21 +480,27 @@ class CopilotTools:
             query = query.where(SCORECARD.c.account_id.in_(reach))
         now: dict[int, Any] = {}
         before: dict[int, Any] = {}
-        for r in self.conn.execute(query).mappings().all():
-            if r["as_of"] > week_ago:
-                now.setdefault(r["account_id"], r)
+        for r in self.conn.execute(query).all():
+            if r.as_of > week_ago:
+                now.setdefault(r.account_id, r)
             else:
-                before.setdefault(r["account_id"], r)
+                before.setdefault(r.account_id, r)
+        movers = {a: card for a, card in now.items() if a in before and a in summaries and before[a].band != card.band}
+        full = {
+            r["id"]: r
+            for r in self.conn.execute(
+                select(SCORECARD).where(SCORECARD.c.id.in_([c.id for c in movers.values()]))
+            ).mappings()
+        }
         moves = [
             BandMove(
                 account=summaries[a],
-                band_before=before[a]["band"],
-                band_now=card["band"],
-                as_of_before=before[a]["as_of"],
-                as_of_now=card["as_of"],
-                source=source_of("scorecard", card),
+                band_before=before[a].band,
+                band_now=card.band,
+                as_of_before=before[a].as_of,
+                as_of_now=card.as_of,
+                source=source_of("scorecard", full[card.id]),
             )
-            for a, card in now.items()
-            if a in before and a in summaries and before[a]["band"] != card["band"]
+            for a, card in movers.items()
         ]
         return sorted(moves, key=lambda m: m.account.external_id)

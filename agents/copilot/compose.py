@@ -38,7 +38,7 @@ from tools.copilot_sources import Source
 
 #: How many items a list in an answer shows.
 TOP = 5
-#: The longest quote taken from a passage; cut at a sentence end where there is one.
+#: The longest quote taken from a passage.
 QUOTE_CHARS = 240
 NONE_LINE = "- none"
 
@@ -111,23 +111,71 @@ def why_at_risk(c: Composition) -> Values:
     }
 
 
-def _quote_of(text: str) -> str:
-    """A verbatim span of a passage short enough to read: whole sentences up to ``QUOTE_CHARS``."""
-    text = text.strip()
-    if len(text) <= QUOTE_CHARS:
-        return text
-    cut = max(text.rfind(mark, 0, QUOTE_CHARS) for mark in (". ", "? ", "! ", "\n"))
-    return text[: cut + 1].strip() if cut > 40 else text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+_WORDS = re.compile(r"[a-z0-9]+")
+_QUIET = frozenset(
+    "a an the is are was were do does did of on in at to for and or with it its they them their there this that "
+    "what who whom which when why how about say said tell told last call email emails calls any anyone our we "
+    "us you me my i has have had".split()
+)
+
+
+def _words_of(text: str) -> set[str]:
+    return {w for w in _WORDS.findall(text.lower()) if w not in _QUIET}
+
+
+def _pieces(text: str) -> list[str]:
+    """A passage's lines (a transcript's turns), or its sentences when it is one paragraph: verbatim spans."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) > 1:
+        return lines
+    return [p.strip() for p in re.split(r"(?<=[.!?])\s+", text) if p.strip()]
+
+
+def _asked_about(question: str, people: list[Stakeholder]) -> list[str]:
+    """The stakeholders a question names, by name, title or role ("their CFO", "the champion")."""
+    words = _words_of(question)
+    named = []
+    for s in people:
+        keys = _words_of(s.name) | _words_of(s.title or "") | {w for r in s.roles for w in _words_of(r)}
+        if keys & words:
+            named.append(s.name)
+    return named
+
+
+def _quote_of(text: str, query: set[str], speakers: list[str]) -> str | None:
+    """The piece of a passage that best answers: said by one of ``speakers`` when the question names someone
+    (None when none of them speaks here), else the piece sharing most words with the question."""
+    pieces = _pieces(text)
+    if speakers:
+        pieces = [p for p in pieces if any(p.startswith(f"{name}:") for name in speakers)]
+        if not pieces:
+            return None
+    best = max(pieces, key=lambda p: (len(_words_of(p) & query), -pieces.index(p)), default=None)
+    if best is None:
+        return None
+    return best if len(best) <= QUOTE_CHARS else best[:QUOTE_CHARS].rsplit(" ", 1)[0]
 
 
 def what_did_they_say(c: Composition) -> Values:
     found = c.result("search_knowledge")
+    people = c.results.get("stakeholders")
     assert isinstance(found, SearchResult)
-    if not found.passages:
+    named = _asked_about(found.query, people.stakeholders) if isinstance(people, StakeholderResult) else []
+    query = _words_of(found.query)
+    quoted: list[tuple[Passage, str]] = []
+    for p in found.passages:
+        quote = _quote_of(p.text, query, named)
+        if quote and quote not in {q for _, q in quoted}:
+            quoted.append((p, quote))
+    if named and not quoted:  # nobody named speaks in the passages found: show what was found, said so
+        for p in found.passages:
+            quote = _quote_of(p.text, query, [])
+            if quote and quote not in {q for _, q in quoted}:
+                quoted.append((p, quote))
+    if not quoted:
         return None
     lines = []
-    for p in found.passages[:TOP]:
-        quote = _quote_of(p.text)
+    for p, quote in quoted[:TOP]:
         when = f"{p.occurred_on}, " if p.occurred_on else ""
         where = f"{p.source_table} {p.source_id}" + (f" ({p.title})" if p.title else "")
         lines.append(f'{when}{where}: "{quote}" {c.cite_passage(p, quote)}')
@@ -209,7 +257,7 @@ def usage_trend(c: Composition) -> Values:
     change = "no change" if found.active_users_change is None else f"{found.active_users_change:+.0%}"
     return {
         "account_name": found.account.name,
-        "weeks": str(len(found.points)),
+        "weeks": str(found.weeks),
         "active_wording": c.glossary.terms["active_user"].term + "s",
         "first": f"{found.first_active_users} {c.cite(first.source)}",
         "last": f"{found.last_active_users} {c.cite(last.source)}",

@@ -147,7 +147,8 @@ def call_tools(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command
     with ctx.engine.connect() as conn:
         tools = CopilotTools(conn, ctx.user, ctx.account, ctx.as_of, ctx.kb)
         for name in intent.tools:
-            arguments = {"query": state["question"]} if name == "search_knowledge" else {}
+            # Ten passages, so a question about one person still finds their words among the best matches.
+            arguments = {"query": state["question"], "k": 10} if name == "search_knowledge" else {}
             try:
                 results[name] = tools.call(name, **arguments).model_dump(mode="json")
             except NoKnowledgeBase:
@@ -236,7 +237,14 @@ def verify_answer(
     quoted = [ctx.glossary.wording(k) for k in ctx.glossary.terms]
     with ctx.engine.connect() as conn:
         found = verify(
-            conn, answer, account=ctx.account, results=results, kb=ctx.kb, directory=ctx.directory, quoted=quoted
+            conn,
+            answer,
+            account=ctx.account,
+            results=results,
+            kb=ctx.kb,
+            directory=ctx.directory,
+            quoted=quoted,
+            as_of=ctx.as_of,
         )
     update: dict[str, Any] = {"problems": list(found.problems)}
     if not found.ok:

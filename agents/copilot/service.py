@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from langgraph.graph.state import CompiledStateGraph
 from sqlalchemy import Engine
 
 from agents.checkpoints import open_checkpointer
@@ -53,6 +55,9 @@ class Copilot:
     kb: KnowledgeSearch | None = None
     _directory: Directory | None = field(default=None, repr=False)
     _owns_engine: bool = field(default=False, repr=False)
+    #: The checkpointer stays open and the graph compiled for the copilot's life: a chat or a server pays once.
+    _resources: ExitStack = field(default_factory=ExitStack, repr=False)
+    _graph: CompiledStateGraph | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -106,10 +111,14 @@ class Copilot:
             directory=self.directory(),
         )
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id_for(user.id, ref.id)}}
-        with open_checkpointer(self.settings.database_url) as saver:
-            graph = build_graph(saver)
-            state = graph.invoke({"question": question}, config, context=context)
+        state = self.graph().invoke({"question": question}, config, context=context)
         return CopilotAnswer.model_validate(state["answer"])
+
+    def graph(self) -> CompiledStateGraph:
+        if self._graph is None:
+            saver = self._resources.enter_context(open_checkpointer(self.settings.database_url))
+            self._graph = build_graph(saver)
+        return self._graph
 
     def stream(
         self, *, user: User, account: str, question: str, as_of: date | None = None
@@ -123,6 +132,8 @@ class Copilot:
         yield answer
 
     def close(self) -> None:
+        self._resources.close()
+        self._graph = None
         if self._owns_engine:
             self.engine.dispose()
 

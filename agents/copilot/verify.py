@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -55,10 +56,13 @@ def book_directory(conn: Connection) -> Directory:
     return Directory.of(names)
 
 
-def turn_record(account: AccountRef, results: Sequence[BaseModel], quotes: Sequence[str] = ()) -> dict[str, Any]:
-    """What an answer may state: the account in scope, this turn's tool results, the quotes it cites verbatim."""
+def turn_record(
+    account: AccountRef, results: Sequence[BaseModel], quotes: Sequence[str] = (), as_of: date | None = None
+) -> dict[str, Any]:
+    """What an answer may state: the account and date in scope, this turn's tool results, the quotes it cites."""
     return {
         "account": {"external_id": account.external_id, "name": account.name},
+        "as_of": as_of.isoformat() if as_of else None,
         "results": [r.model_dump(mode="json") for r in results],
         "quoted": [q for q in quotes if q],
     }
@@ -97,6 +101,7 @@ def verify(
     kb: KnowledgeSearch | None = None,
     directory: Directory | None = None,
     quoted: Sequence[str] = (),
+    as_of: date | None = None,
 ) -> Verification:
     """``quoted``: wording the answer may repeat verbatim besides its citations (the glossary's)."""
     problems = _citation_problems(conn, answer, account, kb)
@@ -104,7 +109,7 @@ def verify(
         if not 1 <= int(m.group(1)) <= len(answer.citations):
             problems.append(f"marker [{m.group(1)}] has no citation")
     text = MARKER.sub("", answer.answer)
-    record = turn_record(account, results, [*(c.quote for c in answer.citations), *quoted])
+    record = turn_record(account, results, [*(c.quote for c in answer.citations), *quoted], as_of)
     verdict = check(text, record, directory=directory, account=account.external_id)
     problems += verdict.problems
     return Verification(tuple(problems))

@@ -14,6 +14,8 @@ from cli.main import app
 from core.db import make_engine
 from core.identity import User, add_user
 from core.models import Account, Scorecard
+from core.settings import Settings
+from knowledge_base.retrieval import KnowledgeBase
 from tests.integration.approval_support import NOW
 
 AS_OF = date(2026, 11, 22)
@@ -36,6 +38,10 @@ class Book:
     foreign: str
     foreign_id: int
 
+    @property
+    def settings(self) -> Settings:
+        return Settings(database_url=self.database_url, data_dir=self.data_dir)
+
 
 def seeded_book(folder: Path, *, accounts: int = 30) -> Book:
     url = f"sqlite:///{folder / 'watchtower.db'}"
@@ -48,6 +54,8 @@ def seeded_book(folder: Path, *, accounts: int = 30) -> Book:
         done = runner.invoke(app, ["--database-url", url, *args])
         assert done.exit_code == 0, done.output
     engine = make_engine(url)
+    with KnowledgeBase.open(folder) as kb, engine.connect() as conn:
+        kb.ingest_book(conn)
     with engine.begin() as conn:
         risky = conn.execute(
             select(ACCOUNT.c.id, ACCOUNT.c.external_id, ACCOUNT.c.owner_csm)

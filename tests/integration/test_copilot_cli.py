@@ -1,0 +1,97 @@
+"""`watchtower copilot` on a seeded book, as a CSM uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from agents.copilot.schema import CopilotAnswer
+from agents.copilot.verify import book_directory, verify
+from cli.main import app
+from core.glossary import load_glossary
+from knowledge_base.retrieval import KnowledgeBase
+from tests.integration.copilot_support import AS_OF, Book, seeded_book
+from tools.access import resolve_account
+from tools.copilot_tools import CopilotTools
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
+    made = seeded_book(tmp_path_factory.mktemp("copilot-cli"))
+    yield made
+    made.engine.dispose()
+
+
+def wt(book: Book, *args: str, stdin: str | None = None):
+    env = {"WATCHTOWER_DATA_DIR": str(book.data_dir)}
+    return runner.invoke(app, ["--database-url", book.database_url, *args], env=env, input=stdin)
+
+
+def test_why_at_risk_states_the_band_and_top_reason_with_citations_that_verify(book: Book) -> None:
+    done = wt(
+        book,
+        "copilot",
+        "ask",
+        book.at_risk,
+        "Why is it at risk?",
+        "--as",
+        "owner-csm",
+        "--json",
+        "--as-of",
+        AS_OF.isoformat(),
+    )
+    assert done.exit_code == 0, done.output
+    answer = CopilotAnswer.model_validate_json(done.output)
+    assert answer.produced_by == "deterministic" and answer.intent == "why_at_risk"
+    glossary = load_glossary()
+    with book.engine.connect() as conn, KnowledgeBase.open(book.data_dir) as kb:
+        ref = resolve_account(conn, book.owner, book.at_risk)
+        tools = CopilotTools(conn, book.owner, ref, AS_OF, kb)
+        card, alerts = tools.scorecard(), tools.open_alerts()
+        assert f"in the {card.band} band [1]" in answer.answer
+        assert f"{card.reasons[0].text} [" in answer.answer
+        assert answer.citations[0].source == "scorecard" and answer.citations[0].quote == f"{card.band} band"
+        found = verify(
+            conn,
+            answer,
+            account=ref,
+            results=[card, alerts],
+            kb=kb,
+            directory=book_directory(conn),
+            quoted=[glossary.wording(k) for k in glossary.terms],
+        )
+    assert found.ok, found.problems
+    assert [c.tool for c in answer.tool_calls] == ["scorecard", "open_alerts"]
+
+
+def test_another_csms_account_is_no_such_account(book: Book) -> None:
+    foreign = wt(book, "copilot", "ask", book.foreign, "Why is it at risk?", "--as", "owner-csm", "--json")
+    absent = wt(book, "copilot", "ask", "ACC-99999", "Why is it at risk?", "--as", "owner-csm", "--json")
+    assert foreign.exit_code == absent.exit_code == 0
+    shown, missing = CopilotAnswer.model_validate_json(foreign.output), CopilotAnswer.model_validate_json(absent.output)
+    assert shown.answer.startswith("No such account") and not shown.citations and not shown.tool_calls
+    assert shown.answer.replace(book.foreign, "X") == missing.answer.replace("ACC-99999", "X")
+    # The manager reaches it.
+    seen = wt(book, "copilot", "ask", book.foreign, "Why is it at risk?", "--as", "manager", "--json")
+    assert not CopilotAnswer.model_validate_json(seen.output).answer.startswith("No such account")
+
+
+def test_chat_answers_each_line_until_end_of_input(book: Book) -> None:
+    done = wt(
+        book,
+        "copilot",
+        "chat",
+        book.at_risk,
+        "--as",
+        "owner-csm",
+        "--as-of",
+        AS_OF.isoformat(),
+        stdin="Who is our champion there?\n\nWhen do they renew?\n",
+    )
+    assert done.exit_code == 0, done.output
+    assert done.output.count("sources:") + done.output.count("No contact") >= 2
+    assert "Renewals of" in done.output or "has no renewal forecast" in done.output
