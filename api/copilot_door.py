@@ -1,7 +1,8 @@
 """The one copilot of an app, shared by every door that asks it (JSON and SSE, OpenAI-compatible, MCP, web page).
 
-Opening a copilot loads the intents' example vectors, the glossary and the policy, which takes long enough
-that no request should pay for it twice: the first question opens it, the app's shutdown closes it. The
+Opening a copilot loads the intents' example vectors, the glossary, the policy, the knowledge base and the
+checkpointer, which takes long enough that no request should pay for it twice: the first question opens
+it (as ``watchtower copilot`` does, with the deployment's knowledge base), the app's shutdown closes it. The
 copilot answers an out-of-reach account with a sentence; the doors answer it with their own "not found"
 instead, so they resolve the account first with the same rule (``tools.access``) the copilot applies.
 """
@@ -19,6 +20,8 @@ from sqlalchemy import Engine
 from agents.copilot.service import Copilot
 from core.identity import User
 from core.settings import Settings
+from knowledge_base.open import open_knowledge_base
+from knowledge_base.retrieval import KnowledgeBase
 from tools.access import AccountRef, resolve_account
 
 
@@ -30,11 +33,15 @@ class CopilotHolder:
         self._engine = engine
         self._lock = threading.Lock()
         self._copilot: Copilot | None = None
+        self._kb: KnowledgeBase | None = None
 
     def get(self) -> Copilot:
         with self._lock:
             if self._copilot is None:
-                self._copilot = Copilot.open(self._settings, engine=self._engine)
+                self._kb = open_knowledge_base(self._settings)
+                copilot = Copilot.open(self._settings, engine=self._engine, kb=self._kb)
+                copilot.graph()  # compiled here, under the lock, so two first questions do not build two
+                self._copilot = copilot
             return self._copilot
 
     @property
@@ -46,6 +53,9 @@ class CopilotHolder:
             if self._copilot is not None:
                 self._copilot.close()
                 self._copilot = None
+            if self._kb is not None:
+                self._kb.close()
+                self._kb = None
 
 
 def copilot_of(request: Request) -> Copilot:
