@@ -1,6 +1,7 @@
 """The weekly cycle: run the watchtowers for every account in scope on one as-of date, then refresh scorecards.
 
-start_run -> select_accounts -> review_accounts -> update_scorecards -> update_plays -> finish_run
+start_run -> select_accounts -> review_accounts -> update_scorecards -> update_plays -> update_knowledge_base
+-> finish_run
 
 Accounts are reviewed in chunks. For each chunk the graphs run first, reading
 through an autocommit connection with no transaction open, so approvals and
@@ -14,7 +15,10 @@ cache and how many steps fell back to rules. Plays then open and advance on
 the fresh alerts and scorecards (and forecasts refresh), keyed like every other
 write, so a re-run of the same date opens nothing twice. Before a run starts it
 marks earlier runs whose process died ``abandoned`` (``agents.run_records``),
-and while it runs a heartbeat keeps its own record fresh.
+and while it runs a heartbeat keeps its own record fresh. Last, the knowledge base takes in the texts that
+arrived or changed since the last run (only those: ingestion is incremental), for the accounts reviewed; a
+knowledge base that cannot be updated (a vector server down) leaves the run degraded, not failed, since
+the copilot still answers from what is indexed.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from agents.run_records import PROCESS_STARTED, describe, heartbeat, reap_abando
 from agents.state import WatchtowerContext, WatchtowerResult
 from core.models import Account, AgentRun
 from core.settings import Settings
+from knowledge_base.retrieval import KnowledgeBase
 from llm.cache import DatabaseLlmCache
 from llm.factory import build_reader
 from llm.structured import LlmStats
@@ -95,6 +100,8 @@ class CycleContext:
     model: BaseChatModel | None
     #: None skips plays; the command line and the scheduler always pass one.
     plays: PlayEngine | None = None
+    #: Opens the knowledge base the run keeps current; None skips that step.
+    knowledge_base: Callable[[], KnowledgeBase] | None = None
     chunk_size: int = 100
     progress: Callable[[int], None] | None = None
     stats: LlmStats = field(default_factory=LlmStats)
@@ -244,11 +251,32 @@ def update_plays(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str,
     return {"counts": {**state.get("counts", {}), **{f"plays.{k}": v for k, v in sorted(played.items())}}}
 
 
+def update_knowledge_base(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    if ctx.knowledge_base is None:
+        return {}
+    whole_book = not state.get("account_ids") and not state.get("segments")
+    try:
+        with ctx.knowledge_base() as kb, ctx.engine.connect() as conn:
+            report = kb.ingest_book(conn, account_ids=None if whole_book else state["selected"])
+    except Exception as error:  # noqa: BLE001 - any store failure degrades the run, it never fails it
+        log.warning("knowledge base not updated: %s: %s", type(error).__name__, error)
+        ctx.stats.note(f"knowledge base not updated: {type(error).__name__}: {str(error)[:200]}")
+        return {"counts": {**state.get("counts", {}), "kb.failed": 1}}
+    changed = {
+        "kb.sources_changed": sum(t.added + t.updated + t.removed for t in report.tables.values()),
+        "kb.chunks_written": sum(t.chunks for t in report.tables.values()),
+        "kb.vectors_written": report.embedded,
+    }
+    return {"counts": {**state.get("counts", {}), **changed}}
+
+
 def finish_run(state: CycleState, runtime: Runtime[CycleContext]) -> dict[str, Any]:
     ctx = runtime.context
     counts = state.get("counts", {})
     failed = counts.get("accounts_failed", 0) + counts.get("plays.accounts_failed", 0)
-    status = "partial" if failed else "degraded" if ctx.stats.fallbacks else "succeeded"
+    degraded = ctx.stats.fallbacks or counts.get("kb.failed")
+    status = "partial" if failed else "degraded" if degraded else "succeeded"
     finish(ctx, state["run_id"], status, counts=state.get("counts", {}), accounts=state.get("accounts", 0))
     return {"status": status}
 
@@ -281,12 +309,14 @@ def builder() -> StateGraph:
     graph.add_node("review_accounts", review_accounts)
     graph.add_node("update_scorecards", update_scorecards)
     graph.add_node("update_plays", update_plays)
+    graph.add_node("update_knowledge_base", update_knowledge_base)
     graph.add_node("finish_run", finish_run)
     graph.add_edge(START, "start_run")
     graph.add_edge("start_run", "select_accounts")
     graph.add_edge("review_accounts", "update_scorecards")
     graph.add_edge("update_scorecards", "update_plays")
-    graph.add_edge("update_plays", "finish_run")
+    graph.add_edge("update_plays", "update_knowledge_base")
+    graph.add_edge("update_knowledge_base", "finish_run")
     graph.add_edge("finish_run", END)
     return graph
 

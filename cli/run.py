@@ -34,6 +34,7 @@ from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
 from core.models import Account, AgentRun, Alert, SchedulerTick
+from knowledge_base.open import open_knowledge_base
 from llm.factory import build_chat_model
 from scorecards.weekly import ScoringConfig, account_ids_for
 from sources.feeds import FeedError, ingest_feed
@@ -64,6 +65,7 @@ def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool
         model=build_chat_model(app.settings),
     )
     cycle.plays = play_engine(app, as_of, model=cycle.model, stats=cycle.stats)
+    cycle.knowledge_base = lambda: open_knowledge_base(app.settings)
     return cycle
 
 
@@ -135,6 +137,11 @@ def show_run(app: AppContext, run_id: int) -> None:
         f"resolved {counts.get('alerts_resolved', 0)}; movements logged {counts.get('movements_logged', 0)}; "
         f"scorecards {counts.get('scorecards', 0)}"
     )
+    if "kb.chunks_written" in counts:
+        console.print(
+            f"knowledge base: {counts.get('kb.sources_changed', 0)} texts new, edited or gone; "
+            f"{counts.get('kb.chunks_written', 0)} chunks and {counts.get('kb.vectors_written', 0)} vectors written"
+        )
     console.print(
         f"LLM calls {run['llm_calls']} ({run['llm_tokens']} tokens), cached answers {run['llm_cache_hits']}, "
         f"fell back to rules {run['llm_fallbacks']}"

@@ -33,6 +33,8 @@ def _team_config_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     """
     folder = tmp_path_factory.mktemp("team-config") / "config"
     monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(folder))
+    # The data directory too (the knowledge base's indexes, eval results): never the checkout's var/.
+    monkeypatch.setenv("WATCHTOWER_DATA_DIR", str(folder.parent / "data"))
     return folder
 
 

@@ -141,3 +141,35 @@ def test_team_documents_are_added_updated_and_dropped_with_their_folder(tmp_path
         report = kb.add_documents(folder)
         assert (report.tables["document"].updated, report.tables["document"].removed) == (1, 1)
         assert kb.search("SAML", [None], 3) == []
+
+
+def test_the_weekly_run_keeps_the_knowledge_base_current(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    seed_small_book(engine)
+    first = runner.invoke(app, ["--database-url", database_url, "run", "--as-of", "2026-11-22"])
+    assert first.exit_code == 0, first.output
+    assert "knowledge base: " in first.output and " 0 chunks" not in first.output
+    with engine.begin() as conn:
+        interaction = conn.execute(select(Interaction.external_id, Interaction.account_id)).first()
+        conn.execute(
+            update(Interaction).where(Interaction.external_id == interaction.external_id)
+            .values(body="Dana Reyes: We signed with a quokka vendor yesterday.")
+        )  # fmt: skip
+    second = runner.invoke(app, ["--database-url", database_url, "run", "--as-of", "2026-11-22"])
+    assert second.exit_code == 0, second.output
+    assert "knowledge base: 1 texts new, edited or gone; 1 chunks" in second.output
+    search = runner.invoke(
+        app, ["--database-url", database_url, "kb", "search", "quokka vendor", "--account",
+              _external_id(engine, interaction.account_id), "--json"],
+    )  # fmt: skip
+    assert search.exit_code == 0, search.output
+    assert '"source_id": "' + interaction.external_id + '"' in search.output
+
+
+def _external_id(engine: Engine, account_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(Account.external_id).where(Account.id == account_id)).scalar_one()
