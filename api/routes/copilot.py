@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from agents.copilot.schema import CopilotAnswer
 from api.copilot_door import CopilotDep, as_of_default, reach
-from api.copilot_models import AccountKey, CopilotQuestion
+from api.copilot_models import AccountKey, CopilotQuestion, CopilotStreamEvent
 from api.deps import ApiUser, AppSettings, Clock, Db
 from api.models import SIGNED_IN, Problem
 from api.sse import HEADERS, MEDIA_TYPE, answer_events
@@ -32,7 +32,10 @@ def _wants_stream(request: Request, stream: bool) -> bool:
     "/{account}/messages",
     response_model=CopilotAnswer,
     responses={
-        200: {"content": {MEDIA_TYPE: {"schema": {"type": "string"}}}, "description": STREAM_DESCRIPTION},
+        200: {
+            "content": {MEDIA_TYPE: {"schema": CopilotStreamEvent.model_json_schema()}},
+            "description": STREAM_DESCRIPTION,
+        },
         404: {"model": Problem, "description": "No such account you can reach."},
     },
 )

@@ -73,8 +73,9 @@
     }).catch(function () {
       return null;
     });
-    if (!response || !response.ok || !response.body) {
-      form.submit(); // the server-rendered page says what went wrong
+    const type = response ? response.headers.get("content-type") || "" : "";
+    if (!response || !response.ok || !response.body || !type.startsWith("text/event-stream")) {
+      form.submit(); // the server-rendered page says what went wrong (a refusal, or a session that ended)
       return;
     }
     button.disabled = true;

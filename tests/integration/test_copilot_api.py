@@ -86,6 +86,7 @@ def test_bodies_it_cannot_take_are_refused_never_a_500(client: TestClient, book:
         (json.dumps({"question": "x" * 2001}).encode(), 422),
         (json.dumps({"question": "why", "colour": "red"}).encode(), 422),
         (json.dumps({"question": "why", "as_of": "tomorrow"}).encode(), 422),
+        (json.dumps({"question": "why", "as_of": 0}).encode(), 422),
         (json.dumps({"question": "nul \u0000 byte"}).encode(), 422),
         (json.dumps([QUESTION]).encode(), 422),
         (b" " * (MAX_BODY_BYTES + 1), 413),

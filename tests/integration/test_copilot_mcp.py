@@ -19,10 +19,12 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from agents.copilot.schema import CopilotAnswer
 from api.mcp_tools import ACCOUNT_TOOLS, NOT_REACHABLE
 from approvals.queue import APPROVAL, OFFER
+from cli.main import app
 from tests.integration.api_support import serving
 from tests.integration.approval_support import token_for
 from tests.integration.copilot_doors_support import QUESTION, assert_cited_verbatim, doors_app
@@ -45,18 +47,20 @@ def base(book: Book) -> Iterator[str]:
         yield url
 
 
+def _stdio(book: Book, *args: str, **env: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=WATCHTOWER,
+        args=["--database-url", book.database_url, "mcp", *args],
+        env={"WATCHTOWER_DATA_DIR": str(book.data_dir), "WATCHTOWER_CONFIG_DIR": os.environ["WATCHTOWER_CONFIG_DIR"]}
+        | env,
+    )
+
+
 @pytest.fixture(params=["stdio", "http"])
 def connect(request: pytest.FixtureRequest, book: Book) -> Connect:
     """How to reach the MCP server as the owner of the at-risk account, over one transport."""
     if request.param == "stdio":
-        server = StdioServerParameters(
-            command=WATCHTOWER,
-            args=["--database-url", book.database_url, "mcp", "--as", book.owner.username],
-            env={
-                "WATCHTOWER_DATA_DIR": str(book.data_dir),
-                "WATCHTOWER_CONFIG_DIR": os.environ["WATCHTOWER_CONFIG_DIR"],
-            },
-        )
+        server = _stdio(book, "--as", book.owner.username)
         return lambda: Client(server, read_timeout_seconds=120)
     base = request.getfixturevalue("base")
     token = token_for(book.engine, book.owner)
@@ -156,3 +160,17 @@ def test_http_without_a_live_token_is_a_401(base: str) -> None:
         for headers in ({}, {"Authorization": "Bearer wt_not-a-token"}):
             assert http.post("/mcp", json=body, headers=headers).status_code == 401
             assert http.get("/mcp", headers=headers).status_code == 401
+
+
+def test_stdio_takes_the_person_from_a_token_and_refuses_to_start_without_one(book: Book) -> None:
+    server = _stdio(book, WATCHTOWER_TOKEN=token_for(book.engine, book.owner))
+
+    async def calls(client: Client) -> tuple[Any, Any]:
+        own = await client.call_tool("open_alerts", {"account": book.at_risk})
+        return own, await client.call_tool("open_alerts", {"account": book.foreign})
+
+    own, foreign = _run(lambda: Client(server, read_timeout_seconds=120), calls)
+    assert not own.is_error and foreign.is_error
+    for args, env in [((), {}), ((), {"WATCHTOWER_TOKEN": "wt_not-a-token"}), (("--as", "nobody"), {})]:
+        done = CliRunner().invoke(app, ["--database-url", book.database_url, "mcp", *args], env=env)
+        assert done.exit_code == 1 and "error" in done.output, (args, done.output)
