@@ -95,7 +95,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(web_outbox.router)
     app.include_router(web_copilot.router)
-    app.state.mcp_sessions = mount_mcp(app, app.state.copilot)
+    app.state.mcp = mount_mcp(app, app.state.copilot)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     install_error_pages(app)
     app.add_middleware(SecurityHeaders)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with app.state.mcp_sessions.run():
+    async with app.state.mcp.running():
         try:
             yield
         finally:

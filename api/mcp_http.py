@@ -8,9 +8,12 @@ them, and this one trusts only a bearer token, which a browser never attaches on
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from anyio import to_thread
 from fastapi import FastAPI, HTTPException
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -27,11 +30,35 @@ from core.identity import User, user_for_token
 PATH = "/mcp"
 
 
+class McpMount:
+    """The MCP server and, while the app runs, its session manager (a manager runs once, an app may restart)."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+        self.manager: StreamableHTTPSessionManager | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        # Builds a new session manager on the server; its own Starlette app is not used, ``BearerGate`` serves it.
+        self.server.streamable_http_app(
+            stateless_http=True,
+            json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        manager = self.server.session_manager
+        async with manager.run():
+            self.manager = manager
+            try:
+                yield
+            finally:
+                self.manager = None
+
+
 class BearerGate:
     """ASGI endpoint: a request without a live bearer token is a 401; any other goes to the MCP sessions."""
 
-    def __init__(self, manager: StreamableHTTPSessionManager) -> None:
-        self.manager = manager
+    def __init__(self, mount: McpMount) -> None:
+        self.mount = mount
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
@@ -43,11 +70,15 @@ class BearerGate:
                 scope, receive, send
             )
             return
-        await self.manager.handle_request(scope, receive, send)
+        manager = self.mount.manager
+        if manager is None:  # served without the app's lifespan (nothing runs the sessions)
+            await JSONResponse({"detail": "the MCP server is not running"}, status_code=503)(scope, receive, send)
+            return
+        await manager.handle_request(scope, receive, send)
 
 
-def mount_mcp(app: FastAPI, copilot: CopilotHolder) -> StreamableHTTPSessionManager:
-    """Serve the MCP tools at ``/mcp``; the caller runs the returned manager for the app's lifetime."""
+def mount_mcp(app: FastAPI, copilot: CopilotHolder) -> McpMount:
+    """Serve the MCP tools at ``/mcp``; the app's lifespan runs the returned mount (``McpMount.running``)."""
     state = app.state
     deps = McpDeps(
         engine=state.engine, settings=state.settings, policy=state.policy, copilot=copilot, clock=state.clock
@@ -64,13 +95,6 @@ def mount_mcp(app: FastAPI, copilot: CopilotHolder) -> StreamableHTTPSessionMana
             raise ToolError("unknown, expired or revoked token")
         return user
 
-    server = build_mcp_server(deps, who)
-    # Builds the server's session manager; its own Starlette app is not used, the route below serves it.
-    server.streamable_http_app(
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    manager = server.session_manager
-    app.router.routes.append(Route(PATH, endpoint=BearerGate(manager), include_in_schema=False))
-    return manager
+    mount = McpMount(build_mcp_server(deps, who))
+    app.router.routes.append(Route(PATH, endpoint=BearerGate(mount), include_in_schema=False))
+    return mount

@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.copilot.schema import Citation, CopilotAnswer
 from agents.copilot.service import Copilot
@@ -127,7 +128,11 @@ async def chat_completions(
     request: Request, user: OpenAIUser, engine: Db, settings: AppSettings, clock: Clock, copilot: CopilotDep
 ) -> ChatCompletion | StreamingResponse:
     """Read by hand rather than by FastAPI so a body it cannot read is refused in OpenAI's shape too."""
-    chat = _read_request(await request.body())
+    try:
+        body = await request.body()
+    except StarletteHTTPException as exc:  # the body limit, raised as the body is read
+        raise OpenAIError(exc.status_code, str(exc.detail), code="request_too_large") from None
+    chat = _read_request(body)
     question = _question(chat)
     ref = await run_in_threadpool(_account, engine, user, chat.model)
     now = clock()

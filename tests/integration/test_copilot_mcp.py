@@ -15,6 +15,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -174,3 +175,22 @@ def test_stdio_takes_the_person_from_a_token_and_refuses_to_start_without_one(bo
     for args, env in [((), {}), ((), {"WATCHTOWER_TOKEN": "wt_not-a-token"}), (("--as", "nobody"), {})]:
         done = CliRunner().invoke(app, ["--database-url", book.database_url, "mcp", *args], env=env)
         assert done.exit_code == 1 and "error" in done.output, (args, done.output)
+
+
+def test_the_same_app_serves_mcp_again_after_a_restart(book: Book) -> None:
+    app = doors_app(book)
+    headers = {
+        "Authorization": f"Bearer {token_for(book.engine, book.owner)}",
+        "Accept": "application/json, text/event-stream",
+    }
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    for _ in range(2):
+        with TestClient(app, base_url="https://testserver") as client:
+            answer = client.post("/mcp", json=hello, headers=headers)
+            assert answer.status_code == 200 and answer.json()["result"]["serverInfo"]["name"] == "watchtower"
+    assert TestClient(app, base_url="https://testserver").post("/mcp", json=hello, headers=headers).status_code == 503

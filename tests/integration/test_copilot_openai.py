@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from agents.copilot.schema import Citation, CopilotAnswer
+from api.bounds import MAX_BODY_BYTES
 from tests.integration.api_support import serving
 from tests.integration.approval_support import token_for
 from tests.integration.copilot_doors_support import QUESTION, assert_cited_verbatim, doors_app
@@ -126,3 +127,10 @@ def test_bodies_it_cannot_take_are_400s_in_openais_shape(book: Book, base: str) 
             answer = http.post("/v1/chat/completions", headers=headers, content=body)
             assert answer.status_code == 400, (body[:80], answer.status_code, answer.text)
             assert set(answer.json()["error"]) == {"message", "type", "param", "code"}
+        huge = b" " * (MAX_BODY_BYTES + 1)
+        for sent in ({"content": huge}, {"content": iter([huge[:1000], huge[1000:]])}):  # declared, then chunked
+            answer = http.post("/v1/chat/completions", headers=headers, **sent)
+            assert answer.status_code == 413 and answer.json().get("error", {}).get("code") == "request_too_large", (
+                sent,
+                answer.text,
+            )

@@ -10,9 +10,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from api.security_headers import CONTENT_SECURITY_POLICY
+from cli.main import app
 from core.models import Scorecard
+from knowledge_base.retrieval import KnowledgeBase
 from tests.integration.api_support import web_login
 from tests.integration.copilot_doors_support import QUESTION, doors_app, with_password
 from tests.integration.copilot_support import Book, seeded_book
@@ -26,8 +29,16 @@ HTML = {"Accept": "text/html"}
 def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
     made = seeded_book(tmp_path_factory.mktemp("copilot-web"))
     with_password(made.engine, made.owner, "csm-web")
+    env = {"WATCHTOWER_DATA_DIR": str(made.data_dir)}
+    indexed = CliRunner().invoke(app, ["--database-url", made.database_url, "kb", "ingest"], env=env)
+    assert indexed.exit_code == 0, indexed.output
     yield made
     made.engine.dispose()
+
+
+def _chunk_of(book: Book, account_id: int) -> str:
+    with KnowledgeBase.open(book.data_dir) as kb:
+        return kb.search("call", [account_id], k=1)[0].chunk.id
 
 
 @pytest.fixture
@@ -55,6 +66,17 @@ def test_the_form_answers_and_every_citation_opens_its_source_with_the_quote_mar
         assert f'<mark id="quote">{quote}</mark>' in source.text, (href, quote)
 
 
+def test_a_knowledge_base_citation_opens_the_passage_with_the_quote_marked(signed_in, book: Book) -> None:
+    client, csrf = signed_in
+    question = "what did they say about pricing on the last call"
+    answered = client.post(f"/accounts/{book.at_risk}/copilot", data={"csrf": csrf, "question": question})
+    cited = [(href, quote) for href, name, quote in LINK.findall(answered.text) if name.startswith("kb ")]
+    assert cited, answered.text
+    for href, quote in cited:
+        source = client.get(html.unescape(href))
+        assert source.status_code == 200 and f'<mark id="quote">{quote}</mark>' in source.text, href
+
+
 def test_other_accounts_and_their_sources_are_not_found(signed_in, book: Book) -> None:
     client, csrf = signed_in
     with book.engine.connect() as conn:
@@ -67,6 +89,8 @@ def test_other_accounts_and_their_sources_are_not_found(signed_in, book: Book) -
         # the path names an account in reach, the row is another account's
         ("GET", f"/accounts/{book.at_risk}/copilot/sources/scorecard/{foreign_card}", None),
         ("GET", f"/accounts/{book.at_risk}/copilot/sources/no_table/1", None),
+        ("GET", f"/accounts/{book.at_risk}/copilot/sources/kb/{_chunk_of(book, book.foreign_id)}", None),
+        ("GET", f"/accounts/{book.foreign}/copilot/sources/kb/{_chunk_of(book, book.foreign_id)}", None),
         ("GET", f"/accounts/{book.at_risk}/copilot/sources/kb/chunk-1", None),
         ("GET", "/accounts/ACC-99999/copilot", None),
     ]:

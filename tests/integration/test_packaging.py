@@ -45,5 +45,11 @@ def test_a_built_wheel_carries_every_shipped_policy(tmp_path: Path) -> None:
     for name in [*POLICY_FILES, "health_model_framework.yaml"]:
         assert f"core/defaults/{name}" in names, name
     assert not any(n.startswith("config/") for n in names)
-    for name in ("api/templates/base.html", "api/templates/error.html", "api/static/watchtower.css"):
-        assert name in names, name  # the web pages and the one stylesheet their CSP allows
+    for name in (
+        "api/templates/base.html",
+        "api/templates/error.html",
+        "api/templates/copilot.html",
+        "api/static/watchtower.css",
+        "api/static/copilot.js",
+    ):
+        assert name in names, name  # the web pages, the one stylesheet and the one script their CSP allows
