@@ -1,4 +1,5 @@
-"""The copilot's web page per account: ask, read the answer, open each cited source with its quote marked.
+"""The copilot's web pages: the accounts a person may ask about, and per account a page to ask, read the answer
+and open each cited source with its quote marked.
 
 Server-rendered, so it works without JavaScript: the form posts and the page comes back with the answer.
 ``/static/copilot.js`` (the one script the Content-Security-Policy allows) streams the answer instead,
@@ -10,25 +11,28 @@ are the same "not found" page as something that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote as url_quote
 
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy import Connection, func, select
 
 from agents.copilot.schema import Citation, CopilotAnswer
 from agents.copilot.service import Copilot
 from api.bounds import not_form_text
 from api.copilot_door import CopilotDep, as_of_default, reach
 from api.copilot_models import MAX_QUESTION, AccountKey
-from api.deps import AppSettings, Clock, Db, FormUser, WebSession
-from api.pages import page
+from api.deps import AppSettings, Clock, Db, FormUser, Paging, WebSession
+from api.pages import page, paged
 from api.sse import HEADERS, MEDIA_TYPE, answer_events
 from core.identity import User
-from tools.access import AccountRef
+from core.models import Account
+from tools.access import AccountRef, reachable_accounts
 from tools.copilot_sources import stored_text
 
 router = APIRouter(include_in_schema=False)
+ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 SourceTable = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 SourceId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:_.#-]+$")]
@@ -74,6 +78,26 @@ def _copilot_page(
         max_question=MAX_QUESTION,
         **values,
     )
+
+
+def _accounts(conn: Connection, user: User, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of the accounts ``user`` may ask about, by external id, and how many there are."""
+    allowed = reachable_accounts(conn, user)
+    query = select(ACCOUNT.c.external_id, ACCOUNT.c.name)
+    if allowed is not None:
+        query = query.where(ACCOUNT.c.id.in_(allowed))
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.order_by(ACCOUNT.c.external_id).limit(limit).offset(offset)).mappings()
+    return [dict(r) for r in rows], total
+
+
+@router.get("/accounts")
+def accounts_page(request: Request, engine: Db, session: WebSession, params: Paging) -> HTMLResponse:
+    """The accounts the person may ask the copilot about, each linking to its page."""
+    user, csrf = session
+    with engine.connect() as conn:
+        items, pager = paged("/accounts", params, lambda limit, offset: _accounts(conn, user, limit, offset))
+    return page(request, "accounts.html", user=user, csrf=csrf, items=items, pager=pager)
 
 
 @router.get("/accounts/{account}/copilot")

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from approvals.queue import ACCOUNT
 from tests.e2e.conftest import CHROMIUM, FLAGS
 from tests.integration.api_support import serving
 from tests.integration.approval_support import PASSWORD
@@ -24,6 +26,11 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
     with_password(made.engine, made.owner, "csm-web")
     yield made
     made.engine.dispose()
+
+
+def _name(book: Book) -> str:
+    with book.engine.connect() as conn:
+        return conn.execute(select(ACCOUNT.c.name).where(ACCOUNT.c.id == book.at_risk_id)).scalar_one()
 
 
 def _sign_in(page, base: str, path: str) -> None:
@@ -62,7 +69,10 @@ def test_a_csm_asks_about_their_account_and_opens_a_citation(browser_page, book:
     posted: list[str] = []
     page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     with serving(doors_app(book, cookie_secure=False)) as base:
-        _sign_in(page, base, f"/accounts/{book.at_risk}/copilot")
+        _sign_in(page, base, "/accounts")
+        screenshot(page, "copilot-accounts")
+        page.get_by_role("link", name=_name(book), exact=True).click()
+        page.wait_for_url(f"{base}/accounts/{book.at_risk}/copilot")
         screenshot(page, "copilot-empty")
         _ask_and_open_a_citation(page, base, book, screenshot, "copilot-streamed")
         asked = [u for u in posted if "/accounts/" in u]

@@ -14,13 +14,14 @@ from typer.testing import CliRunner
 
 from api.security_headers import CONTENT_SECURITY_POLICY
 from cli.main import app
-from core.models import Scorecard
+from core.models import Account, Scorecard
 from knowledge_base.retrieval import KnowledgeBase
 from tests.integration.api_support import web_login
 from tests.integration.copilot_doors_support import QUESTION, doors_app, with_password
 from tests.integration.copilot_support import Book, seeded_book
 
 SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
+ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 LINK = re.compile(r'<li><a href="([^"]+)">([^<]+)</a>: <q>([^<]+)</q></li>')
 HTML = {"Accept": "text/html"}
 
@@ -97,6 +98,18 @@ def test_other_accounts_and_their_sources_are_not_found(signed_in, book: Book) -
         answer = client.request(method, path, data=data, headers=HTML)
         assert answer.status_code == 404, (method, path, answer.status_code)
         assert "Not found" in answer.text and "band" not in answer.text, path
+
+
+def test_the_accounts_page_lists_only_the_accounts_in_reach(signed_in, book: Book) -> None:
+    client, _ = signed_in
+    with book.engine.connect() as conn:
+        owned = sorted(
+            conn.execute(select(ACCOUNT.c.external_id).where(ACCOUNT.c.owner_csm == book.owner.email)).scalars()
+        )
+    listed = client.get("/accounts")
+    assert listed.status_code == 200
+    assert re.findall(r'<a href="/accounts/([^/"]+)/copilot">', listed.text) == owned
+    assert book.foreign not in listed.text and '<a href="/accounts">Copilot</a>' in listed.text
 
 
 def test_what_cannot_be_asked_comes_back_with_why(signed_in, book: Book) -> None:
