@@ -7,9 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from agents.copilot.schema import CopilotAnswer
+from api.app import create_app
 from api.bounds import MAX_BODY_BYTES
+from approvals.queue import ACCOUNT
+from core.settings import Settings
+from scorecards.weekly import ScoringConfig, score_book
+from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, token_for
 from tests.integration.copilot_doors_support import QUESTION, assert_cited_verbatim, bearer, doors_app
 from tests.integration.copilot_support import AS_OF, Book, seeded_book
 
@@ -108,3 +114,23 @@ def test_one_copilot_per_app_opened_by_the_first_question_and_closed_on_shutdown
         first = holder.get()
         assert holder.get() is first
     assert not holder.opened
+
+
+def test_both_backends_answer_with_cited_sources(engine, database_url, tmp_path) -> None:
+    """SQLite and Postgres alike: the copilot's checkpoints live in the database's backend, closed on shutdown."""
+    people = book_with_people(engine)
+    score_book(engine, ScoringConfig.load(), AS_OF)
+    csm = people["csm"]
+    owned = account_ids(engine, owner=csm.email)[0]
+    with engine.connect() as conn:
+        account = conn.execute(select(ACCOUNT.c.external_id).where(ACCOUNT.c.id == owned)).scalar_one()
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    app = create_app(settings, engine=engine, policy=POLICY, clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver") as client:
+        answered = client.post(
+            f"/api/copilot/{account}/messages",
+            headers={"Authorization": f"Bearer {token_for(engine, csm)}"},
+            json={"question": QUESTION, "as_of": str(AS_OF)},
+        )
+    assert answered.status_code == 200, answered.text
+    assert_cited_verbatim(engine, CopilotAnswer.model_validate(answered.json()), account, owned)
