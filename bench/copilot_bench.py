@@ -50,7 +50,9 @@ def main() -> None:
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 22))
     args = parser.parse_args()
     settings = Settings()
+    opening = time.perf_counter()
     with open_knowledge_base(settings) as kb, Copilot.open(settings, kb=kb) as copilot:
+        opened = time.perf_counter() - opening
         with copilot.engine.begin() as conn:
             user = find_user(conn, "bench-manager") or add_user(
                 conn, username="bench-manager", role="cs_manager", now=datetime.now(UTC)
@@ -73,6 +75,7 @@ def main() -> None:
                 unverified.append(f"{account}: {question}")
     ms = [t * 1000 for t in timings]
     print(f"embedder: {copilot.classifier.embedder.name}; knowledge base: {kb.mode}; accounts: {len(accounts)}")
+    print(f"open (embedder loaded, example vectors read or computed): {opened * 1000:.0f} ms")
     print(f"first turn (directory, checkpointer tables): {first * 1000:.0f} ms")
     print(
         f"{len(ms)} warm turns: p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, "

@@ -1,6 +1,6 @@
 """Knowledge-base retrieval speed over 50,000 chunks: the lexical index, hybrid fusion, and a plain scan.
 
-    python -m bench.kb_bench [--chunks 50000] [--queries 400]
+    python -m bench.kb_bench [--chunks 50000] [--queries 400] [--chroma]
 
 Chunks are the seeded book's rows (one chunk each), enough accounts for ``--chunks``. Queries are the
 working book's labelled questions plus id, money and product-term lookups, each asked on one account.
@@ -13,6 +13,9 @@ Per query, top 5:
 - hybrid: ``hybrid_search`` over the lexical index and a dense stand-in, exact cosine in numpy over a fixed
   table of random 384-dimension vectors (the embedding model's size), the query's vector given. It shows
   what fusion and a second ranker cost; the real dense figure is the vector store's and the model's.
+- with ``--chroma``: the same vectors in the embedded Chroma store (``knowledge_base.store``), queried with
+  the account filter inside Chroma, alone and fused with the lexical index. Off by default: loading 50,000
+  vectors into Chroma takes minutes on two cores, four times the rest of the run; ``make bench`` turns it on.
 
 Prints build seconds, index size, p50 and p95 per ranker in milliseconds with their ratio to the scan,
 incremental replace and delete, and peak memory.
@@ -32,11 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import Settings
 from evals.retrieval_corpus import book_rows, row_chunks
 from evals.suites.retrieval_kb import read_questions
 from knowledge_base.chunks import Chunk, Hit
 from knowledge_base.hybrid import hybrid_search
 from knowledge_base.lexical import LexicalIndex
+from knowledge_base.store import VectorStore, dense_ranker, open_store
 from knowledge_base.tokens import query_terms, tokens
 
 DIMENSIONS = 384
@@ -104,6 +109,18 @@ class RandomDense:
         best = np.argsort(-scores)[:k]
         return [Hit(own[i], float(scores[i]), rank) for rank, i in enumerate(best, start=1)]
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Every text gets the fixed query vector, as the stand-in's own ranking assumes."""
+        return np.tile(self.query, (len(texts), 1))
+
+    def load(self, store: VectorStore) -> float:
+        """The same vectors into a Chroma store; returns the seconds it took."""
+        chunks = [c for own, _ in self.tables.values() for c in own]
+        vectors = np.concatenate([v for _, v in self.tables.values()])
+        started = time.perf_counter()
+        store.upsert(chunks, vectors)
+        return time.perf_counter() - started
+
 
 def book_queries(chunks: Sequence[Chunk], asked: Sequence[tuple[str, int]]) -> list[list[int]]:
     """For each query, the accounts of one CSM's book: the synthetic book gives each CSM about 60."""
@@ -134,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Knowledge-base retrieval speed")
     parser.add_argument("--chunks", type=int, default=50_000)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--chroma", action="store_true", help="add the embedded Chroma store (minutes to load)")
     args = parser.parse_args(argv)
     chunks = corpus(args.chunks)
     asked = queries(chunks, args.queries)
@@ -160,6 +178,18 @@ def main(argv: Sequence[str] | None = None) -> None:
                 lambda q, b: index.search_accounts(q, books[b], 5), [(q, n) for n, (q, _) in enumerate(asked)]
             ),
         }
+        if args.chroma:
+            settings = Settings(data_dir=Path(folder), chroma_host=None)
+            store = open_store(settings, name="bench-random", dimensions=DIMENSIONS)
+            chroma_load = dense.load(store)
+            chroma = dense_ranker(store, dense)
+            timed(lambda q, a: chroma(q, a, 5), asked[:20])
+            results["chroma"] = timed(lambda q, a: chroma(q, a, 5), asked)
+            results["hybrid chroma"] = timed(lambda q, a: hybrid_search(q, a, 5, chroma, index), asked)
+            book_results["chroma"] = timed(
+                lambda q, b: store.search(dense.query, books[b], 5), [(q, n) for n, (q, _) in enumerate(asked)]
+            )
+            store.close()
         replace = [Chunk(**{**c.__dict__, "text": c.text + " Updated."}) for c in chunks[:1000]]
         started = time.perf_counter()
         index.upsert(replace)
@@ -171,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     accounts = len({c.account_id for c in chunks})
     print(f"{len(chunks)} chunks over {accounts} accounts, {len(asked)} account-scoped queries, top 5")
     print(f"build {build:.1f} s ({len(chunks) / build:,.0f} chunks/s), index file {size_mb:.0f} MB")
+    if args.chroma:
+        print(f"chroma load {chroma_load:.1f} s ({len(chunks) / chroma_load:,.0f} chunks/s, vectors precomputed)")
     scan_p95 = p95(results["scan"])
     print(f"{'ranker':15} {'p50 ms':>7} {'p95 ms':>7} {'p95/scan':>9}")
     for name, times in results.items():

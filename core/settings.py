@@ -84,6 +84,23 @@ class Settings(BaseSettings):
         default=20.0, ge=0, validation_alias=AliasChoices("llm_backoff_max_seconds", "WATCHTOWER_LLM_BACKOFF_MAX")
     )
 
+    embedding_backend: str = Field(
+        default="minilm",
+        validation_alias=AliasChoices("embedding_backend", "WATCHTOWER_EMBEDDING_BACKEND"),
+        description="minilm (offline, in-process, the default) or openai (any OpenAI-compatible /v1/embeddings). "
+        "Checked where an embedder is built, so a wrong name fails the commands that embed and no others.",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("embedding_model", "WATCHTOWER_EMBEDDING_MODEL"),
+        description="The endpoint's embedding model (backend openai); part of the vector collection's name.",
+    )
+    embedding_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("embedding_base_url", "WATCHTOWER_EMBEDDING_BASE_URL"),
+        description="The embeddings endpoint when it is not the chat model's; unset: the LLM base URL.",
+    )
+
     cookie_secure: bool | None = Field(
         default=None,
         validation_alias=AliasChoices("cookie_secure", "WATCHTOWER_COOKIE_SECURE"),
@@ -116,10 +133,36 @@ class Settings(BaseSettings):
         default=15.0, gt=0, validation_alias=AliasChoices("send_timeout_seconds", "WATCHTOWER_SEND_TIMEOUT")
     )
 
+    chroma_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("chroma_host", "CHROMA_HOST", "WATCHTOWER_CHROMA_HOST"),
+        description="A Chroma server for the vector store; unset: the embedded store under <data_dir>/kb/chroma.",
+    )
+    chroma_port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("chroma_port", "CHROMA_PORT", "WATCHTOWER_CHROMA_PORT"),
+    )
+    chroma_max_attempts: int = Field(
+        default=4, ge=1, le=10, validation_alias=AliasChoices("chroma_max_attempts", "WATCHTOWER_CHROMA_MAX_ATTEMPTS")
+    )
+    chroma_backoff_max_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=AliasChoices("chroma_backoff_max_seconds", "WATCHTOWER_CHROMA_BACKOFF_MAX"),
+    )
+
     @field_validator("config_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # WATCHTOWER_CONFIG_DIR= in a .env must mean "not set", not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_host", mode="before")
+    @classmethod
+    def _blank_host_is_unset(cls, value: object) -> object:
+        # CHROMA_HOST= in a .env means the embedded store, not a server named "".
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryError
 
 from core.retrying import backoff
+from llm.endpoint_errors import describe_failure, is_transient
 from prompts.loader import Prompt
 
 log = logging.getLogger(__name__)
@@ -61,26 +62,6 @@ class StepResult(Generic[T]):
 
 class AnswerRejected(ValueError):
     """The model's answer did not parse, did not match the schema, or claimed what the input does not say."""
-
-
-def _describe(exc: BaseException | None) -> str:
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
-    if isinstance(exc, openai.APITimeoutError):
-        return "timed out"
-    if isinstance(exc, openai.APIConnectionError):
-        return "could not connect"
-    if isinstance(exc, openai.LengthFinishReasonError):
-        return "answer cut off at the token limit"
-    if isinstance(exc, openai.ContentFilterFinishReasonError):
-        return "answer withheld by the server's content filter"
-    return type(exc).__name__
-
-
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, openai.RateLimitError | openai.APITimeoutError | openai.APIConnectionError):
-        return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
 @dataclass
@@ -125,12 +106,16 @@ class LlmReader:
             output, tokens = self._answer(messages, schema, check)
         except (RetryError, openai.APIError) as exc:
             cause = exc.last_attempt.exception() if isinstance(exc, RetryError) else exc
-            return self._fallback(step, deterministic, f"model unavailable ({_describe(cause)})")
+            return self._fallback(step, deterministic, f"model unavailable ({describe_failure(cause)})")
         except (AnswerRejected, openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
             # A truncated or filtered answer is an answer problem, not an outage: at temperature 0 it would repeat.
             if self.cache is not None:
                 self.cache.put(key, step=step, model=self.model_name, output={REJECTED: str(exc)}, tokens=0)
-            why = f"answer rejected after one repair ({exc})" if isinstance(exc, AnswerRejected) else _describe(exc)
+            why = (
+                f"answer rejected after one repair ({exc})"
+                if isinstance(exc, AnswerRejected)
+                else describe_failure(exc)
+            )
             return self._fallback(step, deterministic, why)
         if self.cache is not None:
             self.cache.put(key, step=step, model=self.model_name, output=output.model_dump(mode="json"), tokens=tokens)
@@ -184,7 +169,7 @@ class LlmReader:
                 }
             )
         for attempt in backoff(
-            _retryable, attempts=self.max_attempts, max_wait_seconds=self.backoff_max_seconds, log=log
+            is_transient, attempts=self.max_attempts, max_wait_seconds=self.backoff_max_seconds, log=log
         ):
             with attempt:
                 self.stats.calls += 1

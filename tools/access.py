@@ -95,3 +95,12 @@ def resolve_account(conn: Connection, user: User, external_id: str) -> AccountRe
     if row is None or not reachable(conn, user, row.id):
         return None
     return AccountRef(row.id, row.external_id, row.name)
+
+
+def reachable_external_ids(conn: Connection, user: User) -> dict[int, str]:
+    """Id to external id of every account ``user`` may reach: what a book-level answer may cite."""
+    allowed = reachable_accounts(conn, user)
+    query = select(ACCOUNT.c.id, ACCOUNT.c.external_id)
+    if allowed is not None:
+        query = query.where(ACCOUNT.c.id.in_(allowed))
+    return {r.id: r.external_id for r in conn.execute(query)}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
@@ -149,6 +150,19 @@ class CopilotTools:
         validated = spec.arguments.model_validate(arguments).model_dump()
         method: Callable[..., BaseModel] = getattr(self, spec.method)
         return method(**validated)
+
+    def as_langchain_tools(self) -> list[BaseTool]:
+        """The same tools for a model to call: each returns its result's JSON, and every call is recorded."""
+
+        def bound(name: str) -> Callable[..., dict[str, Any]]:
+            return lambda **arguments: self.call(name, **arguments).model_dump(mode="json")
+
+        return [
+            StructuredTool.from_function(
+                bound(name), name=name, description=spec.description, args_schema=spec.arguments
+            )
+            for name, spec in TOOLS.items()
+        ]
 
     def _summary(self, account_id: int | None = None) -> AccountSummary:
         row = self.conn.execute(select(ACCOUNT).where(ACCOUNT.c.id == (account_id or self.account.id))).mappings().one()

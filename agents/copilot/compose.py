@@ -58,12 +58,13 @@ class Composition:
     why_no_offer: str | None = None
     citations: list[Citation] = field(default_factory=list)
 
-    def cite(self, source: Source, quote: str | None = None, *, table: str | None = None) -> str:
-        """The marker of a citation of ``source`` quoting ``quote`` (its first line when not given)."""
+    def cite(self, source: Source, quote: str | None = None, *, account: str | None = None) -> str:
+        """The marker of a citation of ``source`` quoting ``quote`` (its first line when not given); ``account``
+        for a book-level answer's row of another account the person may reach."""
         citation = Citation(
-            source=table or source.table,
+            source=source.table,
             id=source.id,
-            account=self.account.external_id,
+            account=account or self.account.external_id,
             quote=quote or source.text.splitlines()[0],
         )
         if citation not in self.citations:
@@ -238,11 +239,12 @@ def renewals_behind(c: Composition) -> Values:
         return None
     behind = [
         f"{r.account.name} ({r.account.external_id}) renews on {r.renewal_on}, timeline {r.timeline}, forecast "
-        f"{r.category.replace('_', ' ')} {c.cite(r.source)}"
+        f"{r.category.replace('_', ' ')} {c.cite(r.source, account=r.account.external_id)}"
         for r in book.behind
     ]
     moved = [
-        f"{m.account.name} ({m.account.external_id}): {m.band_before} -> {m.band_now} {c.cite(m.source)}"
+        f"{m.account.name} ({m.account.external_id}): {m.band_before} -> {m.band_now} "
+        f"{c.cite(m.source, f'{m.band_now} band', account=m.account.external_id)}"
         for m in book.moved
     ]
     return {"accounts_in_reach": str(book.accounts_in_reach), "behind": _bullets(behind), "moved": _bullets(moved)}

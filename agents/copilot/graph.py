@@ -37,7 +37,7 @@ from approvals.queue import Actor, OfferError, submit
 from core.faithfulness import Directory
 from core.glossary import Glossary
 from core.identity import User
-from tools.access import AccountRef
+from tools.access import AccountRef, reachable_external_ids
 from tools.copilot_results import (
     AlertsResult,
     BookResult,
@@ -236,6 +236,7 @@ def verify_answer(
     results = list(_results(state).values())
     quoted = [ctx.glossary.wording(k) for k in ctx.glossary.terms]
     with ctx.engine.connect() as conn:
+        scope = reachable_external_ids(conn, ctx.user) if "book" in (state.get("results") or {}) else None
         found = verify(
             conn,
             answer,
@@ -245,6 +246,7 @@ def verify_answer(
             directory=ctx.directory,
             quoted=quoted,
             as_of=ctx.as_of,
+            scope=scope,
         )
     update: dict[str, Any] = {"problems": list(found.problems)}
     if not found.ok:

@@ -8,6 +8,7 @@ An account the person may not reach gets the same answer as one that does not ex
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -34,15 +35,25 @@ from core.faithfulness import Directory
 from core.glossary import Glossary, load_glossary
 from core.identity import User
 from core.settings import Settings
+from knowledge_base.embeddings import EmbeddingSettingsError, embedder_from_settings
+from knowledge_base.minilm import EmbeddingModelMissing
 from tools.access import resolve_account
 from tools.copilot_tools import KnowledgeSearch
 
+logger = logging.getLogger(__name__)
 NO_SUCH_ACCOUNT = "No such account: {account}. Check the external id, or ask about one of your accounts."
 
 
 def default_embedder(settings: Settings) -> Embedder:
-    """The embedder the copilot classifies with when none is given."""
-    return HashedWordEmbedder()
+    """The knowledge base's embedder (the offline MiniLM unless settings name an endpoint), loaded now so the
+    first question does not pay for it; the hashed-word embedder when the model is not installed."""
+    try:
+        embedder = embedder_from_settings(settings)
+        embedder.embed(["warm up"])
+    except (EmbeddingModelMissing, EmbeddingSettingsError) as exc:
+        logger.warning("copilot: %s; questions are matched by their words instead", exc)
+        return HashedWordEmbedder()
+    return embedder
 
 
 @dataclass

@@ -13,7 +13,7 @@ The same verifier serves the deterministic path and, later, a model's answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -69,13 +69,14 @@ def turn_record(
 
 
 def _citation_problems(
-    conn: Connection, answer: CopilotAnswer, account: AccountRef, kb: KnowledgeSearch | None
+    conn: Connection, answer: CopilotAnswer, allowed: Mapping[int, str], kb: KnowledgeSearch | None
 ) -> list[str]:
     problems = []
+    labels = set(allowed.values())
     for n, c in enumerate(answer.citations, start=1):
         where = f"citation [{n}] ({c.source} {c.id})"
-        if c.account != account.external_id:
-            problems.append(f"{where}: names account {c.account}, not {account.external_id}")
+        if c.account not in labels:
+            problems.append(f"{where}: names account {c.account}, not one in scope")
             continue
         if c.source == "kb":
             chunk = kb.chunk(c.id) if kb is not None else None
@@ -85,11 +86,19 @@ def _citation_problems(
             owner, text = (stored.account_id, stored.text) if stored is not None else (None, None)
         if text is None:
             problems.append(f"{where}: no such source")
-        elif owner != account.id:
+        elif owner not in allowed:
             problems.append(f"{where}: the source belongs to another account")
+        elif allowed[owner] != c.account:
+            problems.append(f"{where}: the source belongs to {allowed[owner]}, not {c.account}")
         elif c.quote not in text:
             problems.append(f"{where}: the quote is not a verbatim span of the source")
     return problems
+
+
+def _scoped(directory: Directory, labels: set[str], label: str) -> Directory:
+    """The directory with every account in scope folded into one, so naming any of them is no leak."""
+    owners = {name: (frozenset({label}) if held & labels else held) for name, held in directory.owners.items()}
+    return Directory(owners, directory.pattern)
 
 
 def verify(
@@ -102,14 +111,19 @@ def verify(
     directory: Directory | None = None,
     quoted: Sequence[str] = (),
     as_of: date | None = None,
+    scope: Mapping[int, str] | None = None,
 ) -> Verification:
-    """``quoted``: wording the answer may repeat verbatim besides its citations (the glossary's)."""
-    problems = _citation_problems(conn, answer, account, kb)
+    """``quoted``: wording the answer may repeat verbatim besides its citations (the glossary's). ``scope``:
+    for a book-level answer, the other accounts (id to external id) the person may reach and it may cite."""
+    allowed = {**(scope or {}), account.id: account.external_id}
+    problems = _citation_problems(conn, answer, allowed, kb)
     for m in MARKER.finditer(answer.answer):
         if not 1 <= int(m.group(1)) <= len(answer.citations):
             problems.append(f"marker [{m.group(1)}] has no citation")
     text = MARKER.sub("", answer.answer)
     record = turn_record(account, results, [*(c.quote for c in answer.citations), *quoted], as_of)
+    if scope and directory is not None:
+        directory = _scoped(directory, set(allowed.values()), account.external_id)
     verdict = check(text, record, directory=directory, account=account.external_id)
     problems += verdict.problems
     return Verification(tuple(problems))

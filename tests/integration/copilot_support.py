@@ -43,8 +43,9 @@ class Book:
         return Settings(database_url=self.database_url, data_dir=self.data_dir)
 
 
-def seeded_book(folder: Path, *, accounts: int = 30) -> Book:
-    url = f"sqlite:///{folder / 'watchtower.db'}"
+def seeded_book(folder: Path, *, accounts: int = 30, database_url: str | None = None) -> Book:
+    """The book in ``database_url`` (default a SQLite file in ``folder``); ``folder`` is the data directory."""
+    url = database_url or f"sqlite:///{folder / 'watchtower.db'}"
     runner = CliRunner()
     for args in (
         ["init"],

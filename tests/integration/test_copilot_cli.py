@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agents.copilot.schema import CopilotAnswer
+from agents.copilot.service import ask
 from agents.copilot.verify import book_directory, verify
 from cli.main import app
 from core.glossary import load_glossary
@@ -95,3 +96,12 @@ def test_chat_answers_each_line_until_end_of_input(book: Book) -> None:
     assert done.exit_code == 0, done.output
     assert done.output.count("sources:") + done.output.count("No contact") >= 2
     assert "Renewals of" in done.output or "has no renewal forecast" in done.output
+
+
+def test_the_python_entry_point_answers_with_the_same_schema(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = ask(book.settings, user=book.owner, account=book.at_risk, question="When do they renew?", as_of=AS_OF)
+    assert answer.intent == "renewal_status" and answer.produced_by == "deterministic"
+    assert all(c.account == book.at_risk for c in answer.citations)
+    monkeypatch.setenv("WATCHTOWER_DATA_DIR", str(book.data_dir))  # given an engine, the rest is the environment
+    nothing = ask(book.engine, user=book.owner, account=book.foreign, question="When do they renew?", as_of=AS_OF)
+    assert nothing.answer.startswith("No such account")

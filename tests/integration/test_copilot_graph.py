@@ -27,8 +27,9 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
-    made = seeded_book(tmp_path_factory.mktemp("copilot-graph"), accounts=16)
+def book(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Book]:
+    """On SQLite and on Postgres: the offer, the approval and the paused thread live in either."""
+    made = seeded_book(tmp_path_factory.mktemp("copilot-graph"), accounts=16, database_url=database_url)
     yield made
     made.engine.dispose()
 

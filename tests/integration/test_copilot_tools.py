@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
 
+from core.identity import add_user
+from core.models import Account, Task
+from tests.integration.approval_support import NOW
 from tests.integration.copilot_support import AS_OF, Book, seeded_book
-from tools.access import AccountRef
+from tools.access import AccountRef, reachable_accounts
 from tools.copilot_sources import stored_text
 from tools.copilot_tools import TOOLS, CopilotTools
+
+TASK = Task.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +72,25 @@ def test_the_book_tool_reads_only_reachable_accounts(book: Book) -> None:
     owner_csm = book.owner.email
     assert all(r.account.owner_csm == owner_csm for r in mine.behind)
     assert all(m.account.owner_csm == owner_csm for m in mine.moved)
+
+
+def test_an_ae_reaches_the_accounts_of_open_ae_tasks(book: Book) -> None:
+    with book.engine.begin() as conn:
+        ae = add_user(conn, username="ae-one", role="ae", email="ae-one@example.test", now=NOW)
+        handed = set(
+            conn.execute(select(TASK.c.account_id).where(TASK.c.owner_role == "ae", TASK.c.status == "open")).scalars()
+        )
+        reach = reachable_accounts(conn, ae)
+        assert handed and set(reach) == handed
+        total = conn.execute(select(func.count()).select_from(Account)).scalar_one()
+        assert len(reach) < total
+
+
+def test_the_tools_a_model_would_call_stay_on_the_bound_account(book: Book) -> None:
+    with book.engine.connect() as conn:
+        tools = CopilotTools(conn, book.owner, AccountRef(book.at_risk_id, book.at_risk, ""), AS_OF)
+        by_name = {t.name: t for t in tools.as_langchain_tools()}
+        assert set(by_name) == set(TOOLS)
+        result = by_name["scorecard"].invoke({"account_id": book.foreign_id})
+        assert result["account"]["external_id"] == book.at_risk
+        assert tools.calls[-1].tool == "scorecard"

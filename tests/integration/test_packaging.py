@@ -45,6 +45,8 @@ def test_a_built_wheel_carries_every_shipped_policy(tmp_path: Path) -> None:
     for name in [*POLICY_FILES, "health_model_framework.yaml"]:
         assert f"core/defaults/{name}" in names, name
     assert not any(n.startswith("config/") for n in names)
+    for template in (ROOT / "prompts" / "copilot").glob("*.md"):
+        assert f"prompts/copilot/{template.name}" in names, template.name  # the copilot's answers
     for name in (
         "api/templates/base.html",
         "api/templates/error.html",

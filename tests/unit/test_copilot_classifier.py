@@ -14,9 +14,11 @@ from agents.copilot.intents import load_intents
 from agents.copilot.word_vectors import HashedWordEmbedder
 from core.config_errors import ConfigError
 from core.config_files import shipped_policy
+from knowledge_base.minilm import MiniLM
 from tests.unit.copilot_paraphrases import PARAPHRASES
 
-#: What the hashed-word fallback reaches on the paraphrase table; the sentence model is measured beside it.
+#: What each embedder reaches on the paraphrase table (measured: MiniLM 43 of 45, hashed words 32 of 45).
+MINILM_FLOOR = 0.9
 HASHED_WORDS_FLOOR = 0.7
 
 
@@ -46,6 +48,24 @@ def test_the_shipped_intents_load_with_a_composer_and_template_each() -> None:
     assert sum(len(i.examples) for i in loaded.intents.intents) >= 80
 
 
+@pytest.fixture(scope="module")
+def minilm_classifier() -> IntentClassifier:
+    return IntentClassifier(load_intents(), MiniLM())
+
+
+def test_paraphrases_reach_their_intent_with_the_offline_sentence_model(minilm_classifier: IntentClassifier) -> None:
+    rate, misses = accuracy(minilm_classifier)
+    print(f"all-MiniLM-L6-v2 accuracy {rate:.0%} on {len(PARAPHRASES)} paraphrases; misses: {misses}")
+    assert rate >= MINILM_FLOOR, misses
+
+
+def test_off_topic_questions_fall_below_the_threshold_with_the_sentence_model(
+    minilm_classifier: IntentClassifier,
+) -> None:
+    for question in ("What's the capital of France?", "Tell me a joke", "Quarterly weather in Lisbon"):
+        assert minilm_classifier.classify(question).intent == "help", question
+
+
 def test_paraphrases_reach_their_intent_with_the_hashed_word_embedder() -> None:
     rate, misses = accuracy(IntentClassifier(load_intents(), HashedWordEmbedder()))
     print(f"hashed-words accuracy {rate:.0%} on {len(PARAPHRASES)} paraphrases; misses: {misses}")
@@ -57,10 +77,11 @@ def test_a_question_far_from_every_example_gets_the_fallback() -> None:
     assert found.intent == "help"
 
 
-def test_another_intents_file_changes_the_choice(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embedder", [HashedWordEmbedder, MiniLM])
+def test_another_intents_file_changes_the_choice(tmp_path: Path, embedder: type) -> None:
     """The same code, another file: the examples decide, not the code."""
     question = "Who is our champion there?"
-    shipped = IntentClassifier(load_intents(), HashedWordEmbedder())
+    shipped = IntentClassifier(load_intents(), embedder())
     assert shipped.classify(question).intent == "champion_engaged"
     text = shipped_policy("copilot_intents.yaml").read_text(encoding="utf-8")
     text = (
@@ -73,7 +94,7 @@ def test_another_intents_file_changes_the_choice(tmp_path: Path) -> None:
     )
     edited = tmp_path / "copilot_intents.yaml"
     edited.write_text(text, encoding="utf-8")
-    assert IntentClassifier(load_intents(edited), HashedWordEmbedder()).classify(question).intent == "stakeholders"
+    assert IntentClassifier(load_intents(edited), embedder()).classify(question).intent == "stakeholders"
 
 
 def test_the_example_matrix_is_computed_once_and_kept_by_embedder_and_file(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from agents.copilot.compose import Composition, compose
 from agents.copilot.intents import load_intents
 from agents.copilot.verify import MARKER
+from core.config_files import shipped_policy
 from core.faithfulness import check
 from core.glossary import load_glossary
 from tools.access import AccountRef
@@ -128,3 +129,26 @@ def test_an_empty_result_uses_the_empty_section() -> None:
     c = composition("stakeholders", stakeholders=StakeholderResult(account=SUMMARY, stakeholders=[]))
     assert compose(c) == "No contacts with a role are recorded for Acme Robotics."
     assert c.citations == []
+
+
+def test_the_teams_glossary_words_the_answer(tmp_path, monkeypatch) -> None:
+    """A team's glossary copy wins over the shipped one, and the answer speaks its words."""
+    shipped = load_glossary()
+    team = tmp_path / "team"
+    team.mkdir()
+    text = shipped_policy("glossary.yaml").read_text(encoding="utf-8")
+    ours = "an account the CS team has flagged for a save plan"
+    (team / "glossary.yaml").write_text(text.replace(shipped.wording("at_risk"), ours), encoding="utf-8")
+    monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(team))
+    card = ScorecardResult(
+        account=SUMMARY,
+        as_of=AS_OF,
+        band="Orange",
+        score=55.0,
+        trend=None,
+        contributions=[],
+        reasons=[],
+        source=Source(table="scorecard", id="3", text="Orange band, score 55.0"),
+    )
+    c = composition("why_at_risk", scorecard=card, open_alerts=AlertsResult(account=SUMMARY, alerts=[]))
+    assert f"(at risk: {ours})" in compose(c)

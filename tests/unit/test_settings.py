@@ -165,3 +165,15 @@ def test_secrets_stay_out_of_repr_str_and_logs(caplog: pytest.LogCaptureFixture)
     # The values themselves are untouched: the engine and the model client need them whole.
     assert settings.database_url.endswith("watchtower:db-pass-7Hq@db.internal:5432/wt")
     assert repr(Settings(database_url="sqlite:///./var/a.db")).startswith("Settings(database_url='sqlite:///")
+
+
+def test_chroma_server_is_unset_by_default_and_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    monkeypatch.delenv("CHROMA_PORT", raising=False)
+    assert (Settings().chroma_host, Settings().chroma_port) == (None, 8000)
+    monkeypatch.setenv("CHROMA_HOST", "chroma.internal")
+    monkeypatch.setenv("CHROMA_PORT", "8123")
+    assert (Settings().chroma_host, Settings().chroma_port) == ("chroma.internal", 8123)
+    monkeypatch.setenv("CHROMA_HOST", " ")
+    assert Settings().chroma_host is None  # CHROMA_HOST= in a .env means the embedded store
+    assert Settings(chroma_host=None).chroma_host is None
