@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from agents.copilot.service import Copilot
+from api.bounds import not_text
 from core.identity import User
 from core.settings import Settings
 from knowledge_base.open import open_knowledge_base
@@ -66,8 +67,18 @@ def copilot_of(request: Request) -> Copilot:
 CopilotDep = Annotated[Copilot, Depends(copilot_of)]
 
 
+#: As long as the accounts table holds an external id.
+MAX_EXTERNAL_ID = 128
+
+
 def reach(engine: Engine, user: User, account: str) -> AccountRef | None:
-    """The account ``user`` may ask about, or ``None`` when it is out of reach or does not exist (one answer)."""
+    """The account ``user`` may ask about, or ``None`` when it is out of reach or does not exist (one answer).
+
+    An id no account can have (past the column's length, a NUL byte Postgres refuses) is one that does not
+    exist, rather than a database error: the OpenAI model id and the MCP argument reach here unchecked.
+    """
+    if len(account) > MAX_EXTERNAL_ID or not_text(account):
+        return None
     with engine.connect() as conn:
         return resolve_account(conn, user, account)
 

@@ -19,6 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 from sqlalchemy import Engine
 
+from api.bounds import not_text
 from api.copilot_door import CopilotHolder, as_of_default, reach
 from api.models import OfferCreate
 from api.services import NotVisible, propose_offer
@@ -105,6 +106,9 @@ def build_mcp_server(deps: McpDeps, who: Who) -> MCPServer:
         """Ask the copilot about one account; the answer cites each claim ([n]) to a stored source."""
         user = who(ctx)
         ref = _account(deps, user, account)
+        problem = not_text(question)
+        if problem:
+            raise ToolError(f"question: {problem}")
         as_of = as_of_default(deps.settings, deps.clock())
         answer = deps.copilot.get().ask(user=user, account=ref.external_id, question=question, as_of=as_of)
         return answer.model_dump(mode="json")

@@ -27,7 +27,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.copilot.schema import Citation, CopilotAnswer
 from agents.copilot.service import Copilot
+from api.bounds import not_text
 from api.copilot_door import CopilotDep, as_of_default, reach
+from api.copilot_models import MAX_QUESTION
 from api.deps import AppSettings, Clock, Db, bearer_user
 from api.openai_errors import OpenAIError, unauthorized
 from api.openai_models import (
@@ -84,6 +86,15 @@ def list_models(user: OpenAIUser, engine: Db, clock: Clock) -> ModelList:
     )
 
 
+@router.get("/models/{model}")
+def read_model(model: str, user: OpenAIUser, engine: Db, clock: Clock) -> ModelCard:
+    """One model, if its account is in reach (``client.models.retrieve``)."""
+    ref = _account(engine, user, model)
+    return ModelCard(
+        id=model_id(ref.external_id), created=int(clock().timestamp()), name=f"{ref.name} ({ref.external_id})"
+    )
+
+
 def _read_request(body: bytes) -> ChatRequest:
     try:
         return ChatRequest.model_validate(parse_body(body))
@@ -100,8 +111,11 @@ def _question(chat: ChatRequest) -> str:
     question = users[-1].text().strip() if users else ""
     if not question:
         raise OpenAIError(400, "messages: end the conversation with a user message that asks a question")
-    if len(question) > 2000:
-        raise OpenAIError(400, "messages: the last user message is longer than 2000 characters")
+    if len(question) > MAX_QUESTION:
+        raise OpenAIError(400, f"messages: the last user message is longer than {MAX_QUESTION} characters")
+    problem = not_text(question)
+    if problem:
+        raise OpenAIError(400, f"messages: the last user message {problem}")
     return question
 
 

@@ -127,6 +127,14 @@ def test_both_backends_answer_with_cited_sources(engine, database_url, tmp_path)
     settings = Settings(database_url=database_url, data_dir=tmp_path)
     app = create_app(settings, engine=engine, policy=POLICY, clock=lambda: NOW)
     with TestClient(app, base_url="https://testserver") as client:
+        token = {"Authorization": f"Bearer {token_for(engine, csm)}"}
+        # an id the database could not even compare is an account that does not exist, on every door
+        chat = {"model": "watchtower-copilot:ACC-\u0000", "messages": [{"role": "user", "content": "why"}]}
+        assert client.post("/v1/chat/completions", headers=token, json=chat).status_code == 404
+        assert client.get("/v1/models/watchtower-copilot:ACC-%00", headers=token).status_code == 404
+        chat = {"model": f"watchtower-copilot:{account}", "messages": [{"role": "user", "content": "why \u0000"}]}
+        assert client.post("/v1/chat/completions", headers=token, json=chat).status_code == 400
+        assert client.post("/api/copilot/ACC-%00/messages", headers=token, json={"question": "x"}).status_code == 422
         answered = client.post(
             f"/api/copilot/{account}/messages",
             headers={"Authorization": f"Bearer {token_for(engine, csm)}"},

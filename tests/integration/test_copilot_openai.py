@@ -49,6 +49,10 @@ def test_models_are_the_accounts_the_token_reaches(book: Book, base: str) -> Non
         owned = reachable_accounts(conn, book.owner)
     assert len(models) == len(owned) and f"watchtower-copilot:{book.at_risk}" in models
     assert f"watchtower-copilot:{book.foreign}" not in models
+    client = _client(base, token_for(book.engine, book.owner))
+    assert client.models.retrieve(f"watchtower-copilot:{book.at_risk}").id == f"watchtower-copilot:{book.at_risk}"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve(f"watchtower-copilot:{book.foreign}")
 
 
 def test_a_completion_answers_with_citations(book: Book, base: str) -> None:
