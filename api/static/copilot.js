@@ -22,11 +22,13 @@
 
   function showCitations(answer) {
     list.replaceChildren();
-    answer.citations.forEach(function (citation) {
+    answer.citations.forEach(function (citation, index) {
       const item = document.createElement("li");
       const link = document.createElement("a");
+      const name = citation.source.replace(/_/g, " ") + " " + citation.id;
       link.href = sourceLink(citation);
-      link.textContent = citation.source.replace(/_/g, " ") + " " + citation.id;
+      link.textContent = name;
+      link.setAttribute("aria-label", "Source " + (index + 1) + ": " + name);
       const quote = document.createElement("q");
       quote.textContent = citation.quote;
       item.append(link, ": ", quote);

@@ -53,7 +53,7 @@ def _ask_and_open_a_citation(page, base: str, book: Book, screenshot, name: str)
     assert "at risk" in page.locator("#answer-text").inner_text() and "[1]" in answer.inner_text()
     quote = sources.first.locator("q").inner_text()
     screenshot(page, f"{name}-answer")
-    sources.first.get_by_role("link").click()
+    sources.first.get_by_role("link", name="Source 1: ").click()
     page.wait_for_url("**/copilot/sources/**")
     mark = page.locator("mark#quote")
     assert mark.inner_text() == quote

@@ -22,7 +22,7 @@ from tests.integration.copilot_support import Book, seeded_book
 
 SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-LINK = re.compile(r'<li><a href="([^"]+)">([^<]+)</a>: <q>([^<]+)</q></li>')
+LINK = re.compile(r'<li><a href="([^"]+)" aria-label="Source \d+: [^"]+">([^<]+)</a>: <q>([^<]+)</q></li>')
 HTML = {"Accept": "text/html"}
 
 
