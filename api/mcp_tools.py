@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -41,6 +41,7 @@ INSTRUCTIONS = (
 ACCOUNT_TOOLS = tuple(name for name in TOOLS if name != "book")
 
 Account = Annotated[str, Field(min_length=1, max_length=128, description="The account's external id (ACC-00001).")]
+AsOf = Annotated[date | None, Field(description="Read as of this date (YYYY-MM-DD); today if absent.")]
 #: Who is asking, for one call.
 Who = Callable[[Context], User]
 
@@ -61,9 +62,9 @@ def _account(deps: McpDeps, user: User, account: str) -> AccountRef:
     return ref
 
 
-def _read(deps: McpDeps, user: User, account: str, tool: str, **arguments: Any) -> dict[str, Any]:
+def _read(deps: McpDeps, user: User, account: str, day: date | None, tool: str, **arguments: Any) -> dict[str, Any]:
     ref = _account(deps, user, account)
-    as_of = as_of_default(deps.settings, deps.clock())
+    as_of = day or as_of_default(deps.settings, deps.clock())
     with deps.engine.connect() as conn:
         tools = CopilotTools(conn, user, ref, as_of, kb=deps.copilot.get().kb)
         try:
@@ -81,14 +82,15 @@ def _add_read_tool(server: MCPServer, deps: McpDeps, who: Who, name: str) -> Non
             query: Annotated[str, Field(min_length=1, max_length=500, description="What to look for.")],
             ctx: Context,
             k: Annotated[int, Field(ge=1, le=10, description="How many passages to return.")] = 5,
+            as_of: AsOf = None,
         ) -> dict[str, Any]:
-            return _read(deps, who(ctx), account, name, query=query, k=k)
+            return _read(deps, who(ctx), account, as_of, name, query=query, k=k)
 
         server.add_tool(search, name=name, description=description)
         return
 
-    def read(account: Account, ctx: Context) -> dict[str, Any]:
-        return _read(deps, who(ctx), account, name)
+    def read(account: Account, ctx: Context, as_of: AsOf = None) -> dict[str, Any]:
+        return _read(deps, who(ctx), account, as_of, name)
 
     server.add_tool(read, name=name, description=description)
 
@@ -102,6 +104,7 @@ def build_mcp_server(deps: McpDeps, who: Who) -> MCPServer:
         account: Account,
         question: Annotated[str, Field(min_length=1, max_length=2000, description="The question, in words.")],
         ctx: Context,
+        as_of: AsOf = None,
     ) -> dict[str, Any]:
         """Ask the copilot about one account; the answer cites each claim ([n]) to a stored source."""
         user = who(ctx)
@@ -109,8 +112,8 @@ def build_mcp_server(deps: McpDeps, who: Who) -> MCPServer:
         problem = not_text(question)
         if problem:
             raise ToolError(f"question: {problem}")
-        as_of = as_of_default(deps.settings, deps.clock())
-        answer = deps.copilot.get().ask(user=user, account=ref.external_id, question=question, as_of=as_of)
+        day = as_of or as_of_default(deps.settings, deps.clock())
+        answer = deps.copilot.get().ask(user=user, account=ref.external_id, question=question, as_of=day)
         return answer.model_dump(mode="json")
 
     def propose(

@@ -29,7 +29,7 @@ from cli.main import app
 from tests.integration.api_support import serving
 from tests.integration.approval_support import token_for
 from tests.integration.copilot_doors_support import QUESTION, assert_cited_verbatim, doors_app
-from tests.integration.copilot_support import Book, seeded_book
+from tests.integration.copilot_support import AS_OF, Book, seeded_book
 
 WATCHTOWER = str(Path(sys.executable).with_name("watchtower"))
 Connect = Callable[[], AbstractAsyncContextManager[Client]]
@@ -106,17 +106,19 @@ def test_the_tools_are_the_read_tools_ask_and_propose(connect: Connect) -> None:
 
 def test_a_read_tool_reads_the_account_and_refuses_another_csms(connect: Connect, book: Book) -> None:
     async def calls(client: Client) -> tuple[Any, ...]:
-        own = await client.call_tool("scorecard", {"account": book.at_risk})
+        own = await client.call_tool("scorecard", {"account": book.at_risk, "as_of": str(AS_OF)})
+        before = await client.call_tool("scorecard", {"account": book.at_risk, "as_of": "2020-01-01"})
         foreign = await client.call_tool("scorecard", {"account": book.foreign})
         missing = await client.call_tool("open_alerts", {"account": "ACC-99999"})
         asked = await client.call_tool("ask_copilot", {"account": book.at_risk, "question": QUESTION})
         asked_foreign = await client.call_tool("ask_copilot", {"account": book.foreign, "question": QUESTION})
-        return own, foreign, missing, asked, asked_foreign
+        return own, before, foreign, missing, asked, asked_foreign
 
-    own, foreign, missing, asked, asked_foreign = _run(connect, calls)
+    own, before, foreign, missing, asked, asked_foreign = _run(connect, calls)
     assert not own.is_error
     card = json.loads(own.content[0].text)
     assert card["account"]["external_id"] == book.at_risk and card["band"] in ("Orange", "Red")
+    assert card["as_of"] == str(AS_OF) and json.loads(before.content[0].text)["band"] is None  # not scored yet
     for refused, tool, account in (
         (foreign, "scorecard", book.foreign),
         (missing, "open_alerts", "ACC-99999"),
