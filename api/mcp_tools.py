@@ -96,7 +96,8 @@ def _add_read_tool(server: MCPServer, deps: McpDeps, who: Who, name: str) -> Non
 
 
 def build_mcp_server(deps: McpDeps, who: Who) -> MCPServer:
-    server: MCPServer = MCPServer(name="watchtower", instructions=INSTRUCTIONS, version="0.1.0")
+    # WARNING: the SDK sets up root logging at this level when nothing else has, and logs each refusal at INFO.
+    server: MCPServer = MCPServer(name="watchtower", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING")
     for name in ACCOUNT_TOOLS:
         _add_read_tool(server, deps, who, name)
 
