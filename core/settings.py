@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         default=15.0, gt=0, validation_alias=AliasChoices("send_timeout_seconds", "WATCHTOWER_SEND_TIMEOUT")
     )
 
+    kb_vectors: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("kb_vectors", "WATCHTOWER_KB_VECTORS"),
+        description="Whether the knowledge base keeps a vector store beside its lexical index (hybrid search). "
+        "Off: lexical search only, and nothing is embedded.",
+    )
     chroma_host: str | None = Field(
         default=None,
         validation_alias=AliasChoices("chroma_host", "CHROMA_HOST", "WATCHTOWER_CHROMA_HOST"),

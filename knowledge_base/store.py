@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 TEAM_ACCOUNT = 0
 #: Chunks read per call when listing hashes, so a large collection is never one response.
 PAGE = 5_000
+#: Up to this many accounts a search scores every vector of theirs exactly (see ``VectorStore.search``).
+EXACT_ACCOUNTS = 100
 _T = TypeVar("_T")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -267,35 +269,59 @@ class VectorStore:
 
     def search(self, vector: np.ndarray, account_ids: Sequence[int | None], k: int) -> list[Hit]:
         """The ``k`` chunks nearest ``vector`` among the accounts named (``None``: team documents), best
-        first, scored by cosine similarity. No account named: no hits."""
+        first, scored by cosine similarity. No account named: no hits.
+
+        A few accounts (a copilot question, a CSM's book) are scored exactly: their vectors are read by the
+        account filter and ranked in numpy, which costs what those accounts hold rather than what the whole
+        collection holds, and misses nothing an approximate walk could. Beyond ``EXACT_ACCOUNTS`` the
+        filtered nearest-neighbour query answers instead."""
         keys = sorted({_account_key(a) for a in account_ids})
         if not keys or k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
         if query.shape != (self.dimensions,):
             raise ValueError(f"a query vector for {self.name} has shape ({self.dimensions},), got {query.shape}")
-        result = self._call(
-            "a query",
-            lambda: self._collection.query(
-                query_embeddings=query[np.newaxis, :],
-                n_results=k,
-                where={"account_id": {"$in": keys}},
-                include=["documents", "metadatas", "distances"],
-            ),
-        )
+        where = {"account_id": {"$in": keys}} if len(keys) > 1 else {"account_id": keys[0]}
+        if len(keys) <= EXACT_ACCOUNTS:
+            rows = self._call(
+                "reading the accounts' vectors",
+                lambda: self._collection.get(where=where, include=["embeddings", "documents", "metadatas"]),
+            )
+            ids = list(rows["ids"])
+            if not ids:
+                return []
+            matrix = np.asarray(rows["embeddings"], dtype=np.float32)
+            scores = matrix @ query
+            best = sorted(range(len(ids)), key=lambda i: (-float(scores[i]), ids[i]))[:k]
+            documents, metas = rows["documents"] or [], rows["metadatas"] or []
+            candidates = [(ids[i], documents[i], metas[i], float(scores[i])) for i in best]
+        else:
+            result = self._call(
+                "a query",
+                lambda: self._collection.query(
+                    query_embeddings=query[np.newaxis, :],
+                    n_results=k,
+                    where=where,
+                    include=["documents", "metadatas", "distances"],
+                ),
+            )
+            candidates = [
+                (chunk_id, text, meta, 1.0 - float(distance))
+                for chunk_id, text, meta, distance in zip(
+                    result["ids"][0],
+                    (result["documents"] or [[]])[0],
+                    (result["metadatas"] or [[]])[0],
+                    (result["distances"] or [[]])[0],
+                    strict=True,
+                )
+            ]
         allowed = set(keys)
         found = []
-        for chunk_id, text, meta, distance in zip(
-            result["ids"][0],
-            (result["documents"] or [[]])[0],
-            (result["metadatas"] or [[]])[0],
-            (result["distances"] or [[]])[0],
-            strict=True,
-        ):
+        for chunk_id, text, meta, score in candidates:
             if meta is None or meta.get("account_id") not in allowed:
                 log.error("Chroma returned chunk %s outside accounts %s; dropped", chunk_id, keys)
                 continue
-            found.append((_chunk(chunk_id, text or "", dict(meta)), 1.0 - float(distance)))
+            found.append((_chunk(chunk_id, text or "", dict(meta)), score))
         return [Hit(chunk, score, rank) for rank, (chunk, score) in enumerate(found, start=1)]
 
     def count(self) -> int:

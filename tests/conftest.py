@@ -35,6 +35,9 @@ def _team_config_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(folder))
     # The data directory too (the knowledge base's indexes, eval results): never the checkout's var/.
     monkeypatch.setenv("WATCHTOWER_DATA_DIR", str(folder.parent / "data"))
+    # Lexical knowledge base unless a test asks for vectors: embedding every seeded book's texts would cost
+    # seconds per weekly run in tests about other things. tests/integration/test_kb_dense.py turns it on.
+    monkeypatch.setenv("WATCHTOWER_KB_VECTORS", "false")
     return folder
 
 

@@ -12,7 +12,7 @@ import pytest
 from core.settings import Settings
 from knowledge_base.chunks import Hit
 from knowledge_base.hybrid import hybrid_search
-from knowledge_base.store import VectorStore, collection_name, dense_ranker, open_store, store_path
+from knowledge_base.store import EXACT_ACCOUNTS, VectorStore, collection_name, dense_ranker, open_store, store_path
 from tests.vector_store_cases import ACME, CASES, DIMENSIONS, chunk, fill, random_units, unit
 
 
@@ -115,7 +115,7 @@ class LeakyCollection:
         self.wheres = wheres
 
     def query(self, **kwargs: object) -> dict[str, list[list[object]]]:
-        self.wheres.append(kwargs["where"])
+        self.wheres.append(kwargs.get("where"))
         meta = {"account_id": 2, "source_table": "interaction", "source_id": "ACC-00002-X001", "ordinal": 0}
         own = {"account_id": 1, "source_table": "interaction", "source_id": "ACC-00001-X001", "ordinal": 0}
         span = {"start": 0, "end": 4, "content_hash": "h1", "contact_ids": ""}
@@ -124,6 +124,18 @@ class LeakyCollection:
             "documents": [["Globex", "Acme"]],
             "metadatas": [[meta | span, own | span]],
             "distances": [[0.0, 0.5]],
+        }
+
+    def get(self, **kwargs: object) -> dict[str, list[object]]:
+        """The exact path's read: the same two rows, with vectors at cosine 1.0 and 0.5 to ``unit(1.0)``."""
+        self.wheres.append(kwargs["where"])
+        rows = self.query()
+        self.wheres.pop()
+        return {
+            "ids": rows["ids"][0],
+            "embeddings": [unit(1.0), unit(0.5, 0.8660254)],
+            "documents": rows["documents"][0],
+            "metadatas": rows["metadatas"][0],
         }
 
 
@@ -142,5 +154,16 @@ def test_a_hit_outside_the_accounts_is_dropped_even_when_chroma_returns_it() -> 
     client = LeakyClient()
     store = VectorStore(client, name="leaky", dimensions=DIMENSIONS)  # type: ignore[arg-type]
     hits = store.search(unit(1.0), [ACME], k=5)
-    assert client.wheres == [{"account_id": {"$in": [ACME]}}]
+    assert client.wheres == [{"account_id": ACME}]
     assert [(h.chunk.account_id, h.rank, round(h.score, 3)) for h in hits] == [(ACME, 1, 0.5)]
+
+
+def test_beyond_the_exact_limit_the_filtered_query_answers_and_is_checked_too() -> None:
+    client = LeakyClient()
+    store = VectorStore(client, name="leaky", dimensions=DIMENSIONS)  # type: ignore[arg-type]
+    many = [1, *range(3, EXACT_ACCOUNTS + 3)]  # account 2, whose chunk Chroma leaks, is not among them
+    hits = store.search(unit(1.0), many, k=5)
+    assert client.wheres == [{"account_id": {"$in": many}}]
+    assert [(h.chunk.account_id, h.chunk.source_id) for h in hits] == [(1, "ACC-00001-X001")]
+    client.wheres.clear()
+    assert [h.chunk.account_id for h in store.search(unit(1.0), many[1:], k=5)] == []
