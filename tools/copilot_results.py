@@ -168,6 +168,9 @@ class Passage(_Result):
     occurred_on: date | None
     text: str
     score: float
+    #: Whether the customer's side wrote or said it: a conversation's chunk names the contacts in it (the
+    #: speaker of a turn), so a turn of our own staff, or a greeting line, names none.
+    from_customer: bool = True
 
 
 class SearchResult(_Result):

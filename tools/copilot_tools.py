@@ -453,6 +453,7 @@ class CopilotTools:
                 occurred_on=h.chunk.occurred_on,
                 text=h.chunk.text,
                 score=round(float(h.score), 4),
+                from_customer=h.chunk.source_table != "interaction" or bool(h.chunk.contact_ids),
             )
             for h in hits
             if h.chunk.account_id == self.account.id  # the index filters; this holds even if one did not

@@ -163,6 +163,8 @@ def _quote_of(text: str, query: set[str], speakers: list[str]) -> str | None:
         pieces = [p for p in pieces if any(p.startswith(f"{name}:") for name in speakers)]
         if not pieces:
             return None
+    # A greeting or sign-off ("Hi Sam,", "Best, Dana") says nothing: a piece of three words or fewer is passed over.
+    pieces = [p for p in pieces if len(p.split()) > 3] or pieces
     best = max(pieces, key=lambda p: (len(_words_of(p) & query), -pieces.index(p)), default=None)
     if best is None:
         return None
@@ -178,6 +180,8 @@ def what_did_they_say(c: Composition) -> Values:
     passages = found.passages
     if c.fell_back:
         passages = [p for p in passages if _words_of(p.text) & query]
+    # What the customer said comes first; our own side's turns only when there is nothing else.
+    passages = [p for p in passages if p.from_customer] or passages
     quoted: list[tuple[Passage, str]] = []
     for p in passages:
         quote = _quote_of(p.text, query, named)
