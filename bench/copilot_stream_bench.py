@@ -23,11 +23,12 @@ from sqlalchemy import select
 from agents.copilot.drafts import Draft
 from agents.copilot.service import Copilot
 from core.identity import add_user, find_user
-from core.models import Account
+from core.models import Account, Scorecard
 from core.settings import Settings
 from tests.cassettes.scripted_model import ScriptedModel, cite_first_source, serving, text, tool_call
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
+SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 #: Replies the server sends before the first token of the answer: the tool call, "done", the answer itself.
 REPLIES_BEFORE_FIRST_TOKEN = 3
 
@@ -59,7 +60,14 @@ def main() -> None:
                 user = find_user(conn, "bench-manager") or add_user(
                     conn, username="bench-manager", role="cs_manager", now=datetime.now(UTC)
                 )
-                accounts = list(conn.execute(select(ACCOUNT.c.external_id).order_by(ACCOUNT.c.id)).scalars())
+                # Scored accounts: the scripted answer cites the scorecard the tool returns.
+                accounts = list(
+                    conn.execute(
+                        select(ACCOUNT.c.external_id)
+                        .where(ACCOUNT.c.id.in_(select(SCORECARD.c.account_id).where(SCORECARD.c.as_of == args.as_of)))
+                        .order_by(ACCOUNT.c.id)
+                    ).scalars()
+                )
             for n in range(args.questions + 1):
                 script.restart(steps())
                 started = time.perf_counter()
