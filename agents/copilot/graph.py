@@ -137,6 +137,8 @@ class CopilotContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: The model path; None answers on the deterministic path alone.
     model: ModelPath | None = None
+    #: Stream the model's final answer as ``Draft`` pieces (``Copilot.stream``); otherwise it is read whole.
+    drafts: bool = False
 
 
 def _results(state: CopilotState) -> dict[str, BaseModel]:
@@ -197,8 +199,8 @@ def model_turn(
         tools=read_tools(intent.tools),
         propose=(lambda: _propose(state, config, ctx)) if _offer_allowed(state, ctx) else None,
     )
-    # Draft pieces reach a caller that streams the graph with the "custom" mode; elsewhere they go nowhere.
-    drafts = DraftWriter(get_stream_writer())
+    # Draft pieces reach a caller that streams the graph with the "custom" mode.
+    drafts = DraftWriter(get_stream_writer()) if ctx.drafts else None
     turn = run_model_turn(
         ctx.model,
         scope,

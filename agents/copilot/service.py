@@ -149,7 +149,7 @@ class Copilot:
         return CopilotAnswer.model_validate(state["answer"])
 
     def _turn(
-        self, user: User, account: str, as_of: date | None
+        self, user: User, account: str, as_of: date | None, *, drafts: bool = False
     ) -> CopilotAnswer | tuple[CopilotContext, dict[str, Any]]:
         """The context and thread of a turn, or the answer for an account out of reach."""
         with self.engine.connect() as conn:
@@ -167,6 +167,7 @@ class Copilot:
             kb=self.kb,
             directory=self.directory(),
             model=self.model,
+            drafts=drafts,
         )
         return context, {"configurable": {"thread_id": thread_id_for(user.id, ref.id)}}
 
@@ -181,7 +182,7 @@ class Copilot:
     ) -> Iterator[Draft | str | CopilotAnswer]:
         """Draft pieces (model path only, provisional), then the verified text in lines, then the answer: the
         contract is in the module docstring."""
-        turn = self._turn(user, account, as_of)
+        turn = self._turn(user, account, as_of, drafts=True)
         if isinstance(turn, CopilotAnswer):
             answer = turn
         else:

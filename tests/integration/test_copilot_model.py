@@ -114,6 +114,7 @@ def test_a_good_answer_is_verified_and_produced_by_the_model(book: Book) -> None
     assert script.requests[1]["messages"][-1]["content"].startswith('<untrusted source="tool scorecard">')
     # The final answer is asked for in the settings' structured method.
     assert script.requests[2]["response_format"] == {"type": "json_object"}
+    assert not script.requests[2].get("stream")  # read whole: only Copilot.stream asks for a stream
     assert row_counts(book) == before
 
 
@@ -320,3 +321,12 @@ def test_a_save_offer_goes_through_the_approvals_queue_and_the_thread_waits(book
     with open_checkpointer(book.database_url) as saver:
         state = build_graph(saver).get_state({"configurable": {"thread_id": thread}})
     assert state.next == ("await_decision",)
+
+
+def test_after_the_last_tool_round_the_model_must_answer(book: Book) -> None:
+    script = ScriptedModel([tool_call("scorecard", call_id=f"call_{n}") for n in range(4)] + [cite_scorecard])
+    got = ask(book, script)
+    assert len(script.requests) == 5 and got.produced_by == "model"
+    assert [c.tool for c in got.tool_calls] == ["scorecard"] * 4
+    # The fifth request asks for the answer: no tools offered any more, the structured format instead.
+    assert "tools" not in script.requests[4] and script.requests[4]["response_format"] == {"type": "json_object"}
