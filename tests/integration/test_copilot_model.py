@@ -6,7 +6,7 @@ would, so a good answer quotes the stored rows the tools returned."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,10 +100,30 @@ def ask(book: Book, script: ScriptedModel, question: str = "Why is it at risk?",
             return copilot.ask(user=book.owner, account=book.at_risk, question=question, as_of=AS_OF)
 
 
-def test_a_good_answer_is_verified_and_produced_by_the_model(book: Book) -> None:
-    script = ScriptedModel([tool_call("scorecard"), text("I have what I need."), cite_scorecard])
+def as_structured(method: str, step: Callable[[dict[str, Any]], Reply]) -> Callable[[dict[str, Any]], Reply]:
+    """The same answer in the form the structured method asks for: JSON content, or a call of the schema tool."""
+
+    def reply(request: dict[str, Any]) -> Reply:
+        said = step(request)
+        if method != "function_calling":
+            return said
+        return Reply(tool_calls=[{"id": "call_answer", "name": "ModelAnswer", "arguments": said.content or ""}])
+
+    return reply
+
+
+FORMATS = {
+    "json_mode": {"type": "json_object"},
+    "json_schema": {"type": "json_schema", "json_schema": {"name": "ModelAnswer"}},
+    "function_calling": None,
+}
+
+
+@pytest.mark.parametrize("method", list(FORMATS))
+def test_a_good_answer_is_verified_and_produced_by_the_model(book: Book, method: str) -> None:
+    script = ScriptedModel([tool_call("scorecard"), text("I have what I need."), as_structured(method, cite_scorecard)])
     before = row_counts(book)
-    got = ask(book, script)
+    got = ask(book, script, llm_structured_method=method)
     assert got.produced_by == "model", got
     assert got.answer.endswith("band [1].") and len(got.citations) == 1
     assert [(c.tool, c.refused) for c in got.tool_calls] == [("scorecard", None)]
@@ -112,9 +132,13 @@ def test_a_good_answer_is_verified_and_produced_by_the_model(book: Book) -> None
     system = script.requests[0]["messages"][0]["content"]
     assert book.at_risk in system and AS_OF.isoformat() in system and "champion" in system
     assert script.requests[1]["messages"][-1]["content"].startswith('<untrusted source="tool scorecard">')
-    # The final answer is asked for in the settings' structured method.
-    assert script.requests[2]["response_format"] == {"type": "json_object"}
-    assert not script.requests[2].get("stream")  # read whole: only Copilot.stream asks for a stream
+    # The final answer is asked for in the settings' structured method, read whole (no stream was asked for).
+    final = script.requests[2]
+    if method == "function_calling":
+        assert [t["function"]["name"] for t in final["tools"]] == ["ModelAnswer"]
+    else:
+        assert {k: v for k, v in final["response_format"].items() if k == "type"} == {"type": FORMATS[method]["type"]}
+    assert not final.get("stream")
     assert row_counts(book) == before
 
 
