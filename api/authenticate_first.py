@@ -19,13 +19,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LoginRequired, bearer_user, web_session
+from api.openai_errors import PREFIX as OPENAI_PREFIX
+from api.openai_errors import error_response, unauthorized
 
 #: Paths that take a body from someone not signed in yet.
 PUBLIC = frozenset({"/login"})
 
 
 def _is_api(path: str) -> bool:
-    return path.startswith("/api/") or path == "/events"
+    """Paths whose callers are programs with a bearer token: the JSON API, events, OpenAI-compatible, MCP."""
+    return path.startswith(("/api/", OPENAI_PREFIX)) or path in ("/events", "/mcp")
 
 
 def _has_body(scope: Scope) -> bool:
@@ -58,6 +61,8 @@ def _refusal(request: Request) -> Response | None:
         else:
             web_session(request, state.engine, state.clock)
     except HTTPException as exc:
+        if request.url.path.startswith(OPENAI_PREFIX):
+            return error_response(unauthorized(str(exc.detail)))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
     except LoginRequired:
         return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)

@@ -7,6 +7,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.openai_errors import PREFIX as OPENAI_PREFIX
+from api.openai_errors import OpenAIError, error_response
+
 
 class BodyLimit:
     """ASGI middleware holding every HTTP request body to ``max_bytes``."""
@@ -15,8 +18,11 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _too_large(self) -> JSONResponse:
-        return JSONResponse({"detail": f"the request body is larger than {self.max_bytes:,} bytes"}, status_code=413)
+    def _too_large(self, scope: Scope) -> JSONResponse:
+        message = f"the request body is larger than {self.max_bytes:,} bytes"
+        if scope["path"].startswith(OPENAI_PREFIX):
+            return error_response(OpenAIError(413, message, code="request_too_large"))
+        return JSONResponse({"detail": message}, status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -24,7 +30,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large()(scope, receive, send)
+            await self._too_large(scope)(scope, receive, send)
             return
         received = 0
         started = False
@@ -49,4 +55,4 @@ class BodyLimit:
         except HTTPException as exc:
             if exc.status_code != 413 or started:
                 raise
-            await self._too_large()(scope, receive, send)
+            await self._too_large(scope)(scope, receive, send)

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from api.pages import templates
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
-JSON_PREFIXES = ("/api/", "/api", "/events", "/health")
+JSON_PREFIXES = ("/api/", "/api", "/events", "/health", "/v1/", "/mcp")
 TITLES = {
     403: "Not allowed",
     404: "Not found",

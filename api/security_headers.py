@@ -1,7 +1,9 @@
 """Security headers on every response the app sends: pages, JSON, redirects, errors and static files.
 
-The pages load one stylesheet from this site and run no script, so the policy
-allows exactly that and nothing inline; framing is refused twice (CSP
+The pages load one stylesheet from this site, and the copilot's page one
+script from this site (``/static/copilot.js``, which streams the answer from
+this site), so the policy allows exactly those, nothing inline and no other
+origin; framing is refused twice (CSP
 ``frame-ancestors`` for current browsers, ``X-Frame-Options`` for old ones).
 A plain ASGI middleware rather than ``BaseHTTPMiddleware``: it only adds
 headers to the response start and never buffers a body.
@@ -15,6 +17,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "style-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
         "img-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",

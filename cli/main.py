@@ -18,6 +18,7 @@ from cli import (
     data,
     evals,
     kb,
+    mcp,
     outbox,
     plays,
     renewals,
@@ -96,6 +97,7 @@ app.add_typer(approvals.tokens_app, name="tokens")
 app.add_typer(approvals.approvals_app, name="approvals")
 app.add_typer(approvals.offers_app, name="offers")
 app.command("web")(approvals.web_command)
+app.command("mcp")(mcp.mcp_command)
 app.add_typer(evals.evals_app, name="evals")
 app.add_typer(kb.kb_app, name="kb")
 app.add_typer(config.config_app, name="config")

@@ -42,6 +42,8 @@ class Classification:
     #: The intent that scored best, even when the threshold sent the question to the fallback.
     nearest: str
     nearest_example: str
+    #: Below the threshold: the fallback answered, whichever intent was nearest.
+    fell_back: bool = False
 
 
 def cache_file(cache_dir: Path, embedder_name: str, digest: str) -> Path:
@@ -85,5 +87,5 @@ class IntentClassifier:
             best = int(np.argmax(row))
             nearest, score = self.labels[best], float(row[best])
             chosen = nearest if score >= threshold else intents.fallback
-            out.append(Classification(chosen, round(score, 4), nearest, self.examples[best]))
+            out.append(Classification(chosen, round(score, 4), nearest, self.examples[best], score < threshold))
         return out

@@ -56,6 +56,9 @@ class Composition:
     #: The offer ``draft_offer`` proposed this turn, or why it proposed none.
     offer_id: int | None = None
     why_no_offer: str | None = None
+    #: The question matched no intent closely and came to the fallback (a search of what the customer said):
+    #: only passages sharing a word with the question are shown, so an off-topic question finds nothing.
+    fell_back: bool = False
     citations: list[Citation] = field(default_factory=list)
 
     def cite(self, source: Source, quote: str | None = None, *, account: str | None = None) -> str:
@@ -163,13 +166,16 @@ def what_did_they_say(c: Composition) -> Values:
     assert isinstance(found, SearchResult)
     named = _asked_about(found.query, people.stakeholders) if isinstance(people, StakeholderResult) else []
     query = _words_of(found.query)
+    passages = found.passages
+    if c.fell_back:
+        passages = [p for p in passages if _words_of(p.text) & query]
     quoted: list[tuple[Passage, str]] = []
-    for p in found.passages:
+    for p in passages:
         quote = _quote_of(p.text, query, named)
         if quote and quote not in {q for _, q in quoted}:
             quoted.append((p, quote))
     if named and not quoted:  # nobody named speaks in the passages found: show what was found, said so
-        for p in found.passages:
+        for p in passages:
             quote = _quote_of(p.text, query, [])
             if quote and quote not in {q for _, q in quoted}:
                 quoted.append((p, quote))
@@ -335,9 +341,12 @@ def draft_offer(c: Composition) -> Values:
     }
 
 
+def _capabilities(c: Composition) -> str:
+    return _bullets([i.description for i in c.intents.intents if i.composer != "help"])
+
+
 def help_answer(c: Composition) -> Values:
-    lines = [i.description for i in c.intents.intents if i.id != c.intents.fallback]
-    return {"account_name": c.account.name, "capabilities": _bullets(lines)}
+    return {"account_name": c.account.name, "capabilities": _capabilities(c)}
 
 
 COMPOSERS: dict[str, Composer] = {
@@ -378,6 +387,7 @@ def _empty_values(c: Composition) -> dict[str, str]:
         "accounts_in_reach": str(getattr(c.results.get("book"), "accounts_in_reach", 0)),
         "champion_wording": c.glossary.wording("champion"),
         "why_not": c.why_no_offer or "the account has no scorecard to size it by",
+        "capabilities": _capabilities(c),
     }
 
 

@@ -96,6 +96,8 @@ class CopilotState(CopilotInput, total=False):
     turn: int
     intent: str
     score: float
+    #: The question was below the threshold and went to the fallback intent.
+    fell_back: bool
     tool_calls: list[dict[str, Any]]
     results: dict[str, dict[str, Any]]
     offer_id: int | None
@@ -151,6 +153,7 @@ def classify(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command[L
         "turn": state.get("turn", 0) + 1,
         "intent": found.intent,
         "score": found.score,
+        "fell_back": found.fell_back,
         # A new turn starts clean: nothing of the previous answer or offer is carried into this one.
         "offer_id": None,
         "approval_id": None,
@@ -319,6 +322,7 @@ def compose_answer(state: CopilotState, runtime: Runtime[CopilotContext]) -> dic
         results=_results(state),
         offer_id=state.get("offer_id"),
         why_no_offer=state.get("why_no_offer"),
+        fell_back=bool(state.get("fell_back")),
     )
     text = compose(composition)
     calls = [*(state.get("model_calls") or []), *(state.get("tool_calls") or [])]

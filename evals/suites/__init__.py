@@ -8,6 +8,7 @@ from evals.context import Runner
 def runners() -> dict[str, Runner]:
     from evals.suites import (
         book_suites,
+        copilot_grounded,
         early_warning,
         forecast_suite,
         imports,
@@ -33,4 +34,5 @@ def runners() -> dict[str, Runner]:
         "injection_resistance": injection.run,
         "import_partial": imports.run,
         "retrieval_kb": retrieval_kb.run,
+        "copilot_grounded": copilot_grounded.run,
     }

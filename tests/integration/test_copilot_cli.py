@@ -105,3 +105,20 @@ def test_the_python_entry_point_answers_with_the_same_schema(book: Book, monkeyp
     monkeypatch.setenv("WATCHTOWER_DATA_DIR", str(book.data_dir))  # given an engine, the rest is the environment
     nothing = ask(book.engine, user=book.owner, account=book.foreign, question="When do they renew?", as_of=AS_OF)
     assert nothing.answer.startswith("No such account")
+
+
+def test_a_question_no_intent_matches_searches_what_was_said_and_an_off_topic_one_finds_nothing(book: Book) -> None:
+    with KnowledgeBase.open(book.data_dir) as kb:
+        said = [c.text.split(": ", 1)[-1] for c in kb.lexical.chunks_of(book.at_risk_id) if c.contact_ids]
+    assert said, "the at-risk account has nothing a customer said"
+    word = max((w.strip(".,!?") for w in said[0].split()), key=len)
+    done = wt(book, "copilot", "ask", book.at_risk, f"Did anyone bring up {word}?", "--as", "owner-csm",
+              "--as-of", AS_OF.isoformat(), "--json")  # fmt: skip
+    searched = CopilotAnswer.model_validate_json(done.output)
+    assert searched.intent == "what_did_they_say" and searched.citations, searched.answer
+    assert all(c.source == "kb" and c.account == book.at_risk for c in searched.citations)
+    assert any(word in c.quote for c in searched.citations)
+    done = wt(book, "copilot", "ask", book.at_risk, "What is the capital of France?", "--as", "owner-csm", "--json")
+    off_topic = CopilotAnswer.model_validate_json(done.output)
+    assert off_topic.answer.startswith("I found nothing") and "I can also answer" in off_topic.answer
+    assert not off_topic.citations

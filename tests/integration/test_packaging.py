@@ -47,5 +47,11 @@ def test_a_built_wheel_carries_every_shipped_policy(tmp_path: Path) -> None:
     assert not any(n.startswith("config/") for n in names)
     for template in (ROOT / "prompts" / "copilot").glob("*.md"):
         assert f"prompts/copilot/{template.name}" in names, template.name  # the copilot's answers
-    for name in ("api/templates/base.html", "api/templates/error.html", "api/static/watchtower.css"):
-        assert name in names, name  # the web pages and the one stylesheet their CSP allows
+    for name in (
+        "api/templates/base.html",
+        "api/templates/error.html",
+        "api/templates/copilot.html",
+        "api/static/watchtower.css",
+        "api/static/copilot.js",
+    ):
+        assert name in names, name  # the web pages, the one stylesheet and the one script their CSP allows
