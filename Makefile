@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 DEMO_DB ?= sqlite:///./var/demo.db
 DEMO_ACCOUNTS ?= 500
+# The demo's book and its knowledge base stay apart from your own database and data directory.
+DEMO := DATABASE_URL=$(DEMO_DB) WATCHTOWER_DATA_DIR=var/demo
 
 .PHONY: install install-dev browser demo test bench lint format lock clean llm-local llm-serve
 
@@ -32,26 +34,33 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	touch $(DEV_STAMP)
 
 demo: install
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower init
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower seed --accounts $(DEMO_ACCOUNTS) --replace
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower run
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower score --export var/demo-scores.csv
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower summary
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower alerts --limit 15
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower plays list
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower renewals --within 90 --limit 15
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower outbox --limit 5
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower users demo
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower offers propose ACC-00001 --agent financial --kind discount \
+	$(DEMO) $(BIN)/watchtower init
+	$(DEMO) $(BIN)/watchtower seed --accounts $(DEMO_ACCOUNTS) --replace
+	$(DEMO) $(BIN)/watchtower run
+	$(DEMO) $(BIN)/watchtower score --export var/demo-scores.csv
+	$(DEMO) $(BIN)/watchtower summary
+	$(DEMO) $(BIN)/watchtower alerts --limit 15
+	$(DEMO) $(BIN)/watchtower plays list
+	$(DEMO) $(BIN)/watchtower renewals --within 90 --limit 15
+	$(DEMO) $(BIN)/watchtower outbox --limit 5
+	$(DEMO) $(BIN)/watchtower users demo
+	$(DEMO) $(BIN)/watchtower offers propose ACC-00001 --agent financial --kind discount \
 		--term discount_pct=15 --rationale "Renewal at risk: keep the account with a one-time discount"
-	DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower approvals list --as manager --limit 10
+	$(DEMO) $(BIN)/watchtower approvals list --as manager --limit 10
+	$(DEMO) $(BIN)/watchtower kb status
+	@account=$$(awk -F, 'NR > 1 && ($$4 == "Red" || $$4 == "Orange") {print $$3, $$1}' var/demo-scores.csv \
+		| sort -n | head -1 | cut -d' ' -f2); account=$${account:-ACC-00001}; \
+	echo; echo "The copilot (no model: the deterministic path), asked by the CS manager about $$account:"; \
+	$(DEMO) $(BIN)/watchtower copilot ask $$account "Why is this account at risk?" --as manager && \
+	$(DEMO) $(BIN)/watchtower copilot ask $$account "What did they say about the budget?" --as manager
 	@echo
-	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv."
-	@echo "Alert precision and recall against the planted labels:  DATABASE_URL=$(DEMO_DB) $(BIN)/python -m evals.alert_labels"
+	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv, its knowledge base in var/demo/kb."
+	@echo "Alert precision and recall against the planted labels:  $(DEMO) $(BIN)/python -m evals.alert_labels"
 	@echo "Plays opened on the alerts above: watchtower plays runs; a run's steps: watchtower plays show RUN"
-	@echo "The approvals queue and outbox in a browser, signed in with a login above:"
-	@echo "  DATABASE_URL=$(DEMO_DB) $(BIN)/watchtower web   then open http://127.0.0.1:8000"
-	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB)"
+	@echo "Ask the copilot yourself:  $(DEMO) $(BIN)/watchtower copilot chat ACC-00001 --as manager"
+	@echo "The approvals queue, the outbox and the copilot in a browser, signed in with a login above:"
+	@echo "  $(DEMO) $(BIN)/watchtower web   then open http://127.0.0.1:8000"
+	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB) WATCHTOWER_DATA_DIR=var/demo"
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium

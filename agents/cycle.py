@@ -102,6 +102,8 @@ class CycleContext:
     plays: PlayEngine | None = None
     #: Opens the knowledge base the run keeps current; None skips that step.
     knowledge_base: Callable[[], KnowledgeBase] | None = None
+    #: Print how embedding goes (a first ingest of a large book takes minutes); the command line sets it.
+    knowledge_base_progress: bool = False
     chunk_size: int = 100
     progress: Callable[[int], None] | None = None
     stats: LlmStats = field(default_factory=LlmStats)
@@ -258,7 +260,9 @@ def update_knowledge_base(state: CycleState, runtime: Runtime[CycleContext]) -> 
     whole_book = not state.get("account_ids") and not state.get("segments")
     try:
         with ctx.knowledge_base() as kb, ctx.engine.connect() as conn:
-            report = kb.ingest_book(conn, account_ids=None if whole_book else state["selected"])
+            report = kb.ingest_book(
+                conn, account_ids=None if whole_book else state["selected"], progress=ctx.knowledge_base_progress
+            )
     except Exception as error:  # noqa: BLE001 - any store failure degrades the run, it never fails it
         log.warning("knowledge base not updated: %s: %s", type(error).__name__, error)
         ctx.stats.note(f"knowledge base not updated: {type(error).__name__}: {str(error)[:200]}")

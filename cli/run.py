@@ -66,6 +66,7 @@ def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool
     )
     cycle.plays = play_engine(app, as_of, model=cycle.model, stats=cycle.stats)
     cycle.knowledge_base = lambda: open_knowledge_base(app.settings)
+    cycle.knowledge_base_progress = True
     return cycle
 
 

@@ -29,6 +29,9 @@ class Contribution(_Result):
     value: float | None
     score: float | None
     points: float | None
+    #: The signal's weight in points (100 times its share of the score) less the points it earned: how much
+    #: it holds the score below full. None when the signal had no score.
+    points_lost: float | None = None
 
 
 class Reason(_Result):

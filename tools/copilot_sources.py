@@ -42,11 +42,41 @@ class Source(BaseModel):
     text: str
 
 
+def points_lost(contribution: dict[str, Any]) -> float | None:
+    """Points a signal holds the score below full: its weight in points less what it earned (a tool's
+    result carries it already)."""
+    if contribution.get("points_lost") is not None:
+        return float(contribution["points_lost"])
+    weight, points = contribution.get("weight"), contribution.get("points")
+    if contribution.get("score") is None or weight is None or points is None:
+        return None
+    return round(float(weight) * 100 - float(points), 1)
+
+
+def signal_label(signal: str) -> str:
+    return signal.replace("_", " ")
+
+
+def drag_line(contribution: dict[str, Any]) -> str:
+    """One signal holding the score down, as the scorecard's text says it and a citation quotes it."""
+    return (
+        f"{signal_label(str(contribution['signal']))}: signal score {float(contribution['score']):.1f}, "
+        f"{points_lost(contribution):.1f} points below full"
+    )
+
+
+def drags(contributions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The signals that cost the score most, most first (at least half a point each)."""
+    lost = [c for c in contributions if (points_lost(c) or 0) >= 0.5]
+    return sorted(lost, key=lambda c: (-(points_lost(c) or 0), str(c["signal"])))
+
+
 def _scorecard(r: Row) -> str:
     score = "no score" if r["score"] is None else f"score {r['score']:.1f}"
     trend = "" if r["trend"] is None else f", trend {r['trend']:+.1f}"
     lines = [f"{r['band'] or 'Unscored'} band, {score}{trend}"]
     lines += [str(reason.get("text", "")) for reason in r["reasons"] or []]
+    lines += [drag_line(c) for c in drags(list(r["contributions"] or []))]
     return "\n".join(lines)
 
 

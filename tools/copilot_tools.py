@@ -60,7 +60,7 @@ from tools.copilot_results import (
     UsagePoint,
     UsageTrendResult,
 )
-from tools.copilot_sources import source_of
+from tools.copilot_sources import points_lost, source_of
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
@@ -203,6 +203,7 @@ class CopilotTools:
                     value=c.get("value"),
                     score=c.get("score"),
                     points=c.get("points"),
+                    points_lost=points_lost(c),
                 )
                 for c in row["contributions"] or []
             ],

@@ -34,10 +34,12 @@ from tools.copilot_results import (
     StakeholderResult,
     UsageTrendResult,
 )
-from tools.copilot_sources import Source
+from tools.copilot_sources import Source, drag_line, drags
 
 #: How many items a list in an answer shows.
 TOP = 5
+#: The signals shown as holding a score down.
+DRAGS = 3
 #: The longest quote taken from a passage.
 QUOTE_CHARS = 240
 NONE_LINE = "- none"
@@ -93,6 +95,12 @@ def _signed(value: float | None) -> str:
     return "unknown" if value is None else f"{value:+.1f}"
 
 
+def _drag_lines(card: ScorecardResult) -> list[str]:
+    """The signals holding the score down, most points first, in the words the scorecard's text uses."""
+    rows = [x.model_dump() for x in card.contributions]
+    return [drag_line(x) for x in drags(rows)]
+
+
 def why_at_risk(c: Composition) -> Values:
     card = c.result("scorecard")
     alerts = c.result("open_alerts")
@@ -108,6 +116,7 @@ def why_at_risk(c: Composition) -> Values:
         "at_risk_wording": c.glossary.wording("at_risk"),
         "score": "unknown" if card.score is None else f"{card.score:.1f}",
         "trend": _signed(card.trend),
+        "drags": _bullets([f"{line} {c.cite(card.source, line)}" for line in _drag_lines(card)[:DRAGS]]),
         "reasons": _bullets([f"{r.text} {c.cite(card.source, r.text)}" for r in card.reasons[:TOP]]),
         "alerts": _bullets(
             [f"{a.title} ({a.severity}) {c.cite(a.source, a.title)}" for a in alerts.alerts if a.kind == "risk"][:TOP]
