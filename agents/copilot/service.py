@@ -22,9 +22,9 @@ The stream contract (``Copilot.stream``), for both paths:
 Our own overhead before the first streamed token (``python -m bench.copilot_stream_bench``: time to the first
 draft piece through ``Copilot.stream`` against a scripted local OpenAI-compatible server, minus the delay the
 server itself waits before each reply): p50 104-107 ms, p95 128-169 ms, max 137-187 ms (two runs of 30 turns
-on a 30-account book, 200 ms of server delay per reply, two cores shared with other work, load average 2.2-3.8). It covers the
-access check, classification, the tool read, three HTTP round trips (the tool call, "done", the streamed
-answer) and parsing the partial JSON; the target is under 300 ms.
+on a 30-account book, 200 ms of server delay per reply, two cores shared with other work, load average
+2.2-3.8). It covers the access check, classification, the tool read, three HTTP round trips (the tool call,
+"done", the streamed answer) and parsing the partial JSON; the target is under 300 ms.
 """
 
 from __future__ import annotations
