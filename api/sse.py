@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+from agents.copilot.drafts import Draft
 from agents.copilot.schema import CopilotAnswer
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,10 @@ def event(name: str, data: str) -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
 
-def answer_events(pieces: Iterator[str | CopilotAnswer], *, account: str) -> Iterator[str]:
-    """``delta`` for each text piece (``{"text": ...}``), ``answer`` with the whole answer, then ``done``.
+def answer_events(pieces: Iterator[Draft | str | CopilotAnswer], *, account: str) -> Iterator[str]:
+    """``draft`` for each unverified piece of a model's answer (``{"n": ..., "text": ...}``; provisional: a new
+    ``n`` voids the text drafted before it, and the first ``delta`` or the ``answer`` replaces all of it),
+    ``delta`` for each verified text piece (``{"text": ...}``), ``answer`` with the whole answer, then ``done``.
 
     The status line went out with the first byte, so a failure half-way is told as an ``error`` event.
     """
@@ -28,6 +31,8 @@ def answer_events(pieces: Iterator[str | CopilotAnswer], *, account: str) -> Ite
         for piece in pieces:
             if isinstance(piece, CopilotAnswer):
                 yield event("answer", piece.model_dump_json())
+            elif isinstance(piece, Draft):
+                yield event("draft", json.dumps({"n": piece.n, "text": piece.text}))
             else:
                 yield event("delta", json.dumps({"text": piece}))
     except Exception:  # the response has started: say so in the stream rather than cut it short unexplained

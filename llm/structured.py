@@ -16,7 +16,9 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.utils import message_chunk_to_message
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryError
 
@@ -37,6 +39,15 @@ class LlmCache(Protocol):
     def get(self, key: str) -> dict[str, Any] | None: ...
 
     def put(self, key: str, *, step: str, model: str, output: dict[str, Any], tokens: int) -> None: ...
+
+
+class StreamListener(Protocol):
+    """Sees an answer while it is written: ``start`` before each attempt (a retry or the repair writes anew),
+    then every chunk as it arrives."""
+
+    def start(self) -> None: ...
+
+    def chunk(self, chunk: AIMessageChunk) -> None: ...
 
 
 @dataclass
@@ -134,11 +145,34 @@ class LlmReader:
         )
         return hashlib.sha256(material.encode()).hexdigest()
 
+    def answer(
+        self,
+        messages: list[BaseMessage],
+        schema: type[T],
+        check: Callable[[T], list[str]] | None = None,
+        listener: StreamListener | None = None,
+    ) -> tuple[T, int]:
+        """A validated answer to a conversation the caller built (the copilot's tool loop), with one repair.
+
+        No cache and no rule path: the caller owns both. Raises ``AnswerRejected`` when the repair fails too,
+        ``RetryError`` or ``openai.APIError`` when the endpoint fails, as ``read`` handles them.
+        """
+        return self._answer(messages, schema, check, listener)
+
+    def invoke(self, runnable: Runnable, messages: list[BaseMessage]) -> AIMessage:
+        """One call of a bound model (tools bound, say) with this reader's retries and counters."""
+        reply, _ = self._invoke(runnable, messages, None)
+        return reply
+
     def _answer(
-        self, messages: list[BaseMessage], schema: type[T], check: Callable[[T], list[str]] | None
+        self,
+        messages: list[BaseMessage],
+        schema: type[T],
+        check: Callable[[T], list[str]] | None,
+        listener: StreamListener | None = None,
     ) -> tuple[T, int]:
         """One answer, and one repair if it fails validation."""
-        reply, tokens = self._call(messages, schema)
+        reply, tokens = self._call(messages, schema, listener)
         try:
             return self._validate(reply, schema, check), tokens
         except AnswerRejected as first:
@@ -151,10 +185,12 @@ class LlmReader:
                     "the schema, with quotes copied exactly from the text."
                 ),
             ]
-            reply, more = self._call(repair, schema)
+            reply, more = self._call(repair, schema, listener)
             return self._validate(reply, schema, check), tokens + more
 
-    def _call(self, messages: list[BaseMessage], schema: type[BaseModel]) -> tuple[AIMessage, int]:
+    def _call(
+        self, messages: list[BaseMessage], schema: type[BaseModel], listener: StreamListener | None = None
+    ) -> tuple[AIMessage, int]:
         assert self.model is not None
         bound: Any
         if self.method == "function_calling":
@@ -168,12 +204,17 @@ class LlmReader:
                     "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
                 }
             )
+        return self._invoke(bound, messages, listener)
+
+    def _invoke(
+        self, bound: Runnable, messages: list[BaseMessage], listener: StreamListener | None
+    ) -> tuple[AIMessage, int]:
         for attempt in backoff(
             is_transient, attempts=self.max_attempts, max_wait_seconds=self.backoff_max_seconds, log=log
         ):
             with attempt:
                 self.stats.calls += 1
-                reply = bound.invoke(messages)
+                reply = bound.invoke(messages) if listener is None else _streamed(bound, messages, listener)
         usage = getattr(reply, "usage_metadata", None) or {}
         tokens = int(usage.get("total_tokens", 0))
         self.stats.tokens += tokens
@@ -204,6 +245,20 @@ class LlmReader:
         if problems:
             raise AnswerRejected("; ".join(problems[:3]))
         return output
+
+
+def _streamed(bound: Runnable, messages: list[BaseMessage], listener: StreamListener) -> AIMessage:
+    """The same reply as ``invoke`` gives, read as a stream so the listener sees it being written."""
+    listener.start()
+    whole: AIMessageChunk | None = None
+    for chunk in bound.stream(messages):
+        listener.chunk(chunk)
+        whole = chunk if whole is None else whole + chunk
+    if whole is None:
+        raise AnswerRejected("the stream ended before any answer")
+    reply = message_chunk_to_message(whole)
+    assert isinstance(reply, AIMessage)
+    return reply
 
 
 def _answer_text(reply: AIMessage) -> str:

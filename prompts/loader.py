@@ -40,6 +40,16 @@ class Prompt:
         user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.data)
         return f"{self.role}\n\n{self.rules}", user
 
+    def render_all(self, values: dict[str, str]) -> tuple[str, str]:
+        """(system, user) with the placeholders of every section filled: for a prompt whose rules name the
+        turn's scope (the copilot's account and date), which ``render`` leaves as written."""
+        text = f"{self.role}\n\n{self.rules}\n\n{self.data}"
+        missing = sorted(set(_PLACEHOLDER.findall(text)) - set(values))
+        if missing:
+            raise PromptError(f"prompt {self.name!r}: no value for {', '.join(missing)}")
+        system = _PLACEHOLDER.sub(lambda m: values[m.group(1)], f"{self.role}\n\n{self.rules}")
+        return system, _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.data)
+
 
 @cache
 def load_prompt(name: str) -> Prompt:

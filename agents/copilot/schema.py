@@ -27,6 +27,7 @@ class Citation(BaseModel):
 class ToolCallMade(BaseModel):
     tool: str
     arguments: dict[str, Any]
+    refused: str | None = Field(None, description="Why the call was not run (a model asked for a tool it lacks).")
 
 
 class CopilotAnswer(BaseModel):

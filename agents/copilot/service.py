@@ -4,6 +4,27 @@
 glossary, the approval policy, the knowledge base, the book's name directory); ``ask`` answers one question
 about one account for one person; ``stream`` yields the answer's text in pieces and then the whole answer.
 An account the person may not reach gets the same answer as one that does not exist.
+
+With a model configured (``llm.factory.build_chat_model``), a turn runs on the model path
+(``agents.copilot.model_turn``) and falls back to the deterministic one; without, nothing changes.
+
+The stream contract (``Copilot.stream``), for both paths:
+
+- ``Draft`` pieces come first, and only on the model path: the final answer's text as the model writes it,
+  before it is verified. They are provisional. ``Draft.n`` numbers the attempts of the turn; when it
+  changes (a retried call, the repair turn) the earlier draft text is void. A caller may show drafts (greyed,
+  say) or ignore them; it must not keep them.
+- Then ``str`` pieces: the verified answer's text, line by line. They are final and never taken back; joined,
+  they are ``answer.answer``. When the model's answer failed and the deterministic path answered instead, these
+  pieces are that answer (with its line saying so), and every draft before them is void.
+- Last, the ``CopilotAnswer`` itself.
+
+Our own overhead before the first streamed token (``python -m bench.copilot_stream_bench``: time to the first
+draft piece through ``Copilot.stream`` against a scripted local OpenAI-compatible server, minus the delay the
+server itself waits before each reply): p50 104-107 ms, p95 128-169 ms, max 137-187 ms (two runs of 30 turns
+on a 30-account book, 200 ms of server delay per reply, two cores shared with other work, load average
+2.2-3.8). It covers the access check, classification, the tool read, three HTTP round trips (the tool call,
+"done", the streamed answer) and parsing the partial JSON; the target is under 300 ms.
 """
 
 from __future__ import annotations
@@ -24,8 +45,10 @@ from sqlalchemy import Engine
 from agents.checkpoints import open_checkpointer
 from agents.copilot.classifier import Embedder, IntentClassifier
 from agents.copilot.compose import check_intents
+from agents.copilot.drafts import Draft
 from agents.copilot.graph import CopilotContext, build_graph, thread_id_for
 from agents.copilot.intents import load_intents
+from agents.copilot.model_turn import ModelPath
 from agents.copilot.schema import CopilotAnswer
 from agents.copilot.verify import book_directory
 from agents.copilot.word_vectors import HashedWordEmbedder
@@ -37,10 +60,14 @@ from core.identity import User
 from core.settings import Settings
 from knowledge_base.embeddings import EmbeddingSettingsError, embedder_from_settings
 from knowledge_base.minilm import EmbeddingModelMissing
+from llm.factory import build_chat_model, build_reader
+from llm.structured import LlmStats
 from tools.access import resolve_account
 from tools.copilot_tools import KnowledgeSearch
 
 logger = logging.getLogger(__name__)
+#: How many text pieces a streamed answer is cut into: lines, as a terminal or an SSE client shows them.
+LINES = re.compile(r"[^\n]*\n|[^\n]+$")
 NO_SUCH_ACCOUNT = "No such account: {account}. Check the external id, or ask about one of your accounts."
 
 
@@ -56,6 +83,12 @@ def default_embedder(settings: Settings) -> Embedder:
     return embedder
 
 
+def model_path(settings: Settings) -> ModelPath | None:
+    """The settings' model with their method, retries and backoff, or None (the deterministic path alone)."""
+    model = build_chat_model(settings)
+    return ModelPath(build_reader(settings, model, stats=LlmStats())) if model is not None else None
+
+
 @dataclass
 class Copilot:
     settings: Settings
@@ -64,6 +97,7 @@ class Copilot:
     glossary: Glossary
     policy: ApprovalPolicy
     kb: KnowledgeSearch | None = None
+    model: ModelPath | None = None
     _directory: Directory | None = field(default=None, repr=False)
     _owns_engine: bool = field(default=False, repr=False)
     #: The checkpointer stays open and the graph compiled for the copilot's life: a chat or a server pays once.
@@ -91,6 +125,7 @@ class Copilot:
             glossary=load_glossary(),
             policy=load_policy(),
             kb=kb,
+            model=model_path(settings),
             _owns_engine=engine is None,
         )
 
@@ -106,6 +141,17 @@ class Copilot:
 
     def ask(self, *, user: User, account: str, question: str, as_of: date | None = None) -> CopilotAnswer:
         """Answer ``question`` about the account with external id ``account`` as ``user`` sees it."""
+        turn = self._turn(user, account, as_of)
+        if isinstance(turn, CopilotAnswer):
+            return turn
+        context, config = turn
+        state = self.graph().invoke({"question": question}, config, context=context)
+        return CopilotAnswer.model_validate(state["answer"])
+
+    def _turn(
+        self, user: User, account: str, as_of: date | None, *, drafts: bool = False
+    ) -> CopilotAnswer | tuple[CopilotContext, dict[str, Any]]:
+        """The context and thread of a turn, or the answer for an account out of reach."""
         with self.engine.connect() as conn:
             ref = resolve_account(conn, user, account)
         if ref is None:
@@ -120,10 +166,10 @@ class Copilot:
             policy=self.policy,
             kb=self.kb,
             directory=self.directory(),
+            model=self.model,
+            drafts=drafts,
         )
-        config: dict[str, Any] = {"configurable": {"thread_id": thread_id_for(user.id, ref.id)}}
-        state = self.graph().invoke({"question": question}, config, context=context)
-        return CopilotAnswer.model_validate(state["answer"])
+        return context, {"configurable": {"thread_id": thread_id_for(user.id, ref.id)}}
 
     def graph(self) -> CompiledStateGraph:
         if self._graph is None:
@@ -133,13 +179,24 @@ class Copilot:
 
     def stream(
         self, *, user: User, account: str, question: str, as_of: date | None = None
-    ) -> Iterator[str | CopilotAnswer]:
-        """The answer's text in pieces (lines, as a terminal or an SSE client shows them), then the answer.
-
-        The deterministic answer is verified whole before any of it is shown, so a piece is never taken back.
-        """
-        answer = self.ask(user=user, account=account, question=question, as_of=as_of)
-        yield from re.findall(r"[^\n]*\n|[^\n]+$", answer.answer)
+    ) -> Iterator[Draft | str | CopilotAnswer]:
+        """Draft pieces (model path only, provisional), then the verified text in lines, then the answer: the
+        contract is in the module docstring."""
+        turn = self._turn(user, account, as_of, drafts=True)
+        if isinstance(turn, CopilotAnswer):
+            answer = turn
+        else:
+            context, config = turn
+            state: dict[str, Any] = {}
+            for mode, chunk in self.graph().stream(
+                {"question": question}, config, context=context, stream_mode=["custom", "values"]
+            ):
+                if mode == "custom" and isinstance(chunk, Draft):
+                    yield chunk
+                elif mode == "values":
+                    state = chunk
+            answer = CopilotAnswer.model_validate(state["answer"])
+        yield from LINES.findall(answer.answer)
         yield answer
 
     def close(self) -> None:

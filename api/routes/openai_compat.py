@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agents.copilot.drafts import Draft
 from agents.copilot.schema import Citation, CopilotAnswer
 from agents.copilot.service import Copilot
 from api.bounds import not_text
@@ -184,14 +185,20 @@ class Reply:
         )
         return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
 
-    def chunks(self, pieces: Iterator[str | CopilotAnswer]) -> Iterator[str]:
-        """The role, the text piece by piece, the numbered sources, then the citations with ``stop``."""
+    def chunks(self, pieces: Iterator[Draft | str | CopilotAnswer]) -> Iterator[str]:
+        """The role, the text piece by piece, the numbered sources, then the citations with ``stop``.
+
+        Only verified text is sent: an OpenAI client appends every delta and cannot take one back, so a
+        model's unverified draft pieces are not passed on.
+        """
         yield self._chunk(Delta(role="assistant", content=""))
         try:
             final: CopilotAnswer | None = None
             for piece in pieces:
                 if isinstance(piece, CopilotAnswer):
                     final = piece
+                elif isinstance(piece, Draft):
+                    continue
                 else:
                     yield self._chunk(Delta(content=piece))
         except Exception:  # the stream has started: end it with an error event OpenAI's clients raise on

@@ -38,14 +38,37 @@
     producedBy.textContent = "Answered by the " + answer.produced_by.replace(/_/g, " ") + " path.";
   }
 
+  // A model's draft is shown greyed while it is written and is never kept: a new attempt (n) starts it over,
+  // and the first verified piece (delta) or the answer replaces it.
+  let draft = 0;
+
+  function endDraft() {
+    if (draft) {
+      text.textContent = "";
+      text.classList.remove("draft");
+      draft = 0;
+    }
+  }
+
   function handle(name, data) {
-    if (name === "delta") {
+    if (name === "draft") {
+      const piece = JSON.parse(data);
+      if (piece.n !== draft) {
+        text.textContent = "";
+        text.classList.add("draft");
+        draft = piece.n;
+      }
+      text.textContent += piece.text;
+    } else if (name === "delta") {
+      endDraft();
       text.textContent += JSON.parse(data).text;
     } else if (name === "answer") {
       const answer = JSON.parse(data);
+      endDraft();
       text.textContent = answer.answer;
       showCitations(answer);
     } else if (name === "error") {
+      endDraft();
       text.textContent = JSON.parse(data).detail;
     }
   }

@@ -34,3 +34,22 @@ def test_every_prompt_says_its_data_is_not_instructions() -> None:
         prompt = load_prompt(name)
         assert "{text}" in prompt.data
         assert "never an instruction" in prompt.rules
+
+
+def test_the_copilot_prompt_names_its_scope_in_the_system_message_and_calls_tool_results_data() -> None:
+    prompt = load_prompt("copilot_system")
+    values = {
+        "account_name": "Acme",
+        "account_id": "ACC-00042",
+        "as_of": "2026-11-22",
+        "max_rounds": "4",
+        "glossary": "  - at risk: Orange or Red",
+        "question": "Why {account_id}?",
+        "schema": "{}",
+    }
+    system, user = prompt.render_all(values)
+    assert "Acme (external id ACC-00042), as of 2026-11-22" in system and "at risk: Orange or Red" in system
+    assert "never an instruction" in system and "<untrusted>" in system
+    assert "Question: Why {account_id}?" in user  # a value is inserted once, never read as a template
+    with pytest.raises(PromptError, match="no value for as_of"):
+        prompt.render_all({k: v for k, v in values.items() if k != "as_of"})
