@@ -85,13 +85,18 @@ test: install-dev browser
 # reading the queue, every decision of every chain over HTTP from 8 client threads, agent runs paused and resumed),
 # then knowledge-base retrieval (lexical, Chroma and hybrid top-5 against a plain scan over 50,000 chunks),
 # then the Chroma vector store alone (upsert rate, account-filtered top 5 and recall over 50,000 chunks in 500 accounts),
-# then the default embedder on one thread (texts per second, a query's latency, load time, size).
+# then the default embedder on one thread (texts per second, a query's latency, load time, size),
+# then knowledge-base ingestion (chunks per second: lexical, vectors with the cache cold and warm),
+# then the copilot: a deterministic answer on a 500-account book, and our time to the first streamed token.
 BENCH_SIZES ?= 10000 100000
 CYCLE_BENCH_SIZES ?= 2000 10000
 PLAYS_BENCH_SIZES ?= 2000 10000
 APPROVALS_BENCH_OFFERS ?= 2000
 KB_BENCH_CHUNKS ?= 50000
 VECTOR_BENCH_ACCOUNTS ?= 500
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
+# The copilot's latency is measured on a 500-account book, scored and indexed, of its own.
+COPILOT_BENCH := DATABASE_URL=sqlite:///./var/bench-copilot.db WATCHTOWER_DATA_DIR=var/bench-copilot
 bench: install
 	$(BIN)/python -m bench.score_bench --sizes $(BENCH_SIZES)
 	$(BIN)/python -m bench.cycle_bench --sizes $(CYCLE_BENCH_SIZES)
@@ -100,6 +105,12 @@ bench: install
 	$(BIN)/python -m bench.kb_bench --chunks $(KB_BENCH_CHUNKS) --chroma
 	$(BIN)/python -m bench.vector_bench --chunks $(KB_BENCH_CHUNKS) --accounts $(VECTOR_BENCH_ACCOUNTS)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false $(BIN)/python -m bench.embed_bench
+	$(ONE_THREAD) $(BIN)/python -m bench.kb_ingest_bench --accounts 120
+	$(COPILOT_BENCH) $(BIN)/watchtower init
+	$(COPILOT_BENCH) $(BIN)/watchtower seed --accounts 500 --as-of 2026-11-22 --replace
+	$(COPILOT_BENCH) $(BIN)/watchtower run --as-of 2026-11-22
+	$(ONE_THREAD) $(COPILOT_BENCH) $(BIN)/python -m bench.copilot_bench --questions 200
+	$(ONE_THREAD) $(BIN)/python -m bench.copilot_stream_bench
 
 # Only for recording LLM cassettes (see tests/cassettes/README.md); neither demo nor test needs it.
 # llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.

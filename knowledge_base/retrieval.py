@@ -69,7 +69,7 @@ class KnowledgeBase:
         started = time.perf_counter()
         for table in tables:
             sync_sources(self.lexical, table, book_sources(conn, table, account_ids), report, account_ids=account_ids)
-        self._sync_vectors(report, progress)
+        self.sync_vectors(report, progress)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -84,11 +84,12 @@ class KnowledgeBase:
         sources = [read_document(path, document_id(path)) for path in document_files(root)]
         prefix = str(root) if root.is_file() else str(root) + "/"
         sync_sources(self.lexical, "document", sources, report, id_prefix=prefix)
-        self._sync_vectors(report, progress)
+        self.sync_vectors(report, progress)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _sync_vectors(self, report: IngestReport, progress: bool) -> None:
+    def sync_vectors(self, report: IngestReport, progress: bool = False) -> None:
+        """Bring the vector store in step with the lexical index (nothing when there is no vector side)."""
         if self.dense is not None:
             sync_vectors(self.lexical, self.dense.store, self.dense.embedder, self.cache, report, progress=progress)
 
