@@ -49,7 +49,7 @@ from tools.copilot_results import (
     StakeholderResult,
     UsageTrendResult,
 )
-from tools.copilot_tools import CopilotTools, KnowledgeSearch, NoKnowledgeBase
+from tools.copilot_tools import MAX_QUERY, CopilotTools, KnowledgeSearch, NoKnowledgeBase
 
 THREAD_PREFIX = "copilot"
 #: What each tool's result is, to read it back from the checkpointed state.
@@ -150,14 +150,16 @@ def call_tools(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command
     with ctx.engine.connect() as conn:
         tools = CopilotTools(conn, ctx.user, ctx.account, ctx.as_of, ctx.kb)
         for name in intent.tools:
-            # Ten passages, so a question about one person still finds their words among the best matches.
-            arguments = {"query": state["question"], "k": 10} if name == "search_knowledge" else {}
+            # Ten passages, so a question about one person still finds their words among the best matches; a
+            # question longer than a search takes (up to 2,000 characters may be asked) is searched by its start.
+            query = state["question"][:MAX_QUERY]
+            arguments = {"query": query, "k": 10} if name == "search_knowledge" else {}
             try:
                 results[name] = tools.call(name, **arguments).model_dump(mode="json")
             except NoKnowledgeBase:
-                results[name] = SearchResult(
-                    account=tools.scorecard().account, query=state["question"], passages=[]
-                ).model_dump(mode="json")
+                results[name] = SearchResult(account=tools.scorecard().account, query=query, passages=[]).model_dump(
+                    mode="json"
+                )
         calls = [c.model_dump() for c in tools.calls]
     update = {"results": results, "tool_calls": calls}
     return Command(goto="propose_offer" if intent.offer is not None else "compose", update=update)
