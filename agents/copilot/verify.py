@@ -2,7 +2,7 @@
 
 - Every citation names a stored row (or a knowledge-base chunk) of the account in scope, re-read here from
   the database or the index, never from what a tool or a model said the row holds; its quote is a verbatim
-  span of that text.
+  span of that text with at least one character that is not whitespace.
 - Every ``[n]`` marker points at a citation that exists.
 - Every number, name and date of the answer (markers removed) traces to the tool results of this turn, by
   ``core.faithfulness.check``; with a directory of the book's names, a name of another account is a leak.
@@ -90,6 +90,8 @@ def _citation_problems(
             problems.append(f"{where}: the source belongs to another account")
         elif allowed[owner] != c.account:
             problems.append(f"{where}: the source belongs to {allowed[owner]}, not {c.account}")
+        elif not c.quote.strip():
+            problems.append(f"{where}: the quote quotes nothing (only whitespace), and whitespace is in any source")
         elif c.quote not in text:
             problems.append(f"{where}: the quote is not a verbatim span of the source")
     return problems
