@@ -26,6 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from agents.copilot.classifier import IntentClassifier
 from agents.copilot.compose import Composition, compose
@@ -33,7 +34,7 @@ from agents.copilot.schema import CopilotAnswer, ToolCallMade
 from agents.copilot.verify import verify
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import ApprovalPolicy
-from approvals.queue import Actor, OfferError, submit
+from approvals.queue import Actor, OfferError, Submitted, submit
 from core.faithfulness import Directory
 from core.glossary import Glossary
 from core.identity import User
@@ -176,9 +177,10 @@ def propose_offer(state: CopilotState, config: RunnableConfig, runtime: Runtime[
     if pct is None:
         return {"why_no_offer": f"the offer rules size no save offer for an account in the {card.band} band"}
     thread_id = config["configurable"]["thread_id"]
-    try:
+
+    def proposed() -> Submitted:
         with ctx.engine.begin() as conn:
-            submitted = submit(
+            return submit(
                 conn,
                 ctx.policy,
                 account_id=ctx.account.id,
@@ -194,6 +196,14 @@ def propose_offer(state: CopilotState, config: RunnableConfig, runtime: Runtime[
                 dedupe_key=f"{thread_id}:turn:{state['turn']}",
                 created_on=ctx.as_of,
             )
+
+    try:
+        try:
+            submitted = proposed()
+        except IntegrityError:
+            # Another request on this conversation proposed this turn's offer between our look and our insert
+            # (two questions at once): the dedupe key kept it to one, and a second look finds that one.
+            submitted = proposed()
     except OfferError as exc:
         return {"why_no_offer": str(exc)}
     with ctx.engine.connect() as conn:
