@@ -165,6 +165,36 @@ def test_text_in_a_transcript_changes_nothing(book: Book) -> None:
     assert changed(before, row_counts(book)) == {}
 
 
+def test_a_quoted_line_with_footnote_marks_and_a_link_is_shown(book: Book) -> None:
+    """Mail turned into text keeps its link footnotes ("[7]", "[8]") and its links: inside a quote they are the
+    customer's words, not the answer's citation marks nor an address the answer sends the reader to."""
+    body = (
+        "Hi,\n\nOur onboarding concerns are listed in the deck [7], see https://example.com/deck [8]. "
+        "The footnote [1] has the rest.\n\nBest regards"
+    )
+    with book.engine.begin() as conn:
+        conn.execute(
+            insert(INTERACTION).values(
+                external_id=f"{book.at_risk}-X-FOOTNOTES",
+                account_id=book.at_risk_id,
+                kind="email",
+                occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+                direction="inbound",
+                subject="Deck",
+                body=body,
+                internal_participants=[],
+            )
+        )
+    with KnowledgeBase.open(book.data_dir) as kb, book.engine.connect() as conn:
+        kb.ingest_book(conn, account_ids=[book.at_risk_id])
+    with KnowledgeBase.open(book.data_dir) as kb, Copilot.open(book.settings, kb=kb) as copilot:
+        answer = copilot.ask(
+            user=book.owner, account=book.at_risk, question="What did they say about onboarding concerns?", as_of=AS_OF
+        )
+    assert answer.intent == "what_did_they_say"
+    assert any("deck [7], see https://example.com/deck [8]" in c.quote for c in answer.citations), answer.answer
+
+
 def test_a_question_naming_another_account_reads_only_the_bound_one(book: Book) -> None:
     with Copilot.open(book.settings) as copilot:
         answer = copilot.ask(
