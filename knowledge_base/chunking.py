@@ -25,6 +25,11 @@ from knowledge_base.chunks import Chunk
 MAX_CHARS = 1000
 #: How far a cut chunk reaches back into the one before it.
 OVERLAP = 150
+#: The longest chunk title. A title is indexed and embedded with every chunk of its source, so a heading of
+#: 100,000 characters would be read once per chunk: a document's headings are cut to a line each, and any
+#: title (an email subject is at most 512 characters) to this.
+MAX_TITLE = 600
+_MAX_NAME = 80
 
 #: A transcript line that opens a turn: a speaker's name (2-60 characters, no sentence punctuation) and a colon.
 _TURN = re.compile(r"^(?P<speaker>[^\s:.?!][^:\n.?!]{0,58}[^\s:.?!]|[^\s:.?!]): ", re.MULTILINE)
@@ -44,6 +49,11 @@ class Piece:
     end: int
     speaker: str | None = None
     heading: str | None = None
+
+
+def _name(text: str) -> str:
+    """A heading or a title as a chunk's title shows it: a line's length at most."""
+    return text if len(text) <= _MAX_NAME else text[: _MAX_NAME - 1].rstrip() + "\u2026"
 
 
 def content_hash(text: str) -> str:
@@ -140,7 +150,7 @@ def document_pieces(text: str, title: str | None = None) -> list[Piece]:
         pieces.extend(Piece(s, e, heading=title) for s, e in cut(text, 0, first_end))
     for index, match in enumerate(headings):
         level = len(match.group(1))
-        trail = [(lvl, name) for lvl, name in trail if lvl < level] + [(level, match.group("title").strip())]
+        trail = [(lvl, name) for lvl, name in trail if lvl < level] + [(level, _name(match.group("title").strip()))]
         end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
         path = " > ".join(name for _, name in trail)
         pieces.extend(Piece(s, e, heading=path) for s, e in cut(text, match.start(), end))
@@ -173,7 +183,7 @@ def pieces_of(source: Source) -> list[Piece]:
     if source.table == "interaction":
         return email_pieces(source.text) if source.kind == "email" else transcript_pieces(source.text)
     if source.table == "document":
-        return document_pieces(source.text, source.title)
+        return document_pieces(source.text, None if source.title is None else _name(source.title))
     return plain_pieces(source.text)
 
 
@@ -188,12 +198,15 @@ def _contacts_in(piece: Piece, source: Source) -> tuple[int, ...]:
 
 def chunk_source(source: Source) -> list[Chunk]:
     digest = source.content_hash
+    source_title = _name(source.title) if source.table == "document" and source.title else source.title
     chunks = []
     for ordinal, piece in enumerate(pieces_of(source)):
-        title = source.title
-        if piece.heading and piece.heading != source.title:
-            nested = not source.title or piece.heading.startswith(f"{source.title} > ")
-            title = piece.heading if nested else f"{source.title} > {piece.heading}"
+        title = source_title
+        if piece.heading and piece.heading != source_title:
+            nested = not source_title or piece.heading.startswith(f"{source_title} > ")
+            title = piece.heading if nested else f"{source_title} > {piece.heading}"
+        if title is not None and len(title) > MAX_TITLE:  # a path of many long headings: its nearest part
+            title = "\u2026" + title[-(MAX_TITLE - 1) :]
         chunks.append(
             Chunk(
                 id=f"{source.table}:{source.source_id}:{ordinal}",

@@ -113,15 +113,18 @@ def read_document(path: Path, source_id: str) -> Source:
 
 
 def document_files(root: Path) -> Iterator[Path]:
-    """The supported files under ``root`` (or ``root`` itself), in a stable order; hidden files skipped."""
+    """The supported files under ``root`` (or ``root`` itself), in a stable order; hidden files skipped, and
+    links to files outside ``root``: every user may read a team document, so a link must not publish a file
+    from elsewhere (and its id, the resolved path, would lie outside the folder that re-adding reconciles)."""
     if root.is_file():
         yield root
         return
+    inside = root.resolve()
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file() and path.suffix.lower() in SUFFIXES:
+        if path.is_file() and path.suffix.lower() in SUFFIXES and path.resolve().is_relative_to(inside):
             yield path
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from itertools import pairwise
 
 _TOKEN = re.compile(
@@ -40,11 +40,12 @@ STOPWORDS = frozenset(
 def _amount(raw: str, scale: str | None) -> list[str]:
     """ "$12,500", "12,500" and "$12.5k" all become "12500"; cents, when there are any, add "12500p5"."""
     value = Decimal(re.sub(r"[^\d.]", "", raw)) * _SCALE.get((scale or "").lower(), 1)
-    whole = int(value)
+    whole = value.to_integral_value(rounding=ROUND_DOWN)
+    digits = f"{whole:f}"  # not str(int(...)): Python refuses to print an int of more than 4,300 digits
     cents = value - whole
     if cents:
-        return [str(whole), f"{whole}p{str(cents)[2:].rstrip('0')}"]
-    return [str(whole)]
+        return [digits, f"{digits}p{str(cents)[2:].rstrip('0')}"]
+    return [digits]
 
 
 def _compound(raw: str) -> list[str]:

@@ -30,6 +30,8 @@ from core.models import (
 )
 
 Row = Mapping[str, Any]
+#: The largest id a row can have (a signed 64-bit integer); a larger one names no row.
+MAX_ROW_ID = 2**63 - 1
 
 
 class Source(BaseModel):
@@ -164,7 +166,8 @@ class StoredText:
 def stored_text(conn: Connection, table: str, row_id: str) -> StoredText | None:
     """The row's account and text as the database holds them now; ``None`` for an unknown table or row."""
     spec = TABLES.get(table)
-    if spec is None or not row_id.isdigit():
+    # ASCII digits only ("²" is a digit int() refuses), and no id past what a BIGINT column holds.
+    if spec is None or not (row_id.isascii() and row_id.isdigit()) or int(row_id) > MAX_ROW_ID:
         return None
     t = spec.model.__table__  # type: ignore[attr-defined]
     row = conn.execute(select(t).where(t.c.id == int(row_id))).mappings().first()

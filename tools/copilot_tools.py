@@ -77,6 +77,8 @@ APPROVAL = Approval.__table__  # type: ignore[attr-defined]
 
 #: How far back the usage trend reads.
 USAGE_WEEKS = 12
+#: The longest knowledge-base query a tool call takes (a longer question is searched by its beginning).
+MAX_QUERY = 500
 #: Timeline statuses that count as behind schedule.
 BEHIND = ("behind", "stuck")
 
@@ -96,7 +98,7 @@ class NoArguments(BaseModel):
 class SearchArguments(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    query: str = Field(min_length=1, max_length=500, description="What to look for in the account's texts.")
+    query: str = Field(min_length=1, max_length=MAX_QUERY, description="What to look for in the account's texts.")
     k: int = Field(5, ge=1, le=10, description="How many passages to return.")
 
 

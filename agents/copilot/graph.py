@@ -33,6 +33,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from agents.copilot.classifier import IntentClassifier
 from agents.copilot.compose import Composition, compose
@@ -42,7 +43,7 @@ from agents.copilot.schema import CopilotAnswer, ToolCallMade
 from agents.copilot.verify import verify
 from approvals.decisions import InvalidDecision, parse_decision
 from approvals.policy import ApprovalPolicy
-from approvals.queue import Actor, OfferError, submit
+from approvals.queue import Actor, OfferError, Submitted, submit
 from core.faithfulness import Directory
 from core.glossary import Glossary
 from core.identity import User
@@ -58,7 +59,7 @@ from tools.copilot_results import (
     StakeholderResult,
     UsageTrendResult,
 )
-from tools.copilot_tools import CopilotTools, KnowledgeSearch, NoKnowledgeBase
+from tools.copilot_tools import MAX_QUERY, CopilotTools, KnowledgeSearch, NoKnowledgeBase
 
 THREAD_PREFIX = "copilot"
 #: What each tool's result is, to read it back from the checkpointed state.
@@ -241,14 +242,16 @@ def call_tools(state: CopilotState, runtime: Runtime[CopilotContext]) -> Command
     with ctx.engine.connect() as conn:
         tools = CopilotTools(conn, ctx.user, ctx.account, ctx.as_of, ctx.kb)
         for name in intent.tools:
-            # Ten passages, so a question about one person still finds their words among the best matches.
-            arguments = {"query": state["question"], "k": 10} if name == "search_knowledge" else {}
+            # Ten passages, so a question about one person still finds their words among the best matches; a
+            # question longer than a search takes (up to 2,000 characters may be asked) is searched by its start.
+            query = state["question"][:MAX_QUERY]
+            arguments = {"query": query, "k": 10} if name == "search_knowledge" else {}
             try:
                 results[name] = tools.call(name, **arguments).model_dump(mode="json")
             except NoKnowledgeBase:
-                results[name] = SearchResult(
-                    account=tools.scorecard().account, query=state["question"], passages=[]
-                ).model_dump(mode="json")
+                results[name] = SearchResult(account=tools.scorecard().account, query=query, passages=[]).model_dump(
+                    mode="json"
+                )
         calls = [c.model_dump() for c in tools.calls]
     update = {"results": results, "tool_calls": calls}
     return Command(goto="propose_offer" if intent.offer is not None else "compose", update=update)
@@ -277,9 +280,10 @@ def _propose(state: CopilotState, config: RunnableConfig, ctx: CopilotContext) -
         why = f"the offer rules size no save offer for an account in the {card.band} band"
         return Proposal({"why_no_offer": why}, None, why)
     thread_id = config["configurable"]["thread_id"]
-    try:
+
+    def proposed() -> Submitted:
         with ctx.engine.begin() as conn:
-            submitted = submit(
+            return submit(
                 conn,
                 ctx.policy,
                 account_id=ctx.account.id,
@@ -295,6 +299,14 @@ def _propose(state: CopilotState, config: RunnableConfig, ctx: CopilotContext) -
                 dedupe_key=f"{thread_id}:turn:{state['turn']}",
                 created_on=ctx.as_of,
             )
+
+    try:
+        try:
+            submitted = proposed()
+        except IntegrityError:
+            # Another request on this conversation proposed this turn's offer between our look and our insert
+            # (two questions at once): the dedupe key kept it to one, and a second look finds that one.
+            submitted = proposed()
     except OfferError as exc:
         return Proposal({"why_no_offer": str(exc)}, None, str(exc))
     with ctx.engine.connect() as conn:

@@ -2,8 +2,8 @@
 
 - Every citation names a stored row (or a knowledge-base chunk) of the account in scope, re-read here from
   the database or the index, never from what a tool or a model said the row holds; its quote is a verbatim
-  span of that text.
-- Every ``[n]`` marker points at a citation that exists.
+  span of that text with at least one character that is not whitespace.
+- Every ``[n]`` marker points at a citation that exists (a ``[n]`` inside a cited quote is the source's own).
 - Every number, name and date of the answer (markers removed) traces to the tool results of this turn, by
   ``core.faithfulness.check``; with a directory of the book's names, a name of another account is a leak.
 
@@ -90,6 +90,8 @@ def _citation_problems(
             problems.append(f"{where}: the source belongs to another account")
         elif allowed[owner] != c.account:
             problems.append(f"{where}: the source belongs to {allowed[owner]}, not {c.account}")
+        elif not c.quote.strip():
+            problems.append(f"{where}: the quote quotes nothing (only whitespace), and whitespace is in any source")
         elif c.quote not in text:
             problems.append(f"{where}: the quote is not a verbatim span of the source")
     return problems
@@ -99,6 +101,26 @@ def _scoped(directory: Directory, labels: set[str], label: str) -> Directory:
     """The directory with every account in scope folded into one, so naming any of them is no leak."""
     owners = {name: (frozenset({label}) if held & labels else held) for name, held in directory.owners.items()}
     return Directory(owners, directory.pattern)
+
+
+def _around_quotes(text: str, quotes: Sequence[str]) -> list[tuple[str, bool]]:
+    """``text`` cut into the spans of its cited quotes (True) and what lies between them (False). A quote is the
+    source's words: a "[7]" in it is a footnote of the customer's mail, not a marker of the answer, and it stays
+    verbatim so it traces as the quote it is."""
+    spans: list[tuple[int, int]] = []
+    for quote in sorted({q for q in quotes if q.strip()}, key=len, reverse=True):
+        at = text.find(quote)
+        while at >= 0:
+            end = at + len(quote)
+            if not any(a < end and at < b for a, b in spans):
+                spans.append((at, end))
+            at = text.find(quote, at + 1)
+    parts: list[tuple[str, bool]] = []
+    last = 0
+    for start, end in sorted(spans):
+        parts += [(text[last:start], False), (text[start:end], True)]
+        last = end
+    return [*parts, (text[last:], False)]
 
 
 def verify(
@@ -117,10 +139,11 @@ def verify(
     for a book-level answer, the other accounts (id to external id) the person may reach and it may cite."""
     allowed = {**(scope or {}), account.id: account.external_id}
     problems = _citation_problems(conn, answer, allowed, kb)
-    for m in MARKER.finditer(answer.answer):
+    parts = _around_quotes(answer.answer, [c.quote for c in answer.citations])
+    for m in (m for part, is_quote in parts if not is_quote for m in MARKER.finditer(part)):
         if not 1 <= int(m.group(1)) <= len(answer.citations):
             problems.append(f"marker [{m.group(1)}] has no citation")
-    text = MARKER.sub("", answer.answer)
+    text = "".join(part if is_quote else MARKER.sub("", part) for part, is_quote in parts)
     record = turn_record(account, results, [*(c.quote for c in answer.citations), *quoted], as_of)
     if scope and directory is not None:
         directory = _scoped(directory, set(allowed.values()), account.external_id)

@@ -103,6 +103,18 @@ def test_bodies_it_cannot_take_are_refused_never_a_500(client: TestClient, book:
     assert client.post(f"/api/copilot/{'A' * 129}/messages", headers=headers, json={"question": "x"}).status_code == 422
 
 
+@pytest.mark.parametrize("question", ["What did their CFO say about pricing on the last call? " * 36, "budget " * 285])
+def test_a_long_question_that_searches_what_was_said_is_answered(client: TestClient, book: Book, question: str) -> None:
+    # Up to 2,000 characters may be asked; the knowledge-base search reads at most 500 of them.
+    assert 500 < len(question) <= 2000
+    url = f"/api/copilot/{book.at_risk}/messages"
+    answered = client.post(url, headers=bearer(book, book.owner), json={"question": question, "as_of": str(AS_OF)})
+    assert answered.status_code == 200, answered.text[:300]
+    answer = CopilotAnswer.model_validate(answered.json())
+    assert answer.intent == "what_did_they_say" and "could not give an answer" not in answer.answer
+    assert {(c.source, c.account) for c in answer.citations} <= {("kb", book.at_risk)}
+
+
 def test_one_copilot_per_app_opened_by_the_first_question_and_closed_on_shutdown(book: Book) -> None:
     app = doors_app(book)
     holder = app.state.copilot

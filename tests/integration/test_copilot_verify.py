@@ -112,3 +112,22 @@ def test_a_name_of_another_account_is_a_leak(book: Book, answered) -> None:
         foreign = CopilotTools(conn, book.manager, AccountRef(book.foreign_id, book.foreign, ""), AS_OF).scorecard()
     bad = answer.model_copy(update={"answer": answer.answer + f"\nCompare {foreign.account.name.lower()}."})
     assert any("belongs to another account" in p for p in _check(book, bad, kb))
+
+
+def test_a_quote_of_only_whitespace_is_rejected(book: Book, answered) -> None:
+    # A space is a verbatim span of every source: it cites nothing.
+    answer, kb = answered
+    first = answer.citations[0]
+    for blank in (" ", "\n", " \t "):
+        bad = answer.model_copy(
+            update={"citations": [first.model_copy(update={"quote": blank}), *answer.citations[1:]]}
+        )
+        assert any("quotes nothing" in p for p in _check(book, bad, kb)), blank
+
+
+@pytest.mark.parametrize("row_id", ["\u00b2", "\u0661", "9" * 30, str(2**63)])
+def test_a_row_id_no_row_can_have_is_no_such_source(book: Book, answered, row_id: str) -> None:
+    answer, kb = answered
+    odd = answer.citations[0].model_copy(update={"id": row_id})
+    bad = answer.model_copy(update={"citations": [odd, *answer.citations[1:]]})
+    assert any("no such source" in p for p in _check(book, bad, kb))

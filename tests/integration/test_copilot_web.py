@@ -93,6 +93,9 @@ def test_other_accounts_and_their_sources_are_not_found(signed_in, book: Book) -
         ("GET", f"/accounts/{book.at_risk}/copilot/sources/kb/{_chunk_of(book, book.foreign_id)}", None),
         ("GET", f"/accounts/{book.foreign}/copilot/sources/kb/{_chunk_of(book, book.foreign_id)}", None),
         ("GET", f"/accounts/{book.at_risk}/copilot/sources/kb/chunk-1", None),
+        # a row id past any integer the database holds is a row that does not exist
+        ("GET", f"/accounts/{book.at_risk}/copilot/sources/scorecard/{'9' * 30}", None),
+        ("GET", f"/accounts/{book.at_risk}/copilot/sources/alert/{2**63}", None),
         ("GET", "/accounts/ACC-99999/copilot", None),
     ]:
         answer = client.request(method, path, data=data, headers=HTML)

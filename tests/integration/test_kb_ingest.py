@@ -143,6 +143,24 @@ def test_team_documents_are_added_updated_and_dropped_with_their_folder(tmp_path
         assert kb.search("SAML", [None], 3) == []
 
 
+def test_a_link_out_of_the_folder_is_not_indexed(tmp_path: Path) -> None:
+    # Every user can read team documents: a link in the folder must not publish a file from elsewhere, nor
+    # leave behind a document that re-adding the folder can never drop (its id is outside the folder).
+    folder, elsewhere = tmp_path / "docs", tmp_path / "private"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "salaries.md").write_text("# Salaries\nThe CRO earns a confidential amount.\n", encoding="utf-8")
+    (folder / "playbook.md").write_text("# Renewal playbook\nStart at T-180.\n", encoding="utf-8")
+    (folder / "salaries.md").symlink_to(elsewhere / "salaries.md")
+    (folder / "inside.md").symlink_to(folder / "playbook.md")
+    (folder / "loop").symlink_to(folder)
+    with KnowledgeBase.open(tmp_path) as kb:
+        report = kb.add_documents(folder)
+        assert report.tables["document"].added == 1
+        assert kb.search("confidential salaries", [None], 3) == []
+        assert not kb.add_documents(folder).changed
+
+
 def test_the_weekly_run_keeps_the_knowledge_base_current(engine: Engine, database_url: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

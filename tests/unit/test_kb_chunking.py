@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from knowledge_base.chunking import (
     MAX_CHARS,
+    MAX_TITLE,
     Source,
     chunk_source,
     cut,
@@ -60,6 +61,17 @@ def test_a_document_is_cut_by_heading_with_the_path_of_headings_above() -> None:
     pieces = document_pieces(doc, "Playbook")
     assert [p.heading for p in pieces] == ["Playbook", "Renewals", "Renewals > Discounts", "Support"]
     assert doc[pieces[2].start : pieces[2].end] == "## Discounts\nUp to 10% needs a manager."
+
+
+def test_a_heading_of_a_hundred_thousand_characters_is_no_chunk_title() -> None:
+    # Every chunk carries its title and the index tokenises it per chunk: a 200 KB heading over 200 chunks was
+    # 40 MB to index (kb add of one such HTML or Markdown file ran for hours); the text keeps every word.
+    heading = "x " * 100_000
+    text = f"# {heading}\n\n" + "y" * 200_000 + "\n## Next\nshort\n"
+    chunks = chunk_source(Source("document", "d", None, text, heading.strip(), None, "markdown"))
+    assert len(chunks) > 100 and all(len(c.title or "") <= MAX_TITLE for c in chunks)
+    assert chunks[-1].title is not None and chunks[-1].title.endswith(" > Next")
+    assert all(text[c.start : c.end] == c.text for c in chunks)
 
 
 def test_a_long_unit_is_cut_at_sentences_with_overlap_and_nothing_is_lost() -> None:

@@ -71,3 +71,14 @@ def index() -> LexicalIndex:
 )
 def test_each_term_ranks_its_own_chunk_first(index: LexicalIndex, query: str, best: str) -> None:
     assert index.search(query, 1, k=5)[0].chunk.source_id == best
+
+
+@pytest.mark.parametrize("text", ["$" + "9" * 5000, "1" + ",000" * 1500, "$" + "9" * 4299 + "k"])
+def test_an_amount_longer_than_python_prints_is_still_a_token(text: str) -> None:
+    # A pasted run of digits in a transcript, a heading or a question: Python refuses str() of an int of more
+    # than 4,300 digits, and indexing or searching such a text must not fail on it.
+    found = list(tokens(text))
+    assert found and all(t.isdigit() for t in found)
+    index = LexicalIndex()
+    index.upsert([chunk("D", "pricing " + text)])
+    assert [h.chunk.source_id for h in index.search(text + " pricing", 1)] == ["D"]
