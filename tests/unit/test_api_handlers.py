@@ -24,6 +24,13 @@ def _calls(dependant: Dependant) -> list[object]:
     return calls
 
 
+#: Coroutine handlers that keep the event loop free by handing every blocking call to the thread pool, each
+#: with its reason. The OpenAI-compatible door reads its raw body itself (so a body it cannot read is refused
+#: in OpenAI's error shape, not FastAPI's), then runs the reach check and the copilot in
+#: ``run_in_threadpool``; a streamed answer is a plain iterator, which Starlette also drains in the pool.
+AWAITS_ONLY_THE_BODY = {"/v1/chat/completions: chat_completions"}
+
+
 def test_no_handler_or_dependency_is_a_coroutine(tmp_path):
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
     routes = list(api_routes(app.routes))
@@ -36,6 +43,6 @@ def test_no_handler_or_dependency_is_a_coroutine(tmp_path):
         for call in _calls(route.dependant)
         if inspect.iscoroutinefunction(call)
     )
-    assert coroutines == []
+    assert [c for c in coroutines if c not in AWAITS_ONLY_THE_BODY] == []
     ours = [h for h in app.exception_handlers.values() if h.__module__.startswith("api.")]
     assert ours and not [h for h in ours if inspect.iscoroutinefunction(h)]
