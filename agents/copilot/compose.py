@@ -116,8 +116,12 @@ def why_at_risk(c: Composition) -> Values:
         "at_risk_wording": c.glossary.wording("at_risk"),
         "score": "unknown" if card.score is None else f"{card.score:.1f}",
         "trend": _signed(card.trend),
-        "drags": _bullets([f"{line} {c.cite(card.source, line)}" for line in _drag_lines(card)[:DRAGS]]),
-        "reasons": _bullets([f"{r.text} {c.cite(card.source, r.text)}" for r in card.reasons[:TOP]]),
+        # A cap set the band whatever the points say, so it comes first; then the signals costing most points.
+        "drags": _bullets(
+            [f"{r.text} {c.cite(card.source, r.text)}" for r in card.reasons if r.kind == "cap"]
+            + [f"{line} {c.cite(card.source, line)}" for line in _drag_lines(card)[:DRAGS]]
+        ),
+        "reasons": _bullets([f"{r.text} {c.cite(card.source, r.text)}" for r in card.reasons if r.kind != "cap"][:TOP]),
         "alerts": _bullets(
             [f"{a.title} ({a.severity}) {c.cite(a.source, a.title)}" for a in alerts.alerts if a.kind == "risk"][:TOP]
         ),

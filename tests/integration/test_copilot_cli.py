@@ -55,12 +55,19 @@ def test_why_at_risk_states_the_band_and_top_reason_with_citations_that_verify(b
         card, alerts = tools.scorecard(), tools.open_alerts()
         assert f"in the {card.band} band [1]" in answer.answer
         assert f"{card.reasons[0].text} [" in answer.answer
-        # The signal that costs the score most comes first under what holds it down, with its points.
+        assert any(r.kind == "cap" for r in card.reasons), "the at-risk account of the fixture book is capped"
+        # What holds it down: the caps first, then the signal that costs the score most, with its points.
+        caps = [r.text for r in card.reasons if r.kind == "cap"]
         weakest = min(card.contributions, key=lambda x: (-(x.points_lost or 0), x.signal))  # ties by name
         assert weakest.points_lost and weakest.score is not None
-        held_down = answer.answer.split("What holds the score down, most points first:\n- ", 1)[1]
-        assert held_down.startswith(f"{weakest.signal.replace('_', ' ')}: signal score {weakest.score:.1f}, ")
-        assert f"{weakest.points_lost:.1f} points below full" in held_down.splitlines()[0]
+        section = answer.answer.split("then the signals costing most points:\n", 1)[1].split("\n\n", 1)[0]
+        lines = [line.removeprefix("- ") for line in section.splitlines()]
+        assert [line.rsplit(" [", 1)[0] for line in lines[: len(caps)]] == caps
+        first_signal = lines[len(caps)]
+        assert first_signal.startswith(f"{weakest.signal.replace('_', ' ')}: signal score {weakest.score:.1f}, ")
+        assert f"{weakest.points_lost:.1f} points below full" in first_signal
+        changed = answer.answer.split("What changed since the score before", 1)[1].split("\n\n", 1)[0]
+        assert not any(cap in changed for cap in caps)
         assert answer.citations[0].source == "scorecard" and answer.citations[0].quote == f"{card.band} band"
         found = verify(
             conn,
