@@ -46,6 +46,7 @@ from agents.run_records import PROCESS_STARTED, describe, heartbeat, reap_abando
 from agents.state import WatchtowerContext, WatchtowerResult
 from core.models import Account, AgentRun
 from core.settings import Settings
+from knowledge_base.ingest import VectorProgress
 from knowledge_base.retrieval import KnowledgeBase
 from llm.cache import DatabaseLlmCache
 from llm.factory import build_reader
@@ -103,7 +104,7 @@ class CycleContext:
     #: Opens the knowledge base the run keeps current; None skips that step.
     knowledge_base: Callable[[], KnowledgeBase] | None = None
     #: Print how embedding goes (a first ingest of a large book takes minutes); the command line sets it.
-    knowledge_base_progress: bool = False
+    knowledge_base_progress: VectorProgress | None = None
     chunk_size: int = 100
     progress: Callable[[int], None] | None = None
     stats: LlmStats = field(default_factory=LlmStats)

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{args.accounts} accounts, {sources:,} sources, {chunks:,} chunks")
             print(f"lexical index:          {lexical_s:7.1f} s  {chunks / lexical_s:9,.0f} chunks/s")
             started = time.perf_counter()
-            kb.sync_vectors(cold := IngestReport(), progress=False)
+            kb.sync_vectors(cold := IngestReport(), progress=None)
             cold_s = time.perf_counter() - started
             print(f"vectors, cache cold:    {cold_s:7.1f} s  {cold.embedded / cold_s:9,.0f} chunks/s "
                   f"({cold.embedded_fresh:,} distinct texts embedded: "
@@ -66,13 +66,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             assert kb.dense is not None
             kb.dense.store.delete(list(kb.dense.store.hashes()))
             started = time.perf_counter()
-            kb.sync_vectors(warm := IngestReport(), progress=False)
+            kb.sync_vectors(warm := IngestReport(), progress=None)
             warm_s = time.perf_counter() - started
             print(f"vectors, cache warm:    {warm_s:7.1f} s  {warm.embedded / warm_s:9,.0f} chunks/s "
                   f"(a store rebuilt; {warm.embedded_fresh:,} embedded)")  # fmt: skip
             started = time.perf_counter()
             again = _lexical(kb, tables)
-            kb.sync_vectors(again, progress=False)
+            kb.sync_vectors(again, progress=None)
             idle_s = time.perf_counter() - started
             print(f"nothing changed:        {idle_s:7.1f} s  ({sum(t.unchanged for t in again.tables.values()):,} "
                   f"sources unchanged, {again.embedded} embedded)")  # fmt: skip

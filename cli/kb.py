@@ -21,6 +21,10 @@ from knowledge_base.open import open_knowledge_base
 kb_app = typer.Typer(help="The knowledge base: conversations, surveys, tickets, notes and the team's documents.")
 
 
+def vector_progress(done: int, total: int, rate: float) -> None:
+    console.print(f"knowledge base: vectors {done:,} of {total:,} ({rate:,.0f} chunks/s)")
+
+
 def print_report(report: IngestReport, *, what: str) -> None:
     table = Table(title=f"{what} ({report.seconds:.1f} s)", title_justify="left")
     for column in ("source", "added", "updated", "removed", "unchanged", "chunks written"):
@@ -49,7 +53,7 @@ def ingest_command(
     app = app_context(ctx)
     require_schema(app.engine)
     with open_knowledge_base(app.settings, dense=not lexical_only) as kb, app.engine.connect() as conn:
-        report = kb.ingest_book(conn, progress=True)
+        report = kb.ingest_book(conn, progress=vector_progress)
     print_report(report, what="Knowledge base ingest")
 
 
@@ -65,7 +69,7 @@ def add_command(
     app = app_context(ctx)
     try:
         with open_knowledge_base(app.settings, dense=not lexical_only) as kb:
-            report = kb.add_documents(path, progress=True)
+            report = kb.add_documents(path, progress=vector_progress)
     except (DocumentError, FileNotFoundError) as error:
         raise CliError(str(error), "supported: .md .markdown .txt .html .htm .pdf") from error
     print_report(report, what=f"Documents from {path}")

@@ -30,6 +30,7 @@ from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from cli.kb import vector_progress
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
@@ -66,7 +67,7 @@ def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool
     )
     cycle.plays = play_engine(app, as_of, model=cycle.model, stats=cycle.stats)
     cycle.knowledge_base = lambda: open_knowledge_base(app.settings)
-    cycle.knowledge_base_progress = True
+    cycle.knowledge_base_progress = vector_progress
     return cycle
 
 

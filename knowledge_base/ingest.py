@@ -11,7 +11,7 @@ rather than leaving them apart. Running twice in a row changes nothing the secon
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +26,10 @@ from knowledge_base.vector_cache import VectorCache
 #: Sources per lexical transaction, chunks per embedding call.
 SOURCE_BATCH = 500
 EMBED_BATCH = 256
+
+
+#: Told how embedding goes: chunks done, chunks to do, chunks per second.
+VectorProgress = Callable[[int, int, float], None]
 
 
 class VectorIndex(Protocol):
@@ -125,9 +129,10 @@ def sync_vectors(
     cache: VectorCache,
     report: IngestReport,
     *,
-    progress: bool = False,
+    progress: VectorProgress | None = None,
 ) -> None:
-    """Make the vector store hold exactly the lexical index's chunks, each at its current hash."""
+    """Make the vector store hold exactly the lexical index's chunks, each at its current hash; ``progress``
+    hears (done, to do, chunks per second) every ten batches and at the end."""
     report.dense = True
     wanted = lexical.chunk_hashes()
     held = store.hashes()
@@ -144,6 +149,6 @@ def sync_vectors(
         store.upsert(chunks, vectors)
         report.embedded += len(chunks)
         report.embedded_fresh += cache.misses - before
-        if progress:
-            done = start + len(chunks)
-            done / max(time.perf_counter() - started, 1e-9)
+        done = start + len(chunks)
+        if progress is not None and (done == len(stale) or (start // EMBED_BATCH) % 10 == 0):
+            progress(done, len(stale), done / max(time.perf_counter() - started, 1e-9))

@@ -23,7 +23,7 @@ from knowledge_base.chunks import Chunk, Hit
 from knowledge_base.documents import document_files, document_id, read_document
 from knowledge_base.embedder import Embedder
 from knowledge_base.hybrid import DEPTH, RRF_K, reciprocal_rank_fusion
-from knowledge_base.ingest import IngestReport, VectorIndex, sync_sources, sync_vectors
+from knowledge_base.ingest import IngestReport, VectorIndex, VectorProgress, sync_sources, sync_vectors
 from knowledge_base.lexical import LexicalIndex, index_path
 from knowledge_base.vector_cache import VectorCache, cache_path
 
@@ -61,7 +61,7 @@ class KnowledgeBase:
         *,
         tables: Sequence[str] = BOOK_TABLES,
         account_ids: Sequence[int] | None = None,
-        progress: bool = False,
+        progress: VectorProgress | None = None,
     ) -> IngestReport:
         """Index the book's texts (all, or those of some accounts after an event): new and edited rows
         re-chunked, deleted rows dropped, then the vectors reconciled."""
@@ -73,7 +73,7 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
-    def add_documents(self, root: Path, *, progress: bool = False) -> IngestReport:
+    def add_documents(self, root: Path, *, progress: VectorProgress | None = None) -> IngestReport:
         """Index a folder (or one file) of the team's documents. Re-adding the folder updates edited files
         and drops the ones deleted from it; documents added from other folders are left alone."""
         report = IngestReport()
@@ -88,7 +88,7 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
-    def sync_vectors(self, report: IngestReport, progress: bool = False) -> None:
+    def sync_vectors(self, report: IngestReport, progress: VectorProgress | None = None) -> None:
         """Bring the vector store in step with the lexical index (nothing when there is no vector side)."""
         if self.dense is not None:
             sync_vectors(self.lexical, self.dense.store, self.dense.embedder, self.cache, report, progress=progress)
