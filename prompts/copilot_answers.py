@@ -8,15 +8,10 @@ from a value, and every claim is followed by the ``[n]`` marker of its citation 
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-from prompts.templates import PLACEHOLDER, TemplateError, fill
-
-_SECTION = re.compile(r"<(answer|empty)>\s*(.*?)\s*</\1>", re.DOTALL)
+from prompts.templates import PLACEHOLDER, TemplateError, fill, read_sections
 
 
 @dataclass(frozen=True)
@@ -37,14 +32,5 @@ class AnswerTemplate:
 
 @cache
 def load_answer_template(name: str) -> AnswerTemplate:
-    if not re.fullmatch(r"[a-z0-9_]+", name):
-        raise TemplateError(f"template name {name!r} must be lower-case letters, digits and underscores")
-    try:
-        raw = resources.files("prompts").joinpath("copilot", f"{name}.md").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError(f"template file prompts/copilot/{name}.md not found") from None
-    sections = dict(_SECTION.findall(raw))
-    for required in ("answer", "empty"):
-        if required not in sections:
-            raise TemplateError(f"prompts/copilot/{name}.md: missing <{required}> section")
-    return AnswerTemplate(name, sections["answer"], sections["empty"], hashlib.sha256(raw.encode()).hexdigest()[:16])
+    sections, digest = read_sections("copilot", name, ("answer", "empty"))
+    return AnswerTemplate(name, sections["answer"], sections["empty"], digest)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-_SECTION = re.compile(r"<(subject|body)>\s*(.*?)\s*</\1>", re.DOTALL)
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -46,16 +45,23 @@ def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-@cache
-def load_template(name: str) -> Template:
+def read_sections(folder: str, name: str, required: tuple[str, ...]) -> tuple[dict[str, str], str]:
+    """A template file's ``<section>`` texts (each of ``required`` present) and the hash of the whole file."""
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise TemplateError(f"template name {name!r} must be lower-case letters, digits and underscores")
     try:
-        raw = resources.files("prompts").joinpath("templates", f"{name}.md").read_text(encoding="utf-8")
+        raw = resources.files("prompts").joinpath(folder, f"{name}.md").read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TemplateError(f"template file prompts/templates/{name}.md not found") from None
-    sections = dict(_SECTION.findall(raw))
-    for required in ("subject", "body"):
-        if required not in sections:
-            raise TemplateError(f"prompts/templates/{name}.md: missing <{required}> section")
-    return Template(name, sections["subject"], sections["body"], hashlib.sha256(raw.encode()).hexdigest()[:16])
+        raise TemplateError(f"template file prompts/{folder}/{name}.md not found") from None
+    pattern = re.compile(rf"<({'|'.join(required)})>\s*(.*?)\s*</\1>", re.DOTALL)
+    sections = dict(pattern.findall(raw))
+    for section in required:
+        if section not in sections:
+            raise TemplateError(f"prompts/{folder}/{name}.md: missing <{section}> section")
+    return sections, hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@cache
+def load_template(name: str) -> Template:
+    sections, digest = read_sections("templates", name, ("subject", "body"))
+    return Template(name, sections["subject"], sections["body"], digest)
