@@ -12,6 +12,7 @@ from rich.markup import escape
 from cli import (
     approvals,
     backtest,
+    brief,
     calibrate,
     config,
     copilot,
@@ -102,6 +103,7 @@ app.add_typer(evals.evals_app, name="evals")
 app.add_typer(kb.kb_app, name="kb")
 app.add_typer(config.config_app, name="config")
 app.add_typer(copilot.copilot_app, name="copilot")
+app.command("brief")(brief.brief_command)
 
 
 def main() -> None:

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     slack_webhook_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("slack_webhook_url", "WATCHTOWER_SLACK_WEBHOOK_URL")
     )
+    web_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people open the web app: links in messages (a briefing's archive page) start here.",
+        validation_alias=AliasChoices("web_base_url", "WATCHTOWER_WEB_BASE_URL"),
+    )
     send_max_attempts: int = Field(
         default=3, ge=1, le=10, validation_alias=AliasChoices("send_max_attempts", "WATCHTOWER_SEND_MAX_ATTEMPTS")
     )

@@ -4,6 +4,7 @@ from core.models.accounts import Account, Contact, Contract
 from core.models.approvals import Approval, ApprovalDecision
 from core.models.audit import AuditEvent
 from core.models.billing import Invoice
+from core.models.briefings import Briefing
 from core.models.imports import ImportRun
 from core.models.interactions import Interaction, InteractionParticipant
 from core.models.market import MarketSignal
@@ -37,6 +38,7 @@ __all__ = [
     "ApprovalDecision",
     "Artifact",
     "AuditEvent",
+    "Briefing",
     "Contact",
     "Contract",
     "CsmAssessment",
