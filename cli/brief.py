@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from cli.context import CliError, app_context, console, handle_errors, parse_dat
 from cli.guards import require_schema
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     md = "md"
     html = "html"
     json = "json"
@@ -47,7 +47,9 @@ def brief_command(
     try:
         owner_of(audience)
     except ValueError as exc:
-        raise CliError(f"--audience: {exc}", "for example --audience leadership or --audience csm:dana@co.example")
+        raise CliError(
+            f"--audience: {exc}", "for example --audience leadership or --audience csm:dana@co.example"
+        ) from None
     day = parse_date(as_of, option="--as-of") or app.today()
     result = Briefer.from_settings(app.engine, app.settings).produce(
         audience=audience, as_of=day, now=datetime.now(UTC), deliver=send

@@ -47,6 +47,7 @@ Audience = str  # "leadership" or "csm:<email>"
 class Scope(BaseModel):
     """Whose book: every active account, or one CSM's."""
 
+    id: str = Field("scope", description="Fact id of the section's totals.")
     audience: str
     owner_csm: str | None = Field(None, description="The CSM whose book this is; None for the whole book.")
     accounts: int
@@ -133,6 +134,7 @@ class AlertEntry(BaseModel):
 
 
 class AlertsSection(BaseModel):
+    id: str = Field("alerts", description="Fact id of the section's totals.")
     new: int
     open: int
     open_risk: int
@@ -159,6 +161,7 @@ class PlayCount(BaseModel):
 
 
 class PlaysSection(BaseModel):
+    id: str = Field("plays", description="Fact id of the section's totals.")
     started: int
     started_by_play: list[PlayCount]
     advanced: int
@@ -183,6 +186,7 @@ class ApprovalEntry(BaseModel):
 
 
 class ApprovalsSection(BaseModel):
+    id: str = Field("approvals", description="Fact id of the section's totals.")
     pending: int
     overdue: int
     approved: int
@@ -202,6 +206,7 @@ class Opportunity(BaseModel):
 
 
 class ExpansionSection(BaseModel):
+    id: str = Field("expansion", description="Fact id of the section's totals.")
     open: int
     arr: float = Field(description="ARR of the accounts with an open opportunity.")
     entries: list[Opportunity]
@@ -313,9 +318,7 @@ def _latest_forecasts(conn: Connection, ids: Iterable[int], on: date) -> dict[in
     return {r["contract_id"]: dict(r) for r in rows}
 
 
-def renewals_due(
-    conn: Connection, accounts: dict[int, dict[str, Any]], on: date, within: int
-) -> list[dict[str, Any]]:
+def renewals_due(conn: Connection, accounts: dict[int, dict[str, Any]], on: date, within: int) -> list[dict[str, Any]]:
     """Contracts of ``accounts`` ending in ``(on, on + within]`` with their latest forecast on or before ``on``;
     days and weighted ARR are counted from ``on``, not from the forecast's own date."""
     found = []
@@ -447,7 +450,11 @@ def _bands(
     names = [*BANDS, *sorted({b for b in (*counts, *before) if b not in BANDS and b is not None})]
     return [
         BandCount(
-            id=f"band.{band}", band=band, accounts=counts[band], accounts_week_before=before[band], arr=round(arr[band], 2)
+            id=f"band.{band}",
+            band=band,
+            accounts=counts[band],
+            accounts_week_before=before[band],
+            arr=round(arr[band], 2),
         )
         for band in names
     ]
@@ -549,9 +556,7 @@ def _plays(conn: Connection, accounts: dict[int, dict[str, Any]], as_of: date, w
     runs = (
         list(
             conn.execute(
-                select(RUN).where(
-                    RUN.c.account_id.in_(ids), RUN.c.arm == "treatment", RUN.c.started_on <= as_of
-                )
+                select(RUN).where(RUN.c.account_id.in_(ids), RUN.c.arm == "treatment", RUN.c.started_on <= as_of)
             )
         )
         if ids

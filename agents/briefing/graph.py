@@ -147,9 +147,7 @@ def check_narrative(
     problems = findings(state["narrative"], _facts(state), require_citations=True)
     attempts = state["attempts"]
     if not problems:
-        return Command(
-            goto="render", update={"produced_by": "model" if attempts == 1 else "model_after_retry"}
-        )
+        return Command(goto="render", update={"produced_by": "model" if attempts == 1 else "model_after_retry"})
     noted = [*state.get("findings", []), *(f"attempt {attempts}: {problem}" for problem in problems)]
     log.warning("briefing %s %s: model narrative failed the check: %s", state["audience"], state["as_of"], problems)
     return Command(

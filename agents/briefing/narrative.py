@@ -20,8 +20,8 @@ from core.faithfulness import check
 from playbooks.briefing_facts import BriefingFacts
 from prompts.briefing import load_narrative_template
 
-#: A citation of a fact id: [renewals.90], [mover.ACC-00033], several separated by commas or semicolons.
-CITATION = re.compile(r"\s?\[((?:[a-z_]+\.[\w@.+-]+)(?:\s*[,;]\s*[a-z_]+\.[\w@.+-]+)*)\]")
+#: A citation of fact ids: [renewals.90], [mover.ACC-00033], [approvals], several separated by commas.
+CITATION = re.compile(r"\s?\[((?:[a-z_]+(?:\.[\w@.+-]+)?)(?:\s*[,;]\s*[a-z_]+(?:\.[\w@.+-]+)?)*)\]")
 #: How many renewals and alerts the model is shown in full; totals always cover every one.
 MODEL_ENTRIES = 8
 

@@ -25,9 +25,7 @@ def store_briefing(
     now: datetime,
 ) -> int:
     """Replace the (audience, as_of) briefing in the caller's transaction; returns the new row's id."""
-    conn.execute(
-        delete(BRIEFING).where(BRIEFING.c.audience == facts.scope.audience, BRIEFING.c.as_of == facts.as_of)
-    )
+    conn.execute(delete(BRIEFING).where(BRIEFING.c.audience == facts.scope.audience, BRIEFING.c.as_of == facts.as_of))
     return conn.execute(
         insert(BRIEFING)
         .values(
