@@ -20,6 +20,7 @@ from cli import (
     evals,
     kb,
     mcp,
+    metrics,
     outbox,
     plays,
     renewals,
@@ -87,6 +88,7 @@ app.command("alerts")(run.alerts_command)
 app.command("serve")(run.serve_command)
 app.command("feed")(run.feed_command)
 app.command("risks")(plays.risks_command)
+app.command("metrics")(metrics.metrics_command)
 app.add_typer(score.model_app, name="model")
 app.add_typer(plays.plays_app, name="plays")
 app.add_typer(plays.tasks_app, name="tasks")

@@ -1,0 +1,100 @@
+"""`watchtower metrics`: the success metrics for a period, each figure beside its formula."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.guards import require_schema
+
+if TYPE_CHECKING:
+    from metrics import Metric
+
+
+def _money(amount: Decimal | float, currency: str | None) -> str:
+    return f"{currency or ''} {amount:,.0f}".strip()
+
+
+def _value(metric: Metric) -> str:
+    if metric.value is None:
+        return "n/a"
+    if metric.unit == "ratio":
+        return f"{metric.value * 100:.1f}%"
+    if metric.unit == "money":
+        return _money(metric.value, metric.currency)
+    return f"{metric.value:,.1f} days"
+
+
+def _amount(amount: Decimal | None, metric: Metric) -> str:
+    if amount is None:
+        return "-"
+    return _money(amount, metric.currency) if metric.measure == "money" else f"{amount:,.0f}"
+
+
+def _fraction(metric: Metric) -> str:
+    if metric.numerator is None and metric.denominator is None:
+        return "-"
+    if metric.denominator is None:
+        return _amount(metric.numerator, metric)
+    return f"{_amount(metric.numerator, metric)} / {_amount(metric.denominator, metric)}"
+
+
+@handle_errors
+def metrics_command(
+    ctx: typer.Context,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day of the period; default: the last full quarter before today.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day of the period (included); default: that quarter's last day.")
+    ] = None,
+    segment: Annotated[str | None, typer.Option("--segment", help="Only accounts of this segment.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only accounts this CSM owns (email).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The full report as JSON, with every id counted.")] = False,
+) -> None:
+    """NRR, GRR, logo retention, renewal rate by health band and what the plays did, with their formulas.
+
+    The cohort is frozen on the first day: new logos are excluded. Without --from and --to the period is
+    the last full calendar quarter before today.
+    """
+    from rich.table import Table
+
+    import metrics
+
+    app = app_context(ctx)
+    start = parse_date(date_from, option="--from")
+    end = parse_date(date_to, option="--to")
+    if start is None or end is None:
+        default_start, default_end = metrics.last_full_quarter(app.today())
+        start, end = start or default_start, end or default_end
+    if end < start:
+        raise CliError(f"--to {end} is before --from {start}", "give a period whose last day follows its first")
+    require_schema(app.engine)
+    try:
+        with app.engine.connect() as conn:
+            report = metrics.compute(conn, start=start, end=end, segment=segment, owner=owner)
+    except metrics.MetricsError as exc:
+        raise CliError(str(exc), "run 'watchtower summary' to see the segments and the book") from None
+    if as_json:
+        console.print_json(json.dumps(report.model_dump(mode="json")))
+        return
+    scope = " · ".join(s for s in (segment and f"segment {segment}", owner and f"owner {owner}") if s)
+    table = Table(title=f"Success metrics {start} to {end}{f' ({scope})' if scope else ''}", title_justify="left")
+    table.add_column("metric", overflow="fold", ratio=2)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("numerator / denominator", justify="right", overflow="fold", ratio=2)
+    table.add_column("formula", overflow="fold", ratio=4)
+    rows = [*report.metrics[:4], *report.by_band.values(), *report.metrics[4:]]
+    for metric in rows:
+        label = f"  {metric.label}" if metric.key.startswith("gross_renewal_rate:") else metric.label
+        value = _value(metric) if metric.value is not None else "[dim]n/a[/]"
+        table.add_row(label, value, _fraction(metric), metric.formula if ":" not in metric.key else "")
+    console.print(table)
+    for metric in rows:
+        if metric.value is None:
+            console.print(f"[dim]{metric.label}: n/a, {metric.why_undefined}[/]", highlight=False)
+    console.print("[dim]Add --json for every id counted.[/]")
