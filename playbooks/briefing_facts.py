@@ -19,7 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, or_, select
 
+import metrics
 from core.models import Account, Alert, Approval, Contract, Offer, PlayRun, PlayStep, RenewalForecast, Scorecard
+from metrics.periods import last_full_quarter
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 CONTRACT = Contract.__table__  # type: ignore[attr-defined]
@@ -37,6 +39,8 @@ CATEGORY_ORDER = ("commit", "upside", "at_risk", "churn")
 #: Play outcomes that count as won and as lost; any other close (completed, expired, withdrawn) is neither.
 WON = frozenset({"recovered", "renewed", "won", "expanded"})
 LOST = frozenset({"lost", "churned"})
+#: Quarters in a metric's trend, the last full quarter before the briefing's date included.
+METRIC_QUARTERS = 4
 #: How many entries a list keeps; its totals always count every one.
 MOVERS = 5
 TOP = 10
@@ -225,7 +229,9 @@ class RollupRow(BaseModel):
 
 
 class MetricPoint(BaseModel):
+    start: date
     end: date
+    unit: str
     value: float | None
 
 
@@ -233,8 +239,13 @@ class MetricFact(BaseModel):
     id: str = Field(description="Fact id, metric.<key>")
     key: str
     label: str
+    #: ratio, money or days: the checker reads a mapping's ``unit`` to type the numbers beside it.
+    unit: str
     value: float | None
+    period_start: date
+    period_end: date
     formula: str
+    why_undefined: str | None = None
     trend: list[MetricPoint] = Field(default_factory=list)
 
 
@@ -726,6 +737,32 @@ def _rollup(
     return rows
 
 
+def success_metrics(conn: Connection, owner: str | None, as_of: date) -> list[MetricFact]:
+    """The success metrics of the last full quarter before ``as_of`` for the book (or one CSM's), each with its
+    formula and its value in the quarters before (``metrics.compute`` and ``metrics.trend``)."""
+    start, end = last_full_quarter(as_of)
+    report = metrics.compute(conn, start=start, end=end, owner=owner)
+    history = metrics.trend(conn, end=end, period="quarter", count=METRIC_QUARTERS, owner=owner)
+    return [
+        MetricFact(
+            id=f"metric.{m.key}",
+            key=m.key,
+            label=m.label,
+            unit=m.unit,
+            value=m.value,
+            period_start=m.period_start,
+            period_end=m.period_end,
+            formula=m.formula,
+            why_undefined=m.why_undefined,
+            trend=[
+                MetricPoint(start=h.period_start, end=h.period_end, unit=m.unit, value=h.get(m.key).value)
+                for h in history
+            ],
+        )
+        for m in report.metrics
+    ]
+
+
 def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> BriefingFacts:
     """The whole record for one audience and date; leadership also gets the roll-up by segment and owner."""
     owner = owner_of(audience)
@@ -753,4 +790,5 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
         approvals=_approvals(conn, accounts, as_of, week_before),
         expansion=_expansion(accounts, alerts),
         rollup=_rollup(accounts, now, windows[0].entries) if owner is None else [],
+        metrics=success_metrics(conn, owner, as_of),
     )

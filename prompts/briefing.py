@@ -26,6 +26,7 @@ NARRATIVE_SECTIONS = (
     "approvals",
     "expansion",
     "expansion_none",
+    "metrics",
 )
 
 

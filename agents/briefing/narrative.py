@@ -22,6 +22,8 @@ from prompts.briefing import load_narrative_template
 
 #: A citation of fact ids: [renewals.90], [mover.ACC-00033], [approvals], several separated by commas.
 CITATION = re.compile(r"\s?\[((?:[a-z_]+(?:\.[\w@.+-]+)?)(?:\s*[,;]\s*[a-z_]+(?:\.[\w@.+-]+)?)*)\]")
+#: The metrics the summary names; the table under it has them all.
+SUMMARY_METRICS = ("nrr", "grr", "gross_renewal_rate")
 #: How many renewals and alerts the model is shown in full; totals always cover every one.
 MODEL_ENTRIES = 8
 
@@ -121,6 +123,11 @@ def template_narrative(facts: BriefingFacts) -> str:
         else t.render("expansion_none", {}),
     ]
     paragraphs.append(" ".join(activity))
+    shown = [m for m in facts.metrics if m.key in SUMMARY_METRICS and m.value is not None and m.unit == "ratio"]
+    if shown:
+        period = f"{p.day(shown[0].period_start)} to {p.day(shown[0].period_end)}"
+        values = ", ".join(f"{m.label} {m.value * 100:.1f}%" for m in shown)
+        paragraphs.append(t.render("metrics", {"period": period, "metrics": values}))
     return "\n\n".join(paragraphs)
 
 

@@ -33,12 +33,15 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
 
-def _metric(value: float | None) -> str:
+def _metric(value: float | None, unit: str) -> str:
+    """A metric's value in its unit: a share as a percent, money as an amount, days as days."""
     if value is None:
         return "-"
-    if isinstance(value, float) and abs(value) <= 2:
+    if unit == "ratio":
         return f"{value * 100:.1f}%"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit == "money":
+        return p.money(value)
+    return f"{value:.0f} days" if unit == "days" else f"{value:,.1f}"
 
 
 @cache
