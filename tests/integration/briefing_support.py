@@ -18,11 +18,10 @@ from core.db import make_engine
 from core.identity import add_user
 from core.models import Account
 from core.settings import Settings
-from tests.integration.approval_support import NOW
+from tests.integration.approval_support import NOW, PASSWORD
 
 AS_OF = date(2026, 11, 22)
 WEEK_BEFORE = AS_OF - timedelta(days=7)
-PASSWORD = "briefing-password-1"
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 
