@@ -13,6 +13,9 @@ Cadence alone cannot see a scheduled run that died after its reviews committed (
 scorecards or the plays): its accounts are no longer due, yet their scorecards and plays never ran. Such a
 run is still "running" or "failed" in ``agent_run``, and ``unfinished_runs`` hands it back to be run again
 with the same scope; the cycle's writes are keyed, so what the first attempt wrote is not written twice.
+
+The week's briefings carry the date of the week's Monday (``briefing_week``), so every tick of a week asks for
+the same ones and a scheduler that was down on Monday writes them on its next tick.
 """
 
 from __future__ import annotations
@@ -91,6 +94,16 @@ def mark_retried(conn: Connection, run: UnfinishedRun) -> bool:
         .values(status="retried")
     )
     return done.rowcount == 1
+
+
+#: The weekday whose date a week's briefings carry (Monday): written on that day's tick, or the first after it.
+BRIEFING_WEEKDAY = 0
+
+
+def briefing_week(day: date, weekday: int = BRIEFING_WEEKDAY) -> date:
+    """The as-of date of the week's briefings on ``day``: the latest ``weekday`` on or before it, so a scheduler
+    that was down on Monday writes Monday's briefings on Tuesday, and every tick of the week asks for the same."""
+    return day - timedelta(days=(day.weekday() - weekday) % 7)
 
 
 def cadence_days(schedule: Schedule, agent: str, segment_days: int | None) -> int:

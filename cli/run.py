@@ -25,7 +25,14 @@ from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_confi
 from agents.cycle import CycleContext, CycleInput, run_cycle
 from agents.resume import resume_settled
 from agents.run_records import describe, reap_abandoned
-from agents.schedule import due_groups, mark_retried, next_wait, refreshes_scorecards, unfinished_runs
+from agents.schedule import (
+    briefing_week,
+    due_groups,
+    mark_retried,
+    next_wait,
+    refreshes_scorecards,
+    unfinished_runs,
+)
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
@@ -238,12 +245,12 @@ class TickOutcome:
 class Scheduler:
     """What `watchtower serve` keeps from one tick to the next.
 
-    A tick has three stages, each run on its own: due reviews (the watchtower policy is read again, so an
-    edit applies without a restart), approvals (escalations, resumes of settled offers' runs) and the
-    outbox. A stage that fails stops neither the others nor the process: the tick is recorded as failed with
-    each stage's error, one line says so, and the next tick comes after a backoff that grows with the
-    failures in a row (``agents.schedule.next_wait``). While the database is down the tick records wait in
-    memory and are written once it answers again.
+    A tick has four stages, each run on its own: due reviews (the watchtower policy is read again, so an edit applies
+    without a restart), the week's briefings (once per week, ``agents.schedule.briefing_week``), approvals (escalations,
+    resumes of settled offers' runs) and the outbox. A stage that fails stops neither the others nor the process: the
+    tick is recorded as failed with each stage's error, one line says so, and the next tick comes after a backoff that
+    grows with the failures in a row (``agents.schedule.next_wait``). While the database is down the tick records wait
+    in memory and are written once it answers again.
     """
 
     app: AppContext
@@ -264,7 +271,11 @@ class Scheduler:
         errors: list[str] = []
         stages: list[tuple[str, Callable[[], None]]] = [("reviews", lambda: self.reviews(day, runs))]
         if not self.dry_run:
-            stages += [("approvals", self.approvals), ("outbox", self.outbox)]
+            stages += [
+                ("briefings", lambda: self.briefings(day)),
+                ("approvals", self.approvals),
+                ("outbox", self.outbox),
+            ]
         for name, stage in stages:
             try:
                 stage()
@@ -376,6 +387,23 @@ class Scheduler:
             runs.append(result["run_id"])
             show_run(self.app, result["run_id"])
 
+    def briefings(self, day: date) -> None:
+        """After the reviews, the week's briefings (leadership and every CSM) once per week; the outbox stage
+        then sends them."""
+        from agents.briefing.service import Briefer
+
+        week = briefing_week(day)
+        made = Briefer.from_settings(self.app.engine, self.app.settings).produce_missing(
+            as_of=week, now=datetime.now(UTC)
+        )
+        if made:
+            how = Counter(out["produced_by"] for _, out in made)
+            console.print(
+                f"{week}: {len(made)} briefing(s) written ("
+                + ", ".join(f"{n} {key}" for key, n in sorted(how.items()))
+                + ")"
+            )
+
     def approvals(self) -> None:
         """Overdue approvals escalate; settled offers resume the agent runs waiting on them."""
         now = datetime.now(UTC)
@@ -404,11 +432,11 @@ def serve_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what is due.")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="Watchtower policy YAML.")] = None,
 ) -> None:
-    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see watchtowers.yaml),
-    plays advance with them, overdue approvals escalate, settled offers resume their paused agent runs, and
-    approved messages go out through the configured senders every tick. A failed tick is recorded, printed on
-    one line and retried with a growing backoff; only Ctrl-C or SIGTERM stops the loop. With --once a failed
-    tick exits 1. The web app is `watchtower web`.
+    """Run the in-process scheduler: reviews fall due by agent cadence and segment (see watchtowers.yaml), plays advance
+    with them, the week's briefings are written once a week (Mondays, or the first tick after), overdue approvals
+    escalate, settled offers resume their paused agent runs, and approved messages go out through the configured senders
+    every tick. A failed tick is recorded, printed on one line and retried with a growing backoff; only Ctrl-C or
+    SIGTERM stops the loop. With --once a failed tick exits 1. The web app is `watchtower web`.
     """
     app = app_context(ctx)
     require_schema(app.engine)

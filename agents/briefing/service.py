@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine, or_, select
 
 from agents.briefing.graph import BriefingContext, BriefingOutput, build_graph
+from agents.briefing.store import stored_weeks
 from core.models import Account
 from core.settings import Settings
 from llm.factory import build_chat_model, build_reader
@@ -48,7 +49,10 @@ class Briefer:
         )
         return build_graph().invoke({"audience": audience, "as_of": as_of}, context=context)
 
-    def produce_week(self, *, as_of: date, now: datetime) -> list[tuple[str, BriefingOutput]]:
+    def produce_missing(self, *, as_of: date, now: datetime) -> list[tuple[str, BriefingOutput]]:
+        """The week's briefings not yet stored (all of them the first time); a week done is left as it is, so a
+        scheduler ticking all week writes each once."""
         with self.engine.connect() as conn:
-            wanted = audiences(conn, as_of)
+            done = stored_weeks(conn, as_of)
+            wanted = [a for a in audiences(conn, as_of) if a not in done]
         return [(audience, self.produce(audience=audience, as_of=as_of, now=now)) for audience in wanted]

@@ -183,3 +183,24 @@ def test_briefings_are_counted_once_per_audience(book: BriefingBook) -> None:
     with book.engine.connect() as conn:
         counts = conn.execute(select(BRIEFING.c.audience, func.count()).group_by(BRIEFING.c.audience)).all()
     assert all(n == 1 for _, n in counts)
+
+
+def test_serve_writes_the_weeks_briefings_once(tmp_path_factory: pytest.TempPathFactory) -> None:
+    made = briefing_book(tmp_path_factory, "briefing-serve")
+    monday = "2026-11-23"
+    runner = CliRunner()
+    args = ["--database-url", made.database_url, "serve", "--once", "--as-of", monday]
+    first = runner.invoke(app, args, terminal_width=100)
+    assert first.exit_code == 0, first.output
+    with made.engine.connect() as conn:
+        rows = conn.execute(select(BRIEFING.c.audience, BRIEFING.c.as_of, BRIEFING.c.id)).all()
+    owners = {r.audience for r in rows}
+    assert "leadership" in owners and f"csm:{made.csm}" in owners
+    assert {r.as_of.isoformat() for r in rows} == {monday}
+    assert f"{monday}: {len(rows)} briefing(s) written" in first.output
+    second = runner.invoke(app, [*args[:-1], "2026-11-25"], terminal_width=100)  # later the same week
+    assert second.exit_code == 0, second.output
+    with made.engine.connect() as conn:
+        again = conn.execute(select(BRIEFING.c.audience, BRIEFING.c.as_of, BRIEFING.c.id)).all()
+    assert sorted(again) == sorted(rows)
+    assert "briefing(s) written" not in second.output

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from agents.briefing.narrative import cited_ids, findings, template_narrative, without_citations
+from agents.schedule import briefing_week
 from playbooks.briefing_facts import (
     AlertsSection,
     ApprovalsSection,
@@ -173,3 +174,16 @@ def test_a_narrative_without_citations_is_refused_on_the_model_path() -> None:
     uncited = without_citations(GOOD)
     assert findings(uncited, facts()) == []
     assert any("cites no fact id" in p for p in findings(uncited, facts(), require_citations=True))
+
+
+@pytest.mark.parametrize(
+    ("day", "week"),
+    [
+        (date(2026, 11, 23), date(2026, 11, 23)),  # a Monday is its own week
+        (date(2026, 11, 24), date(2026, 11, 23)),  # the Tuesday after a Monday the scheduler missed
+        (date(2026, 11, 29), date(2026, 11, 23)),  # Sunday still asks for the same week
+        (date(2026, 11, 30), date(2026, 11, 30)),
+    ],
+)
+def test_every_tick_of_a_week_asks_for_that_weeks_briefings(day: date, week: date) -> None:
+    assert briefing_week(day) == week
