@@ -25,7 +25,7 @@ CITATION = re.compile(r"\s?\[((?:[a-z_]+(?:\.[\w@.+-]+)?)(?:\s*[,;]\s*[a-z_]+(?:
 #: The metrics the summary names; the table under it has them all.
 SUMMARY_METRICS = ("nrr", "grr", "gross_renewal_rate")
 #: How many renewals and alerts the model is shown in full; totals always cover every one.
-MODEL_ENTRIES = 8
+MODEL_ENTRIES = 5
 
 
 class ModelNarrative(BaseModel):
@@ -156,15 +156,54 @@ def findings(text: str, facts: BriefingFacts, *, require_citations: bool = False
 
 
 def model_record(facts: BriefingFacts) -> dict[str, Any]:
-    """The record as the model reads it: the same facts with long lists cut to their first entries (the totals
-    still count every one), so the prompt stays small on a large book."""
+    """The record as the model reads it: the same facts with long lists cut to their first entries and the
+    metrics without their formulas (the totals still count every one), so the prompt fits a small model's
+    context on a large book. The narrative is checked against the whole record."""
     record = facts.model_dump(mode="json")
     for window in record["renewals"]:
-        window["entries"] = window["entries"][:MODEL_ENTRIES]
-    record["alerts"]["new_entries"] = record["alerts"]["new_entries"][:MODEL_ENTRIES]
-    record["rollup"] = [r for r in record["rollup"] if r["by"] == "segment"]
+        window["entries"] = [
+            {k: e[k] for k in ("id", "account_name", "renewal_on", "category", "probability", "arr")}
+            for e in window["entries"][:MODEL_ENTRIES]
+        ]
+        window["by_category"] = [
+            {k: c[k] for k in ("id", "category", "renewals", "arr")} for c in window["by_category"]
+        ]
+    record["renewal_changes"] = [
+        {k: c[k] for k in ("id", "account_name", "change", "category_before", "category_after")}
+        for c in record["renewal_changes"][:MODEL_ENTRIES]
+    ]
+    record["movers"] = [
+        {**{k: m[k] for k in ("id", "account_name", "score", "change", "band")}, "quoted": m["quoted"][:1]}
+        for m in record["movers"][:3]
+    ]
+    record["bands"] = [{k: b[k] for k in ("id", "band", "accounts", "accounts_week_before")} for b in record["bands"]]
+    alerts = record["alerts"]
+    alerts["new_entries"] = [
+        {k: a[k] for k in ("id", "account_name", "severity", "quoted")} for a in alerts["new_entries"][:MODEL_ENTRIES]
+    ]
+    alerts.pop("oldest_open")
+    for key in ("started_entries", "won_entries", "lost_entries"):
+        record["plays"][key] = [
+            {k: e[k] for k in ("id", "account_name", "play", "outcome")} for e in record["plays"][key][:3]
+        ]
+    for key in ("pending_entries", "settled_entries"):
+        record["approvals"][key] = [
+            {k: e[k] for k in ("id", "account_name", "offer_kind", "age_days", "overdue")}
+            for e in record["approvals"][key][:3]
+        ]
+    record["expansion"]["entries"] = [
+        {k: e[k] for k in ("id", "account_name", "arr")} for e in record["expansion"]["entries"][:3]
+    ]
+    record["rollup"] = [
+        {k: r[k] for k in ("id", "accounts", "arr", "at_risk_accounts", "renewals_90_arr")}
+        for r in record["rollup"]
+        if r["by"] == "segment"
+    ]
+    record["metrics"] = [
+        {k: m[k] for k in ("id", "label", "unit", "value")} for m in record["metrics"] if m["value"] is not None
+    ]
     return record
 
 
 def model_facts_json(facts: BriefingFacts) -> str:
-    return json.dumps(model_record(facts), indent=1)
+    return json.dumps(model_record(facts), separators=(",", ":"))
