@@ -41,7 +41,7 @@ class ModelNarrative(BaseModel):
 
 
 def audience_label(facts: BriefingFacts) -> str:
-    return "Leadership" if facts.scope.owner_csm is None else facts.scope.owner_csm
+    return "Leadership" if facts.scope.owner_csm is None else f"The book of {facts.scope.owner_csm}"
 
 
 def template_narrative(facts: BriefingFacts) -> str:
