@@ -47,10 +47,13 @@ def test_a_built_wheel_carries_every_shipped_policy(tmp_path: Path) -> None:
     assert not any(n.startswith("config/") for n in names)
     for template in (ROOT / "prompts" / "copilot").glob("*.md"):
         assert f"prompts/copilot/{template.name}" in names, template.name  # the copilot's answers
+    for layout in [*(ROOT / "prompts" / "briefing").glob("*.md"), *(ROOT / "prompts" / "briefing").glob("*.j2")]:
+        assert f"prompts/briefing/{layout.name}" in names, layout.name  # the briefing's prompt, template, layouts
     for name in (
         "api/templates/base.html",
         "api/templates/error.html",
         "api/templates/copilot.html",
+        "api/templates/briefings.html",
         "api/static/watchtower.css",
         "api/static/copilot.js",
     ):
