@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from actions.outbox import INTERNAL_APPROVAL
 from agents.briefing.service import Briefer
 from cli.main import app
+from core.faithfulness import check
 from core.models import Briefing, OutboxMessage
 from tests.cassettes.scripted_model import Reply, ScriptedModel, answer, serving
 from tests.integration.briefing_support import AS_OF, BriefingBook, briefing_book
@@ -62,6 +63,19 @@ def test_brief_writes_markdown_html_and_json(book: BriefingBook, tmp_path: Path)
     record = json.loads(js.read_text())
     assert record["produced_by"] == "template" and record["findings"] == []
     assert record["facts"]["scope"]["audience"] == "leadership"
+
+
+@pytest.mark.parametrize("who", ["leadership", "csm"])
+def test_every_number_name_and_date_of_the_whole_briefing_traces_to_its_facts(book: BriefingBook, who: str) -> None:
+    """Not only the summary: the tables print the record's values through the same printers, so a printer that
+    rounds wrongly or a layout that states a figure of its own is caught here."""
+    audience = "leadership" if who == "leadership" else f"csm:{book.csm}"
+    done = brief(book, "--audience", audience, "--format", "json", "--no-send")
+    assert done.exit_code == 0, done.output
+    record = json.loads(done.output)
+    verdict = check(record["markdown"], record["facts"])
+    assert verdict.faithful, verdict.problems
+    assert verdict.counts()["money"] > 5 and verdict.counts()["date"] > 3 and verdict.counts()["name"] > 5
 
 
 def test_a_csm_briefing_is_their_book_and_a_bad_audience_is_named(book: BriefingBook) -> None:
