@@ -51,9 +51,12 @@ def brief_command(
             f"--audience: {exc}", "for example --audience leadership or --audience csm:dana@co.example"
         ) from None
     day = parse_date(as_of, option="--as-of") or app.today()
-    result = Briefer.from_settings(app.engine, app.settings).produce(
-        audience=audience, as_of=day, now=datetime.now(UTC), deliver=send
-    )
+    try:
+        result = Briefer.from_settings(app.engine, app.settings).produce(
+            audience=audience, as_of=day, now=datetime.now(UTC), deliver=send
+        )
+    except ValueError as exc:  # a CSM with no book that day, a metric the book cannot give
+        raise CliError(f"--audience {audience}: {exc}", "`watchtower summary` lists the book and its CSMs") from None
     if output_format is Format.json:
         text = json.dumps(
             {

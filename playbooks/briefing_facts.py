@@ -768,6 +768,8 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
     owner = owner_of(audience)
     week_before = as_of - timedelta(days=7)
     accounts = _accounts(conn, owner, as_of)
+    if owner is not None and not accounts:
+        raise ValueError(f"audience: no active account on {as_of.isoformat()} has owner_csm {owner!r}")
     now = latest_scorecards(conn, accounts, as_of)
     then = latest_scorecards(conn, accounts, week_before)
     windows = _windows(conn, accounts, as_of)

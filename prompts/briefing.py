@@ -20,6 +20,7 @@ NARRATIVE_SECTIONS = (
     "changes",
     "changes_none",
     "bands",
+    "bands_none",
     "movers",
     "alerts",
     "plays",

@@ -81,7 +81,10 @@ def template_narrative(facts: BriefingFacts) -> str:
         paragraphs.append(t.render("changes", {"week_before": week_before, "changes": changes}))
     else:
         paragraphs.append(t.render("changes_none", {"week_before": week_before}))
-    health = [t.render("bands", {"bands": ", ".join(f"{b.accounts} {b.band}" for b in facts.bands if b.accounts)})]
+    counted = ", ".join(f"{b.accounts} {b.band}" for b in facts.bands if b.accounts)
+    health = [
+        t.render("bands", {"bands": counted}) if counted else t.render("bands_none", {"as_of": p.day(facts.as_of)})
+    ]
     if facts.movers:
         movers = "; ".join(
             f"{m.account_name} {'rose' if m.change > 0 else 'fell'} {abs(m.change):.1f} points to {m.score:.1f}"

@@ -87,6 +87,8 @@ def test_a_csm_briefing_is_their_book_and_a_bad_audience_is_named(book: Briefing
     bad = brief(book, "--audience", "everyone")
     assert bad.exit_code != 0
     assert "--audience" in bad.output and "csm:EMAIL" in bad.output
+    nobody = brief(book, "--audience", "csm:nobody@example.test")
+    assert nobody.exit_code == 1 and "no active account" in nobody.output and "nobody@example.test" in nobody.output
 
 
 def test_one_briefing_per_audience_and_week_and_a_new_run_replaces_it(book: BriefingBook) -> None:
