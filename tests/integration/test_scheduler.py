@@ -209,7 +209,9 @@ def test_ticks_while_the_database_is_down_are_kept_and_recorded_once_it_is_back(
         ("succeeded", 0),
     ]
     assert all(
-        [e.split(":")[0] for e in t["errors"]] == ["reviews", "approvals"] for t in ticks if t["status"] == "failed"
+        [e.split(":")[0] for e in t["errors"]] == ["reviews", "briefings", "approvals"]
+        for t in ticks
+        if t["status"] == "failed"
     )
     app.engine.dispose()
 
