@@ -70,11 +70,14 @@ def template_narrative(facts: BriefingFacts) -> str:
         paragraphs.append(t.render("renewals_none", {}))
     week_before = p.day(facts.week_before)
     if facts.renewal_changes:
+        # The largest renewals first: what a change puts at stake matters more than when it renews.
+        largest = sorted(facts.renewal_changes, key=lambda c: (-c.arr, c.account))[:5]
         changes = "; ".join(
-            f"{c.account_name} entered the 90-day window as {p.category(c.category_after)} ({p.money(c.arr)})"
+            f"{c.account_name} ({p.money(c.arr)}) entered the 90-day window as {p.category(c.category_after)}"
             if c.change == "new"
-            else f"{c.account_name} moved from {p.category(c.category_before)} to {p.category(c.category_after)}"
-            for c in facts.renewal_changes[:5]
+            else f"{c.account_name} ({p.money(c.arr)}) moved from {p.category(c.category_before)} to "
+            f"{p.category(c.category_after)}"
+            for c in largest
         )
         if len(facts.renewal_changes) > 5:
             changes += "; more in the table below"
