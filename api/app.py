@@ -31,7 +31,18 @@ from api.models import ServiceStatus
 from api.openai_errors import OpenAIError, handle_openai_error
 from api.openapi import complete_schema
 from api.problems import method_not_allowed, request_validation
-from api.routes import admin, approvals, copilot, events, offers, openai_compat, web, web_copilot, web_outbox
+from api.routes import (
+    admin,
+    approvals,
+    copilot,
+    events,
+    offers,
+    openai_compat,
+    web,
+    web_copilot,
+    web_outbox,
+    web_portfolio,
+)
 from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
@@ -95,6 +106,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(web_outbox.router)
     app.include_router(web_copilot.router)
+    app.include_router(web_portfolio.router)
     app.state.mcp = mount_mcp(app, app.state.copilot)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     install_error_pages(app)
