@@ -59,7 +59,7 @@ def stakeholder_map(people: Sequence[Person], *, title: str) -> str:
         )
     col_w, box_h, gap = 190, 62, 10
     rows = max(sum(1 for p in people if p.role == r) for r in columns)
-    width = max(640, col_w * len(columns) + 20)
+    width = max(400, col_w * len(columns) + 10)
     height = 40 + rows * (box_h + gap) + 10
     desc = "; ".join(
         f"{p.name}, {ROLE_TITLES[p.role]}, {p.stance or 'stance unknown'}"
@@ -86,8 +86,10 @@ def stakeholder_map(people: Sequence[Person], *, title: str) -> str:
             border = STANCE_BORDER.get(person.stance, "#546e7a")
             status = f"left on {person.left_on.isoformat()}" if person.left_on else (person.stance or "stance unknown")
             name = person.name if len(person.name) <= 24 else person.name[:23] + "\u2026"
-            job = person.title or ""
-            job = job if len(job) <= 28 else job[:27] + "\u2026"
+            # A detractor's column hides their role, so the role is written next to the title.
+            named = [ROLE_TITLES.get(r, r.replace("_", " ")).lower() for r in person.roles if r != role]
+            job = " · ".join([t for t in (person.title,) if t] + named)
+            job = job if len(job) <= 30 else job[:29] + "\u2026"
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{col_w - 12}" height="{box_h}" rx="6" fill="{fill}" '
                 f'stroke="{border}" stroke-width="2"{dash}/>'

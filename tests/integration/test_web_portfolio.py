@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from core.models import Account, Contact, Interaction, RenewalForecast, Scorecard
+from scorecards.reasons import label
 from tests.integration.api_support import web_login
 from tests.integration.approval_support import propose
 from tests.integration.copilot_doors_support import doors_app
@@ -218,8 +219,6 @@ def test_the_account_page_shows_what_the_database_holds(client: TestClient, buil
     assert name in text and f"score {card['score']:.1f}" in text and card["band"] in text
     for reason in card["reasons"]:
         assert reason["text"] in text
-    from scorecards.reasons import label
-
     for c in card["contributions"]:
         assert label(c["source"], c["signal"]) in text, c["signal"]
     svgs = re.findall(r"<svg.*?</svg>", page.text, re.S)
@@ -238,7 +237,7 @@ def test_the_account_page_shows_what_the_database_holds(client: TestClient, buil
 
 
 def test_the_book_sorts_and_filters(client: TestClient, built) -> None:
-    book, people = built
+    book, _ = built
     web_login(client, "cs-manager-web")
     with book.engine.connect() as conn:
         rows = conn.execute(
