@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -24,7 +24,7 @@ ALERT = Alert.__table__  # type: ignore[attr-defined]
 CONTRACT = Contract.__table__  # type: ignore[attr-defined]
 FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
 
-BookSort = Literal["score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name", "alerts"]
+#: The book's sort keys; a leading ``-`` sorts descending.
 BOOK_SORTS: tuple[str, ...] = ("score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name")
 
 
@@ -113,6 +113,8 @@ def book(
 
 
 def sort_book(rows: list[BookRow], sort: str) -> list[BookRow]:
+    """Rows missing the sorted value (an unscored account, no renewal ahead) go last whichever the direction,
+    so the accounts that need a look stay at the top."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key == "name":

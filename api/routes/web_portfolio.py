@@ -39,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 Band = Literal["Green", "Yellow", "Orange", "Red"]
+#: ``playbooks.portfolio.BOOK_SORTS`` as a type, so FastAPI refuses any other value with a 422 naming ``sort``.
 Sort = Literal["score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name"]
 #: The ratio metrics drawn in the dashboard's trend chart.
 TREND_METRICS = ("nrr", "grr", "logo_retention")

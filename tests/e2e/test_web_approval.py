@@ -24,7 +24,7 @@ def book(tmp_path):
     engine.dispose()
 
 
-def _sign_in(page, base: str, path: str = "/") -> None:
+def _sign_in(page, base: str, path: str = "/approvals") -> None:
     page.goto(f"{base}{path}")
     assert "/login" in page.url
     page.get_by_label("Username").fill("cs-manager")
