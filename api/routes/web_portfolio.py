@@ -10,11 +10,12 @@ the API (``scorecards.portfolio``, ``playbooks.portfolio``, ``playbooks.account_
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 import metrics
 from api.copilot_door import as_of_default, reach
@@ -25,9 +26,9 @@ from api.pages import page
 from approvals.backlog import pending_backlog
 from core.charts import line_chart
 from core.config_errors import ConfigError
-from core.config_files import policy_path
+from core.config_files import policy_path, team_config_dir
+from core.glossary import load_glossary
 from core.identity import User
-from core.models import Account
 from playbooks.account_view import account_view
 from playbooks.play_engine import load_play_configs
 from playbooks.portfolio import book, renewals_calendar
@@ -36,7 +37,6 @@ from scorecards.portfolio import band_distribution, movers
 from tools.access import reachable_accounts
 
 router = APIRouter(include_in_schema=False)
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 
 Band = Literal["Green", "Yellow", "Orange", "Red"]
 #: ``playbooks.portfolio.BOOK_SORTS`` as a type, so FastAPI refuses any other value with a 422 naming ``sort``.
@@ -104,8 +104,14 @@ def dashboard_page(
         moved = movers(conn, as_of=as_of, weeks=4, limit=10, account_ids=scope)
         forecast_on, months = renewals_calendar(conn, as_of=as_of, days=180, account_ids=scope)
         backlog = pending_backlog(conn, now=now, account_ids=scope)
+        rows = book(conn, as_of=as_of, account_ids=scope)
         panel = _metrics_panel(conn, user, as_of)
     title = "Accounts per health band, last 12 weeks"
+    at_risk = _at_risk_bands(settings)
+    arr_by_band: dict[str, Decimal] = {}
+    for row in rows:
+        if row.band:
+            arr_by_band[row.band] = arr_by_band.get(row.band, Decimal(0)) + (row.arr or Decimal(0))
     return page(
         request,
         "dashboard.html",
@@ -114,6 +120,9 @@ def dashboard_page(
         as_of=as_of,
         mine=scope is not None,
         latest=distribution[-1] if distribution else None,
+        arr_by_band=arr_by_band,
+        at_risk=at_risk,
+        arr_at_risk=sum((arr_by_band.get(b, Decimal(0)) for b in at_risk), Decimal(0)),
         band_chart=band_trend_chart(distribution, title=title),
         movers=moved,
         forecast_on=forecast_on,
@@ -121,6 +130,14 @@ def dashboard_page(
         backlog=backlog,
         metrics=panel,
     )
+
+
+def _at_risk_bands(settings: Any) -> list[str]:
+    """The bands the team calls at risk (the glossary's ``at_risk_bands``), for the dashboard's ARR at risk."""
+    try:
+        return list(load_glossary(directory=team_config_dir(settings).path).at_risk_bands)
+    except ConfigError:
+        return ["Orange", "Red"]
 
 
 def _bands(settings: Any) -> list[tuple[str, float]]:
@@ -147,15 +164,15 @@ def account_page(
     if ref is None:
         raise HTTPException(404, "No such account.")
     as_of = as_of_default(settings, clock())
+    timeline_problem = None
     try:
-        playbook, forecast = load_play_configs()
+        playbook, forecast = load_play_configs(team_config_dir(settings).path)
         renewal = next((p for p in playbook.plays if p.anchor == "renewal"), None)
         stuck_after = forecast.stuck_after_days
-    except ConfigError:
-        renewal, stuck_after = None, 14
+    except ConfigError as exc:  # the rest of the page still serves; the timeline says why it is missing
+        renewal, stuck_after, timeline_problem = None, 14, str(exc)
     with engine.connect() as conn:
         view = account_view(conn, ref.id, as_of=as_of, renewal_play=renewal, stuck_after_days=stuck_after)
-        owner = conn.execute(select(ACCOUNT.c.owner_csm).where(ACCOUNT.c.id == ref.id)).scalar()
     return page(
         request,
         "account.html",
@@ -163,7 +180,7 @@ def account_page(
         csrf=csrf,
         ref=ref,
         v=view,
-        owner=owner,
+        timeline_problem=timeline_problem,
         score_chart=score_chart(view.history, _bands(settings), title=f"Health score of {ref.name}, weekly"),
         people_chart=stakeholder_map(view.people, title=f"Stakeholder map of {ref.name}"),
         max_question=MAX_QUESTION,

@@ -137,8 +137,14 @@ def test_the_dashboard_counts_what_the_scorecards_and_forecast_hold(client: Test
                 FORECAST.c.renewal_on <= TODAY + timedelta(days=180),
             )
         ).all()
+        at_risk = conn.execute(
+            select(func.sum(ACCOUNT.c.arr))
+            .join(SCORECARD, SCORECARD.c.account_id == ACCOUNT.c.id)
+            .where(SCORECARD.c.as_of == AS_OF, SCORECARD.c.band.in_(("Orange", "Red")), ACCOUNT.c.status == "active")
+        ).scalar_one()
     for band in ("Green", "Yellow", "Orange", "Red"):
         assert f"{band} {bands.get(band, 0)}" in text, band
+    assert f"ARR at risk (Orange + Red): {at_risk:,.0f}" in text
     assert weeks == 7  # the six weeks scored back and this week's run
     chart = re.search(r'<svg[^>]*role="img".*?</svg>', page.text, re.S)
     assert chart and "Accounts per health band" in chart.group(0)
