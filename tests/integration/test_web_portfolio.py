@@ -16,7 +16,8 @@ from sqlalchemy import func, select, update
 
 from core.models import Account, Contact, Interaction, RenewalForecast, Scorecard
 from scorecards.reasons import label
-from tests.integration.api_support import web_login
+from scorecards.weekly import ScoringConfig, score_book
+from tests.integration.api_support import app_with_people, web_login
 from tests.integration.approval_support import propose
 from tests.integration.copilot_doors_support import doors_app
 from tests.integration.copilot_support import AS_OF, Book
@@ -269,3 +270,21 @@ def test_the_book_sorts_and_filters(client: TestClient, built) -> None:
 def _ids(page: str) -> list[str]:
     """The account ids a page lists, in order, each once."""
     return list(dict.fromkeys(EXTERNAL_ID.findall(page)))
+
+
+@pytest.mark.parametrize("scored", [False, True], ids=["unscored", "scored"])
+def test_every_page_serves_every_role_on_both_databases(engine, database_url, scored: bool) -> None:
+    """A new install (no scorecard, no forecast yet) and a scored one: no page fails for any role, on SQLite
+    and PostgreSQL alike."""
+    with app_with_people(engine, database_url) as (served, _):
+        if scored:
+            score_book(engine, ScoringConfig.load(), AS_OF)
+        with engine.connect() as conn:
+            first = conn.execute(select(ACCOUNT.c.external_id).order_by(ACCOUNT.c.id).limit(1)).scalar_one()
+        for username in ("csm", "cs-manager", "finance", "ae", "cro"):
+            web_login(served, username)
+            for path in ("/", "/book", "/book?sort=-renewal&band=Red", "/dashboard", f"/accounts/{first}"):
+                answer = served.get(path, headers={"accept": "text/html"})
+                assert answer.status_code in (200, 404), (username, path, answer.status_code)
+                if path == f"/accounts/{first}" and answer.status_code == 404:
+                    assert username in ("finance", "ae") and "No such account" in answer.text
