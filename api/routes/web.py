@@ -171,4 +171,4 @@ def approval_decision(
         )
     except DecisionError as exc:
         return back(request, f"/approvals/{approval_id}", error=str(exc))
-    return back(request, form.back or "/", message=f"Approval {approval_id}: {outcome.message}")
+    return back(request, form.back or "/approvals", message=f"Approval {approval_id}: {outcome.message}")

@@ -93,7 +93,7 @@ def test_good_numbers_on_the_edit_form_still_edit_and_approve(web, engine):
         "payment_terms_days": "45",
     }
     answer = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert answer.status_code == 303 and answer.headers["location"] == "/approvals"
     with engine.connect() as conn:
         assert conn.execute(select(APPROVAL.c.status)).scalar_one() == "approved"
         assert conn.execute(select(OFFER.c.terms)).scalar_one() == {"discount_pct": 4.5, "payment_terms_days": 45}
