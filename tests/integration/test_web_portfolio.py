@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from core.models import Account, Contact, Interaction, RenewalForecast, Scorecard
+from core.models import Account, Alert, Contact, Interaction, RenewalForecast, Scorecard
 from scorecards.reasons import label
 from scorecards.weekly import ScoringConfig, score_book
 from tests.integration.api_support import app_with_people, web_login
@@ -25,6 +25,7 @@ from tests.integration.portfolio_support import portfolio_book
 from tools.access import reachable_accounts
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
+ALERT = Alert.__table__  # type: ignore[attr-defined]
 CONTACT = Contact.__table__  # type: ignore[attr-defined]
 INTERACTION = Interaction.__table__  # type: ignore[attr-defined]
 FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
@@ -265,6 +266,22 @@ def test_the_book_sorts_and_filters(client: TestClient, built) -> None:
     only = _ids(client.get(f"/book?band={band}").text)
     assert sorted(only) == sorted(r.external_id for r in rows if r.band == band)
     assert _ids(client.get("/book?band=&sort=score").text) == shown  # the form's "All bands"
+    with book.engine.begin() as conn:  # a resolved alert no longer counts
+        one = conn.execute(select(ALERT.c.id).where(ALERT.c.status == "open").order_by(ALERT.c.id).limit(1)).scalar()
+        conn.execute(update(ALERT).where(ALERT.c.id == one).values(status="resolved", resolved_on=AS_OF))
+        alerts = Counter(
+            conn.execute(
+                select(ACCOUNT.c.external_id)
+                .join(ALERT, ALERT.c.account_id == ACCOUNT.c.id)
+                .where(ALERT.c.status == "open", ALERT.c.opened_on <= TODAY)
+            ).scalars()
+        )
+    assert alerts, "the fixture's book should have open alerts"
+    page = client.get("/book").text
+    for external_id in shown:
+        row = re.search(rf"<tr>\s*<td><a href=\"/accounts/{external_id}\">.*?</tr>", page, re.S).group(0)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        assert _text(cells[-1]) == str(alerts.get(external_id, 0)), external_id
 
 
 def _ids(page: str) -> list[str]:
