@@ -42,6 +42,7 @@ from api.routes import (
     web_briefings,
     web_copilot,
     web_outbox,
+    web_portfolio,
 )
 from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(web_outbox.router)
     app.include_router(web_copilot.router)
     app.include_router(web_briefings.router)
+    app.include_router(web_portfolio.router)
     app.state.mcp = mount_mcp(app, app.state.copilot)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     install_error_pages(app)

@@ -29,3 +29,12 @@ def when(value: Any) -> str:
         return str(value)
     zone = f" {moment.tzname()}" if moment.tzinfo else ""
     return f"{moment:%Y-%m-%d %H:%M}{zone}"
+
+
+def whole_money(value: Any) -> str:
+    """ARR as a reader scans it on a dashboard: 1,234,567 (no cents); empty for no value."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value))
+    shown = f"{abs(amount):,.0f}"
+    return f"\u2212{shown}" if amount < 0 else shown

@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.flash import clear_flash, flash, read_flash
-from api.formatting import money, when
+from api.formatting import money, when, whole_money
 from api.models import PageParams
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-templates.env.filters.update(money=money, when=when)
+templates.env.filters.update(money=money, when=when, whole_money=whole_money)
 
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:

@@ -165,8 +165,10 @@ def line_chart(
         f'<line x1="{_MARGIN_LEFT}" y1="{baseline}" x2="{_MARGIN_LEFT + plot_w}" y2="{baseline}" stroke="{_AXIS}"/>'
     )
     for day in sorted({first, last} | ({all_dates[len(all_dates) // 2]} if first != last else set())):
+        # The ends are anchored inward so the first and last dates stay inside the picture.
+        anchor = "middle" if first == last or first < day < last else "start" if day == first else "end"
         parts.append(
-            f'<text x="{x_of(day):.1f}" y="{baseline + 16}" text-anchor="middle" {_FONT} fill="{_AXIS}">'
+            f'<text x="{x_of(day):.1f}" y="{baseline + 16}" text-anchor="{anchor}" {_FONT} fill="{_AXIS}">'
             f"{_esc(day.isoformat())}</text>"
         )
     parts.append(

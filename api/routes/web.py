@@ -81,14 +81,24 @@ def logout_submit(request: Request, engine: Db, user: FormUser) -> Response:
     return response
 
 
+#: Where each role starts the day: deciders on their queue, account owners on their book, leaders on the dashboard.
+LANDING = {"finance": "/approvals", "legal": "/approvals", "csm": "/book", "ae": "/book"}
+
+
 @router.get("/")
+def landing(session: WebSession) -> RedirectResponse:
+    """Each role lands where its work is; the other pages are one click away in the navigation."""
+    return RedirectResponse(LANDING.get(session[0].role, "/dashboard"), status_code=303)
+
+
+@router.get("/approvals")
 def queue_page(request: Request, engine: Db, session: WebSession, params: Paging) -> HTMLResponse:
     """Pending approvals an open group of your role may decide now (a CSM: those on their accounts)."""
     user, csrf = session
     role = None if user.role == "csm" else user.role
     with engine.connect() as conn:
         items, pager = paged(
-            "/",
+            "/approvals",
             params,
             lambda limit, offset: list_approvals(conn, user, status="pending", role=role, limit=limit, offset=offset),
         )
@@ -161,4 +171,4 @@ def approval_decision(
         )
     except DecisionError as exc:
         return back(request, f"/approvals/{approval_id}", error=str(exc))
-    return back(request, form.back or "/", message=f"Approval {approval_id}: {outcome.message}")
+    return back(request, form.back or "/approvals", message=f"Approval {approval_id}: {outcome.message}")

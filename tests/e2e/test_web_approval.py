@@ -24,7 +24,7 @@ def book(tmp_path):
     engine.dispose()
 
 
-def _sign_in(page, base: str, path: str = "/") -> None:
+def _sign_in(page, base: str, path: str = "/approvals") -> None:
     page.goto(f"{base}{path}")
     assert "/login" in page.url
     page.get_by_label("Username").fill("cs-manager")
@@ -63,7 +63,7 @@ def test_queue_pages_and_the_edit_form_names_a_wrong_number(browser_page, book, 
     ids = [propose(engine, a, {"discount_pct": 4}, by=people["ae"]).approval_id for a in account_ids(engine)[:7]]
     page = browser_page
     with running_server(url) as base:
-        _sign_in(page, base, "/?limit=3")
+        _sign_in(page, base, "/approvals?limit=3")
         page.locator(f"#approval-{ids[0]}").wait_for()
         page.get_by_role("link", name="Next →").first.click()
         page.locator(f"#approval-{ids[3]}").wait_for()

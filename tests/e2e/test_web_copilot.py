@@ -71,7 +71,7 @@ def test_a_csm_asks_about_their_account_and_opens_a_citation(browser_page, book:
     with serving(doors_app(book, cookie_secure=False)) as base:
         _sign_in(page, base, "/accounts")
         screenshot(page, "copilot-accounts")
-        page.get_by_role("link", name=_name(book), exact=True).click()
+        page.get_by_role("link", name=f"Ask the copilot about {_name(book)}", exact=True).click()
         page.wait_for_url(f"{base}/accounts/{book.at_risk}/copilot")
         screenshot(page, "copilot-empty")
         _ask_and_open_a_citation(page, base, book, screenshot, "copilot-streamed")

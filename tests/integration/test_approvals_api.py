@@ -193,7 +193,7 @@ def test_web_login_and_csrf(api, engine):
     assert "watchtower_session" not in client.cookies
     signed = client.post("/login", data={"username": "cs-manager", "password": PASSWORD}, follow_redirects=False)
     assert signed.status_code == 303 and "watchtower_session" in client.cookies
-    page = client.get("/")
+    page = client.get("/approvals")
     assert f'id="approval-{offer.approval_id}"' in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     forged = client.post(
@@ -204,7 +204,7 @@ def test_web_login_and_csrf(api, engine):
         f"/approvals/{offer.approval_id}/decision", data={"decision": "approve", "reason": "fine", "csrf": csrf}
     )
     assert done.status_code == 200 and "approved" in done.text
-    assert f'id="approval-{offer.approval_id}"' not in client.get("/").text
+    assert f'id="approval-{offer.approval_id}"' not in client.get("/approvals").text
 
 
 def _login(client, username):

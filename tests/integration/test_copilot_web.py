@@ -112,7 +112,7 @@ def test_the_accounts_page_lists_only_the_accounts_in_reach(signed_in, book: Boo
     listed = client.get("/accounts")
     assert listed.status_code == 200
     assert re.findall(r'<a href="/accounts/([^/"]+)/copilot">', listed.text) == owned
-    assert book.foreign not in listed.text and '<a href="/accounts">Copilot</a>' in listed.text
+    assert book.foreign not in listed.text and '<a href="/accounts" aria-current="page">Accounts</a>' in listed.text
 
 
 def test_what_cannot_be_asked_comes_back_with_why(signed_in, book: Book) -> None:

@@ -49,7 +49,7 @@ def _signed_in(client: TestClient, username: str) -> None:
     client.cookies.clear()
     signed = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
     assert signed.status_code == 303, signed.text
-    assert client.get("/", follow_redirects=False).status_code == 200
+    assert client.get("/approvals", follow_redirects=False).status_code == 200
 
 
 def test_a_token_revoked_from_the_cli_is_refused_on_the_next_request(api, engine, database_url):
@@ -117,7 +117,7 @@ def test_only_an_admin_revokes_tokens_and_deactivates_users_over_the_api(api, en
     assert gone.status_code == 200, gone.text
     assert gone.json() == {"username": "cro", "changed": True, "tokens_revoked": 1, "sessions_ended": 1}
     assert client.get("/api/approvals", headers=cro).status_code == 401
-    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/approvals", follow_redirects=False).status_code == 303
     assert client.post("/api/users/nobody/deactivate", headers=admin, json={"reason": "x"}).status_code == 404
     self_off = client.post("/api/users/admin/deactivate", headers=admin, json={"reason": "x"})
     assert self_off.status_code == 409 and "yourself" in self_off.json()["detail"]

@@ -43,7 +43,7 @@ def test_every_response_carries_the_security_headers(engine, database_url, peopl
             client.post("/login", data={"username": "x", "password": "y"}),
         ]
         _signed_in(client)
-        answers += [client.get("/"), client.get(f"/approvals/{offer.approval_id}"), client.get("/outbox")]
+        answers += [client.get("/approvals"), client.get(f"/approvals/{offer.approval_id}"), client.get("/outbox")]
         answers.append(client.get("/static/watchtower.css"))
     for answer in answers:
         headers = answer.headers
@@ -69,7 +69,9 @@ def test_the_session_cookie_is_secure_by_default_even_over_plain_http(engine, da
     with TestClient(_app(engine, database_url, cookie_secure=False), base_url="http://testserver") as client:
         cookie = _signed_in(client)
         assert "Secure" not in cookie
-        assert client.get("/", follow_redirects=False).status_code == 200  # the dev cookie comes back over http
+        assert (
+            client.get("/approvals", follow_redirects=False).status_code == 200
+        )  # the dev cookie comes back over http
 
 
 @pytest.mark.parametrize(
@@ -89,10 +91,10 @@ def test_flash_messages_come_from_the_server_never_from_the_query(engine, databa
     with TestClient(_app(engine, database_url), base_url="https://testserver") as client:
         assert planted not in client.get("/login", params={"error": planted, "message": planted}).text
         _signed_in(client)
-        for path in ("/", "/outbox", f"/approvals/{offer.approval_id}"):
+        for path in ("/approvals", "/outbox", f"/approvals/{offer.approval_id}"):
             page = client.get(path, params={"error": planted, "message": planted})
             assert page.status_code == 200 and planted not in page.text, path
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/approvals").text).group(1)
         done = client.post(
             f"/approvals/{offer.approval_id}/decision",
             data={"decision": "approve", "reason": "fine", "csrf": csrf},
@@ -101,9 +103,11 @@ def test_flash_messages_come_from_the_server_never_from_the_query(engine, databa
         assert done.status_code == 303 and "message=" not in done.headers["location"]
         after = client.get(done.headers["location"])
         assert f"Approval {offer.approval_id}: offer {offer.offer_id} approved" in after.text
-        assert "approved" not in re.sub(r"<[^>]+>", "", client.get("/").text.split("<main>")[1])  # shown once
+        assert "approved" not in re.sub(
+            r"<[^>]+>", "", client.get("/approvals").text.split("<main", 1)[1]
+        )  # shown once
         client.cookies.set("watchtower_flash", "message:" + planted, domain="testserver")
-        assert planted not in client.get("/").text  # a flash cookie the server did not sign is ignored
+        assert planted not in client.get("/approvals").text  # a flash cookie the server did not sign is ignored
 
 
 def test_browsers_get_html_error_pages_and_the_api_json(engine, database_url, people):
@@ -120,7 +124,7 @@ def test_browsers_get_html_error_pages_and_the_api_json(engine, database_url, pe
             "/approvals/1/decision", data={"decision": "approve", "reason": "x", "csrf": "no"}, headers=HTML
         )
         assert forged.status_code == 403 and forged.headers["content-type"].startswith("text/html")
-        bad_page = client.get("/?limit=0", headers=HTML)
+        bad_page = client.get("/approvals?limit=0", headers=HTML)
         assert bad_page.status_code == 422 and bad_page.headers["content-type"].startswith("text/html")
         assert "limit" in bad_page.text
         api = client.get("/api/approvals", headers=HTML)  # the API answers JSON whatever the Accept header says

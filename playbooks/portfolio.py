@@ -1,0 +1,203 @@
+"""The book as a list and a calendar: one row per account (band, score, trend, ARR, renewal, open alerts) and the
+renewals ahead grouped by month with their stored forecast.
+
+The dashboard, a CSM's book and the weekly briefing share these reads. The forecast is the one the weekly cycle
+stored (``playbooks.forecast``), the latest on or before ``as_of``, so a page and the ``renewals`` command say
+the same category, probability and weighted ARR for the same contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from core.models import Account, Alert, Contract, RenewalForecast
+from scorecards.portfolio import latest_scorecards
+
+ACCOUNT = Account.__table__  # type: ignore[attr-defined]
+ALERT = Alert.__table__  # type: ignore[attr-defined]
+CONTRACT = Contract.__table__  # type: ignore[attr-defined]
+FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
+
+#: The book's sort keys; a leading ``-`` sorts descending.
+BOOK_SORTS: tuple[str, ...] = ("score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name")
+
+
+@dataclass(frozen=True)
+class BookRow:
+    account_id: int
+    external_id: str
+    name: str
+    segment: str | None
+    arr: Decimal | None
+    band: str | None
+    score: float | None
+    trend: float | None
+    renewal_on: date | None
+    open_alerts: int
+
+
+def _scope(query: Any, column: Any, account_ids: Collection[int] | None) -> Any:
+    return query if account_ids is None else query.where(column.in_(list(account_ids)))
+
+
+def book(
+    conn: Connection,
+    *,
+    as_of: date,
+    account_ids: Collection[int] | None = None,
+    sort: str = "score",
+    band: str | None = None,
+) -> list[BookRow]:
+    """Active accounts in reach with their latest scorecard, next renewal and open alerts.
+
+    ``sort`` is a key of ``BOOK_SORTS`` (a leading ``-`` for descending); rows without the value sort last.
+    """
+    accounts = conn.execute(
+        _scope(
+            select(ACCOUNT.c.id, ACCOUNT.c.external_id, ACCOUNT.c.name, ACCOUNT.c.segment, ACCOUNT.c.arr).where(
+                ACCOUNT.c.status == "active"
+            ),
+            ACCOUNT.c.id,
+            account_ids,
+        )
+    ).all()
+    cards = latest_scorecards(conn, as_of=as_of, account_ids=account_ids)
+    renewals = dict(
+        conn.execute(
+            _scope(
+                select(CONTRACT.c.account_id, func.min(CONTRACT.c.end_date))
+                .where(CONTRACT.c.status == "active", CONTRACT.c.end_date >= as_of)
+                .group_by(CONTRACT.c.account_id),
+                CONTRACT.c.account_id,
+                account_ids,
+            )
+        ).all()
+    )
+    alerts = dict(
+        conn.execute(
+            _scope(
+                select(ALERT.c.account_id, func.count())
+                .where(ALERT.c.status == "open", ALERT.c.opened_on <= as_of)
+                .group_by(ALERT.c.account_id),
+                ALERT.c.account_id,
+                account_ids,
+            )
+        ).all()
+    )
+    rows = []
+    for a in accounts:
+        card = cards.get(a.id, {})
+        if band and card.get("band") != band:
+            continue
+        rows.append(
+            BookRow(
+                a.id,
+                a.external_id,
+                a.name,
+                a.segment,
+                a.arr,
+                card.get("band"),
+                card.get("score"),
+                card.get("trend"),
+                renewals.get(a.id),
+                alerts.get(a.id, 0),
+            )
+        )
+    return sort_book(rows, sort)
+
+
+def sort_book(rows: list[BookRow], sort: str) -> list[BookRow]:
+    """Rows missing the sorted value (an unscored account, no renewal ahead) go last whichever the direction,
+    so the accounts that need a look stay at the top."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "name":
+        return sorted(rows, key=lambda r: r.name.lower(), reverse=descending)
+    value = {
+        "score": lambda r: r.score,
+        "arr": lambda r: r.arr,
+        "renewal": lambda r: r.renewal_on,
+        "trend": lambda r: r.trend,
+        "alerts": lambda r: r.open_alerts,
+    }[key]
+    present = sorted((r for r in rows if value(r) is not None), key=value, reverse=descending)
+    return present + sorted((r for r in rows if value(r) is None), key=lambda r: r.external_id)
+
+
+@dataclass(frozen=True)
+class Renewal:
+    account_id: int
+    external_id: str
+    name: str
+    contract: str
+    renewal_on: date
+    band: str | None
+    timeline: str
+    category: str
+    probability: float
+    arr: Decimal
+    weighted_arr: Decimal
+
+
+@dataclass
+class RenewalMonth:
+    """The renewals due in one calendar month, with their ARR and weighted ARR summed."""
+
+    month: date
+    renewals: list[Renewal] = field(default_factory=list)
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((r.arr for r in self.renewals), Decimal(0))
+
+    @property
+    def weighted_arr(self) -> Decimal:
+        return sum((r.weighted_arr for r in self.renewals), Decimal(0))
+
+
+def renewals_calendar(
+    conn: Connection, *, as_of: date, days: int = 180, account_ids: Collection[int] | None = None
+) -> tuple[date | None, list[RenewalMonth]]:
+    """Renewals due after ``as_of`` and within ``days``, by month, from the latest stored forecast on or before
+    ``as_of``; also the date of that forecast (``None`` when none was ever stored)."""
+    forecast_on = conn.execute(select(func.max(FORECAST.c.as_of)).where(FORECAST.c.as_of <= as_of)).scalar()
+    if forecast_on is None:
+        return None, []
+    query = _scope(
+        select(FORECAST, CONTRACT.c.external_id.label("contract"), ACCOUNT.c.external_id, ACCOUNT.c.name)
+        .join(CONTRACT, CONTRACT.c.id == FORECAST.c.contract_id)
+        .join(ACCOUNT, ACCOUNT.c.id == FORECAST.c.account_id)
+        .where(
+            FORECAST.c.as_of == forecast_on,
+            FORECAST.c.renewal_on >= as_of,
+            FORECAST.c.renewal_on <= as_of + timedelta(days=days),
+        )
+        .order_by(FORECAST.c.renewal_on, CONTRACT.c.external_id),
+        FORECAST.c.account_id,
+        account_ids,
+    )
+    months: dict[date, RenewalMonth] = {}
+    for r in conn.execute(query).mappings():
+        month = r["renewal_on"].replace(day=1)
+        months.setdefault(month, RenewalMonth(month)).renewals.append(
+            Renewal(
+                r["account_id"],
+                r["external_id"],
+                r["name"],
+                r["contract"],
+                r["renewal_on"],
+                r["band"],
+                r["timeline"],
+                r["category"],
+                r["probability"],
+                Decimal(r["arr"]),
+                Decimal(r["weighted_arr"]),
+            )
+        )
+    return forecast_on, list(months.values())
