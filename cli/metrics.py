@@ -35,14 +35,6 @@ def _amount(amount: Decimal | None, metric: Metric) -> str:
     return _money(amount, metric.currency) if metric.measure == "money" else f"{amount:,.0f}"
 
 
-def _fraction(metric: Metric) -> str:
-    if metric.numerator is None and metric.denominator is None:
-        return "-"
-    if metric.denominator is None:
-        return _amount(metric.numerator, metric)
-    return f"{_amount(metric.numerator, metric)} / {_amount(metric.denominator, metric)}"
-
-
 @handle_errors
 def metrics_command(
     ctx: typer.Context,
@@ -61,6 +53,7 @@ def metrics_command(
     The cohort is frozen on the first day: new logos are excluded. Without --from and --to the period is
     the last full calendar quarter before today.
     """
+    from rich.markup import escape
     from rich.table import Table
 
     import metrics
@@ -83,16 +76,21 @@ def metrics_command(
         console.print_json(json.dumps(report.model_dump(mode="json")))
         return
     scope = " · ".join(s for s in (segment and f"segment {segment}", owner and f"owner {owner}") if s)
-    table = Table(title=f"Success metrics {start} to {end}{f' ({scope})' if scope else ''}", title_justify="left")
-    table.add_column("metric", overflow="fold", ratio=2)
+    table = Table(
+        title=f"Success metrics {start} to {end}{f' ({scope})' if scope else ''}", title_justify="left", show_lines=True
+    )
+    table.add_column("metric and formula", overflow="fold", ratio=1)
     table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("numerator / denominator", justify="right", overflow="fold", ratio=2)
-    table.add_column("formula", overflow="fold", ratio=4)
+    table.add_column("numerator", justify="right", no_wrap=True)
+    table.add_column("denominator", justify="right", no_wrap=True)
     rows = [*report.metrics[:4], *report.by_band.values(), *report.metrics[4:]]
     for metric in rows:
-        label = f"  {metric.label}" if metric.key.startswith("gross_renewal_rate:") else metric.label
+        if metric.key.startswith("gross_renewal_rate:"):
+            label = f"  {escape(metric.label)}"  # the formula is the overall rate's, one row up
+        else:
+            label = f"[bold]{escape(metric.label)}[/]\n[dim]{escape(metric.formula)}[/]"
         value = _value(metric) if metric.value is not None else "[dim]n/a[/]"
-        table.add_row(label, value, _fraction(metric), metric.formula if ":" not in metric.key else "")
+        table.add_row(label, value, _amount(metric.numerator, metric), _amount(metric.denominator, metric))
     console.print(table)
     for metric in rows:
         if metric.value is None:
