@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,19 +40,19 @@ def _amount(amount: Decimal | None, metric: Metric) -> str:
 def metrics_command(
     ctx: typer.Context,
     date_from: Annotated[
-        str | None, typer.Option("--from", help="First day of the period; default: the last full quarter before today.")
+        str | None, typer.Option("--from", help="First day of the period (default: see above).")
     ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (included); default: that quarter's last day.")
-    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of the period, included.")] = None,
     segment: Annotated[str | None, typer.Option("--segment", help="Only accounts of this segment.")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only accounts this CSM owns (email).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The full report as JSON, with every id counted.")] = False,
 ) -> None:
     """NRR, GRR, logo retention, renewal rate by health band and what the plays did, with their formulas.
 
-    The cohort is frozen on the first day: new logos are excluded. Without --from and --to the period is
-    the last full calendar quarter before today.
+    The cohort is frozen on the first day: new logos are excluded.
+
+    Without --from and --to: the last full calendar quarter before today. With --from alone: up to
+    yesterday. With --to alone: from the first day of its quarter.
     """
     from rich.markup import escape
     from rich.table import Table
@@ -61,9 +62,13 @@ def metrics_command(
     app = app_context(ctx)
     start = parse_date(date_from, option="--from")
     end = parse_date(date_to, option="--to")
-    if start is None or end is None:
-        default_start, default_end = metrics.last_full_quarter(app.today())
-        start, end = start or default_start, end or default_end
+    if start is None and end is None:
+        start, end = metrics.last_full_quarter(app.today())
+    elif end is None:
+        end = app.today() - timedelta(days=1)
+    elif start is None:
+        start = metrics.quarter_of(end)[0]
+    assert start is not None and end is not None
     if end < start:
         raise CliError(f"--to {end} is before --from {start}", "give a period whose last day follows its first")
     require_schema(app.engine)

@@ -114,3 +114,8 @@ def test_segment_filter_and_default_period(seeded: str) -> None:
     assert report["segment"] == "Core"
     start, end = date.fromisoformat(report["period_start"]), date.fromisoformat(report["period_end"])
     assert start.day == 1 and start.month in (1, 4, 7, 10) and (end - start).days in range(89, 92)
+
+
+def test_to_alone_starts_at_its_quarter(seeded: str) -> None:
+    report = json.loads(wt(seeded, "metrics", "--to", "2026-08-31", "--json").output)
+    assert (report["period_start"], report["period_end"]) == ("2026-07-01", "2026-08-31")
