@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +13,7 @@ from cli.context import CliError, app_context, console, handle_errors, parse_dat
 from cli.guards import require_schema
 
 if TYPE_CHECKING:
-    from metrics import Metric
+    from metrics import Metric, MetricsReport
 
 
 def _money(amount: Decimal | float, currency: str | None) -> str:
@@ -34,6 +34,28 @@ def _amount(amount: Decimal | None, metric: Metric) -> str:
     if amount is None:
         return "-"
     return _money(amount, metric.currency) if metric.measure == "money" else f"{amount:,.0f}"
+
+
+def _period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """Fill in what was not given, as the help describes."""
+    import metrics
+
+    if start is None and end is None:
+        return metrics.last_full_quarter(today)
+    if start is None:
+        assert end is not None
+        return metrics.quarter_of(end)[0], end
+    return start, end if end is not None else today - timedelta(days=1)
+
+
+def _rows(report: MetricsReport) -> list[Metric]:
+    """The report's order, with the renewal rate's band breakdown right under the overall rate."""
+    rows: list[Metric] = []
+    for metric in report.metrics:
+        rows.append(metric)
+        if metric.key == "gross_renewal_rate":
+            rows += report.by_band.values()
+    return rows
 
 
 @handle_errors
@@ -62,13 +84,7 @@ def metrics_command(
     app = app_context(ctx)
     start = parse_date(date_from, option="--from")
     end = parse_date(date_to, option="--to")
-    if start is None and end is None:
-        start, end = metrics.last_full_quarter(app.today())
-    elif end is None:
-        end = app.today() - timedelta(days=1)
-    elif start is None:
-        start = metrics.quarter_of(end)[0]
-    assert start is not None and end is not None
+    start, end = _period(start, end, app.today())
     if end < start:
         raise CliError(f"--to {end} is before --from {start}", "give a period whose last day follows its first")
     require_schema(app.engine)
@@ -80,7 +96,7 @@ def metrics_command(
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json")))
         return
-    scope = " · ".join(s for s in (segment and f"segment {segment}", owner and f"owner {owner}") if s)
+    scope = escape(" · ".join(s for s in (segment and f"segment {segment}", owner and f"owner {owner}") if s))
     table = Table(
         title=f"Success metrics {start} to {end}{f' ({scope})' if scope else ''}", title_justify="left", show_lines=True
     )
@@ -88,7 +104,7 @@ def metrics_command(
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("numerator", justify="right", no_wrap=True)
     table.add_column("denominator", justify="right", no_wrap=True)
-    rows = [*report.metrics[:4], *report.by_band.values(), *report.metrics[4:]]
+    rows = _rows(report)
     for metric in rows:
         if metric.key.startswith("gross_renewal_rate:"):
             label = f"  {escape(metric.label)}"  # the formula is the overall rate's, one row up
@@ -99,5 +115,5 @@ def metrics_command(
     console.print(table)
     for metric in rows:
         if metric.value is None:
-            console.print(f"[dim]{metric.label}: n/a, {metric.why_undefined}[/]", highlight=False)
+            console.print(f"[dim]{escape(metric.label)}: n/a, {escape(metric.why_undefined or '')}[/]", highlight=False)
     console.print("[dim]Add --json for every id counted.[/]")

@@ -119,3 +119,19 @@ def test_segment_filter_and_default_period(seeded: str) -> None:
 def test_to_alone_starts_at_its_quarter(seeded: str) -> None:
     report = json.loads(wt(seeded, "metrics", "--to", "2026-08-31", "--json").output)
     assert (report["period_start"], report["period_end"]) == ("2026-07-01", "2026-08-31")
+
+
+def test_the_hand_computed_book_gives_the_same_figures_on_each_database(engine) -> None:
+    """The unit tests' book (tests/unit/metrics_book.py), here also on Postgres: dates, money and the band query."""
+    import metrics
+    from tests.unit import metrics_book
+
+    with engine.begin() as conn:
+        metrics_book.build(conn)
+        report = metrics.compute(conn, start=metrics_book.START, end=metrics_book.END, kinds=metrics_book.KINDS)
+    assert report.get("nrr").numerator == Decimal("45500")
+    assert report.get("grr").numerator == Decimal("38500")
+    assert report.get("logo_retention").value == pytest.approx(5 / 6)
+    assert {band: m.value for band, m in report.by_band.items()} == {"Green": 1.0, "Yellow": 0.75, "no score": 0.0}
+    assert report.get("expansion_from_plays").value == 5_000.0
+    assert report.get("risk_case_median_days").value == 40.0
