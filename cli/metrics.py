@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 
 if TYPE_CHECKING:
@@ -58,6 +58,59 @@ def _rows(report: MetricsReport) -> list[Metric]:
     return rows
 
 
+def _cell(metric: Metric | None) -> str:
+    return _value(metric) if metric is not None and metric.value is not None else "[dim]n/a[/]"
+
+
+def _period_name(report: MetricsReport) -> str:
+    start = report.period_start
+    if (report.period_end - start).days > 31:
+        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    return f"{start:%Y-%m}"
+
+
+def _show_trend(
+    app: AppContext, period: str, end: date, count: int, segment: str | None, owner: str | None, as_json: bool
+) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    import metrics
+    from metrics.renewals import ordered_bands
+
+    if period not in ("month", "quarter"):
+        raise CliError(f"--trend must be month or quarter, got '{period}'")
+    require_schema(app.engine)
+    try:
+        with app.engine.connect() as conn:
+            reports = metrics.trend(
+                conn,
+                end=end,
+                period="month" if period == "month" else "quarter",
+                count=count,
+                segment=segment,
+                owner=owner,
+            )
+    except metrics.MetricsError as exc:
+        raise CliError(str(exc), "run 'watchtower summary' to see the segments and the book") from None
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(mode="json") for r in reports]))
+        return
+    table = Table(title=f"Success metrics by {period}, complete {period}s to {end}", title_justify="left")
+    table.add_column("metric", overflow="fold")
+    for report in reports:
+        table.add_column(_period_name(report), justify="right", no_wrap=True)
+    bands = ordered_bands(band for report in reports for band in report.by_band)
+    for metric in reports[-1].metrics:
+        table.add_row(escape(metric.label), *(_cell(r.get(metric.key)) for r in reports))
+        if metric.key == "gross_renewal_rate":
+            for band in bands:
+                label = f"  {band} at T-90"
+                table.add_row(escape(label), *(_cell(r.by_band.get(band)) for r in reports))
+    console.print(table)
+    console.print("[dim]Each formula: the same command without --trend, or --json.[/]")
+
+
 @handle_errors
 def metrics_command(
     ctx: typer.Context,
@@ -68,6 +121,11 @@ def metrics_command(
     segment: Annotated[str | None, typer.Option("--segment", help="Only accounts of this segment.")] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only accounts this CSM owns (email).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The full report as JSON, with every id counted.")] = False,
+    trend: Annotated[
+        str | None,
+        typer.Option("--trend", help="month or quarter: the last --count complete periods ending by --to instead."),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", min=1, max=24, help="How many periods --trend shows.")] = 4,
 ) -> None:
     """NRR, GRR, logo retention, renewal rate by health band and what the plays did, with their formulas.
 
@@ -84,6 +142,9 @@ def metrics_command(
     app = app_context(ctx)
     start = parse_date(date_from, option="--from")
     end = parse_date(date_to, option="--to")
+    if trend is not None:
+        _show_trend(app, trend, end or app.today() - timedelta(days=1), count, segment, owner, as_json)
+        return
     start, end = _period(start, end, app.today())
     if end < start:
         raise CliError(f"--to {end} is before --from {start}", "give a period whose last day follows its first")

@@ -135,3 +135,24 @@ def test_the_hand_computed_book_gives_the_same_figures_on_each_database(engine) 
     assert {band: m.value for band, m in report.by_band.items()} == {"Green": 1.0, "Yellow": 0.75, "no score": 0.0}
     assert report.get("expansion_from_plays").value == 5_000.0
     assert report.get("risk_case_median_days").value == 40.0
+
+
+def test_trend_shows_complete_periods_and_each_equals_its_single_period_report(seeded: str) -> None:
+    result = wt(seeded, "metrics", "--trend", "quarter", "--count", "3", "--to", "2026-11-22", "--json")
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.output)
+    assert [(r["period_start"], r["period_end"]) for r in reports] == [
+        ("2026-01-01", "2026-03-31"),
+        ("2026-04-01", "2026-06-30"),
+        ("2026-07-01", "2026-09-30"),
+    ]
+    single = json.loads(wt(seeded, "metrics", "--from", "2026-04-01", "--to", "2026-06-30", "--json").output)
+    assert reports[1]["metrics"] == single["metrics"]
+    table = wt(seeded, "metrics", "--trend", "quarter", "--count", "3", "--to", "2026-11-22")
+    assert table.exit_code == 0, table.output
+    nrr_row = next(line for line in table.output.splitlines() if "Net revenue retention" in line)
+    for report in reports:
+        assert f"{report['metrics'][0]['value'] * 100:.1f}%" in nrr_row
+    assert "2026 Q1" in table.output and "2026 Q3" in table.output
+    bad = wt(seeded, "metrics", "--trend", "year")
+    assert bad.exit_code == 1 and "--trend must be month or quarter, got 'year'" in bad.output
