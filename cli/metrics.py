@@ -11,6 +11,7 @@ import typer
 
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
+from core.config_errors import ConfigError
 
 if TYPE_CHECKING:
     from metrics import Metric, MetricsReport
@@ -93,6 +94,8 @@ def _show_trend(
             )
     except metrics.MetricsError as exc:
         raise CliError(str(exc), "run 'watchtower summary' to see the segments and the book") from None
+    except ConfigError as exc:
+        raise CliError(str(exc), "the metrics read each play's kind from plays.yaml; run 'watchtower config'") from None
     if as_json:
         console.print_json(json.dumps([r.model_dump(mode="json") for r in reports]))
         return
@@ -154,6 +157,8 @@ def metrics_command(
             report = metrics.compute(conn, start=start, end=end, segment=segment, owner=owner)
     except metrics.MetricsError as exc:
         raise CliError(str(exc), "run 'watchtower summary' to see the segments and the book") from None
+    except ConfigError as exc:
+        raise CliError(str(exc), "the metrics read each play's kind from plays.yaml; run 'watchtower config'") from None
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json")))
         return

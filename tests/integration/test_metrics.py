@@ -156,3 +156,12 @@ def test_trend_shows_complete_periods_and_each_equals_its_single_period_report(s
     assert "2026 Q1" in table.output and "2026 Q3" in table.output
     bad = wt(seeded, "metrics", "--trend", "year")
     assert bad.exit_code == 1 and "--trend must be month or quarter, got 'year'" in bad.output
+
+
+def test_a_broken_plays_file_is_named_not_a_traceback(seeded: str, tmp_path, monkeypatch) -> None:
+    (tmp_path / "plays.yaml").write_text("plays: [\n", encoding="utf-8")
+    monkeypatch.setenv("WATCHTOWER_CONFIG_DIR", str(tmp_path))
+    result = wt(seeded, "metrics", "--from", "2026-07-01", "--to", "2026-09-30")
+    assert result.exit_code == 1
+    assert "plays.yaml (line 2): not valid YAML" in result.output
+    assert "unexpected" not in result.output and "run 'watchtower config'" in result.output
