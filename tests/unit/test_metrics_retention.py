@@ -117,3 +117,12 @@ def test_trend_gives_complete_quarters_oldest_first_each_equal_to_compute(conn):
     single = metrics.compute(conn, start=START, end=END, kinds=KINDS)
     assert reports[-1].metrics == single.metrics
     assert reports[0].get("nrr").denominator == Decimal("45000")  # the same six accounts on Apr 1
+
+
+def test_a_reversed_period_and_a_bad_trend_request_are_errors_naming_the_field(conn):
+    with pytest.raises(metrics.MetricsError, match=r"^end: 2026-06-30 is before start 2026-07-01"):
+        metrics.compute(conn, start=START, end=date(2026, 6, 30), kinds=KINDS)
+    with pytest.raises(metrics.MetricsError, match=r"^count: must be at least 1"):
+        metrics.trend(conn, end=END, period="quarter", count=0, kinds=KINDS)
+    with pytest.raises(metrics.MetricsError, match=r"^period: expected 'month' or 'quarter'"):
+        metrics.trend(conn, end=END, period="year", count=2, kinds=KINDS)  # type: ignore[arg-type]
