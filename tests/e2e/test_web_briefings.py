@@ -1,5 +1,6 @@
 """In Chromium: a CRO signs in, opens the briefings archive and the latest leadership briefing, and sees it as
-it was sent (its summary, its tables, its inline charts) with its own styles applied under the page's policy."""
+it was sent (its summary, its tables, its inline charts) with its own styles applied under the page's policy;
+axe-core finds no serious or critical violation on either page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from agents.briefing.service import Briefer
 from api.app import create_app
 from core.settings import Settings
+from tests.e2e.test_web_portfolio import assert_accessible
 from tests.integration.api_support import serving
 from tests.integration.approval_support import PASSWORD, POLICY
 from tests.integration.briefing_support import AS_OF, BriefingBook, briefing_book
@@ -38,6 +40,7 @@ def test_a_cro_opens_the_latest_briefing(browser_page, screenshot, book: Briefin
         page.wait_for_url(f"{base}/briefings")
         links = page.get_by_role("link", name="Leadership: the week to 22 November 2026")
         assert links.count() == 1
+        assert_accessible(page)
         screenshot(page, "briefings-archive")
         links.click()
         page.wait_for_url(f"{base}/briefings/*")
@@ -47,4 +50,5 @@ def test_a_cro_opens_the_latest_briefing(browser_page, screenshot, book: Briefin
         # Its own inline styles apply under the briefing's policy: the summary box has its background.
         background = page.evaluate("getComputedStyle(document.querySelector('.lede')).backgroundColor")
         assert background == "rgb(244, 247, 250)"
+        assert_accessible(page)
         screenshot(page, "briefing-leadership")
