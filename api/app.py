@@ -31,7 +31,18 @@ from api.models import ServiceStatus
 from api.openai_errors import OpenAIError, handle_openai_error
 from api.openapi import complete_schema
 from api.problems import method_not_allowed, request_validation
-from api.routes import admin, approvals, copilot, events, offers, openai_compat, web, web_copilot, web_outbox
+from api.routes import (
+    admin,
+    approvals,
+    copilot,
+    events,
+    offers,
+    openai_compat,
+    web,
+    web_copilot,
+    web_outbox,
+    web_queue,
+)
 from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
 from core.db import make_engine
@@ -93,6 +104,7 @@ def create_app(
     app.include_router(openai_compat.router)
     app.include_router(admin.router)
     app.include_router(web.router)
+    app.include_router(web_queue.router)
     app.include_router(web_outbox.router)
     app.include_router(web_copilot.router)
     app.state.mcp = mount_mcp(app, app.state.copilot)

@@ -93,7 +93,7 @@ def test_good_numbers_on_the_edit_form_still_edit_and_approve(web, engine):
         "payment_terms_days": "45",
     }
     answer = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    assert answer.status_code == 303 and answer.headers["location"] == "/approvals"
     with engine.connect() as conn:
         assert conn.execute(select(APPROVAL.c.status)).scalar_one() == "approved"
         assert conn.execute(select(OFFER.c.terms)).scalar_one() == {"discount_pct": 4.5, "payment_terms_days": 45}
@@ -162,18 +162,18 @@ def test_the_queue_page_pages_and_a_decision_returns_to_its_page(web, engine):
     client, people = web
     ids = [propose(engine, a, {"discount_pct": 3}, by=people["ae"]).approval_id for a in account_ids(engine)[:7]]
     csrf = web_login(client, "cs-manager")
-    seen, urls = _walk(client, "/?limit=3")
-    assert seen == ids and urls == ["/?limit=3", "/?limit=3&offset=3", "/?limit=3&offset=6"]
+    seen, urls = _walk(client, "/approvals?limit=3")
+    assert seen == ids and urls == ["/approvals?limit=3", "/approvals?limit=3&offset=3", "/approvals?limit=3&offset=6"]
     second = client.get(urls[1]).text
     assert "Approvals 4–6 of 7" in second
-    assert html.unescape(PREVIOUS.search(second).group(1)) == "/?limit=3&offset=0"
+    assert html.unescape(PREVIOUS.search(second).group(1)) == "/approvals?limit=3&offset=0"
     back = re.search(r'name="back" value="([^"]+)"', second).group(1)
     form = {"decision": "approve", "reason": "fine", "csrf": csrf, "back": html.unescape(back)}
     done = client.post(f"/approvals/{ids[4]}/decision", data=form)
-    assert done.url.path == "/" and done.url.params["offset"] == "3"
+    assert done.url.path == "/approvals" and done.url.params["offset"] == "3"
     assert f"Approval {ids[4]}: offer" in _status(done.text)
     assert "Approvals 4–6 of 6" in done.text and f'id="approval-{ids[4]}"' not in done.text
-    beyond = client.get("/?limit=3&offset=300").text  # past the end: the last page
+    beyond = client.get("/approvals?limit=3&offset=300").text  # past the end: the last page
     assert "Approvals 4–6 of 6" in beyond
 
 
@@ -224,7 +224,7 @@ def test_a_csm_pages_only_through_their_own_drafts(web, engine):
 def test_page_bounds_are_a_422_not_a_500(web, query):
     client, _ = web
     web_login(client, "cs-manager")
-    for path in ("/", "/outbox"):
+    for path in ("/approvals", "/outbox"):
         assert client.get(f"{path}?{query}").status_code == 422, (path, query)
 
 
