@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from actions.outbox import OutboxError, approve, discard
+from actions.settlement_notices import notify_settled
 from agents.resume import resume_settled
 from api.models import DecisionOutcome, OfferCreate, OfferSubmitted
 from approvals.decisions import Approve, Conflict, Edit, NotFound, Reject, decide
@@ -66,6 +67,8 @@ def settle_decision(
             outcome = decide(
                 conn, policy, approval_id, actor_of(user), decision, now=now, expected_version=expected_version
             )
+            if outcome.settled:
+                notify_settled(conn, approval_id, now=now)
     except OperationalError as exc:  # SQLite: another writer held the lock past the busy timeout
         if "locked" not in str(exc):
             raise
