@@ -22,7 +22,7 @@ from prompts.templates import load_template
 
 log = logging.getLogger(__name__)
 USER = AppUser.__table__  # type: ignore[attr-defined]
-TEMPLATE = "offer_settled"
+TEMPLATE = "notice_offer_settled"
 
 
 class SettledFacts(BaseModel):
