@@ -84,8 +84,9 @@ def logout_submit(request: Request, engine: Db, user: FormUser) -> Response:
 
 
 @router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/approvals", status_code=303)
+def home(request: Request) -> RedirectResponse:
+    query = request.url.query
+    return RedirectResponse(f"/approvals?{query}" if query else "/approvals", status_code=303)
 
 
 def _approval_page(
