@@ -101,3 +101,49 @@ def test_a_cs_manager_bulk_decides_from_the_queue(browser_page, book, screenshot
     with engine.connect() as conn:
         statuses = dict(conn.execute(select(APPROVAL.c.id, APPROVAL.c.status)).all())
     assert [statuses[i] for i in ids] == ["approved"] * 3 and statuses[own] == "pending"
+
+
+def test_a_csm_edits_a_draft_and_sends_it_and_sees_a_held_one(browser_page, book, screenshot):
+    from sqlalchemy import update
+
+    from core.audit import record
+    from tests.integration.api_support import OUTBOX, add_drafts
+
+    url, engine, people = book
+    mine = account_ids(engine, owner=people["csm"].email)
+    draft, held = add_drafts(engine, mine[:2], 2)
+    with engine.begin() as conn:
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id == held).values(status="held"))
+        record(
+            conn,
+            at=NOW,
+            actor="play:renewal_timeline",
+            actor_kind="play",
+            action="hold",
+            entity="outbox_message",
+            entity_id=held,
+            reason=f"champion1@customer.test already has an email from the usage_decline play (message {draft}, "
+            "drafted, 2026-11-24); the quiet period is 5 days",
+        )
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    with running_server(url) as base:
+        _sign_in(page, base, "csm", "/outbox")
+        row = page.locator(f"#message-{draft}")
+        row.get_by_text("Edit this draft").click()
+        row.get_by_label("Subject").fill("Before your renewal")
+        row.get_by_label("Body").fill("Hi Julia,\n\nCould we talk this week?\n\nBest regards,\nAna Lima")
+        screenshot(page, "outbox-editing")
+        row.get_by_role("button", name="Save edits").click()
+        page.get_by_role("status").wait_for()
+        assert f"Message {draft}: edited" in page.get_by_role("status").inner_text()
+        assert "HELD, not sent" in page.locator(f"#message-{held}").inner_text()
+        screenshot(page, "outbox-held")
+        row = page.locator(f"#message-{draft}")
+        row.get_by_label(f"Reason for message {draft}").fill("ready")
+        row.get_by_role("button", name="Send now").click()
+        page.get_by_role("status").wait_for()
+        assert "no email sender is configured" in page.get_by_role("status").inner_text()
+    with engine.connect() as conn:
+        row = conn.execute(select(OUTBOX.c.subject, OUTBOX.c.status).where(OUTBOX.c.id == draft)).one()
+    assert tuple(row) == ("Before your renewal", "approved")
