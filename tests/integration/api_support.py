@@ -55,7 +55,7 @@ def web_login(client: httpx.Client, username: str) -> str:
     client.cookies.clear()
     signed = client.post("/login", data={"username": username, "password": PASSWORD})
     assert signed.status_code in (200, 303), signed.text
-    page = client.get("/")
+    page = client.get("/approvals")
     found = CSRF.search(page.text)
     assert found, f"no CSRF token on the queue page for {username}: {page.status_code}"
     return found.group(1)

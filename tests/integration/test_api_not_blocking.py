@@ -100,7 +100,7 @@ def test_a_decision_waiting_on_a_lock_does_not_stall_other_requests(door, engine
             return [
                 reader.get("/health").status_code,
                 reader.get("/api/approvals", headers=finance).status_code,
-                reader.get("/").status_code,
+                reader.get("/approvals").status_code,
             ]
 
         with ThreadPoolExecutor(max_workers=2) as pool, reaching_the_lock(engine) as reached:
