@@ -62,3 +62,17 @@ def test_the_open_balance_is_what_is_still_owed():
     assert open_balance(Decimal("1000"), Decimal("400"), None, date(2026, 11, 24)) == Decimal("600")
     assert open_balance(Decimal("1000"), None, date(2026, 11, 1), date(2026, 11, 24)) == Decimal("0")
     assert open_balance(Decimal("1000"), Decimal("1000"), date(2026, 11, 1), date(2026, 11, 24)) == Decimal("0")
+
+
+def test_the_queue_orders_by_the_priced_concession_largest_first_and_keeps_ties_in_due_order():
+    from approvals.queue_filters import by_concession, concession_amount
+
+    rows = [
+        {"id": 1, "concession": {"amount": "252.40"}},
+        {"id": 2, "concession": None},
+        {"id": 3, "concession": {"amount": "1788"}},
+        {"id": 4, "concession": {"amount": "252.40"}},
+        {"id": 5, "concession": {"amount": "n/a"}},
+    ]
+    assert [r["id"] for r in by_concession(rows)] == [3, 1, 4, 2, 5]
+    assert concession_amount(rows[1]) == Decimal(0) == concession_amount(rows[4])
