@@ -85,8 +85,10 @@ def notify_settled(conn: Connection, approval_id: int, *, now: datetime) -> int 
     if row is None or row["status"] == "pending":
         return None
     requester = _person(conn, row["requester"]) if row["requester_kind"] == "person" else None
-    recipient = requester["email"] if requester else row["owner_csm"]
-    recipient_name = requester["display_name"] if requester else (_owner_name(conn, row["owner_csm"]) or "")
+    if requester and requester["email"]:
+        recipient, recipient_name = requester["email"], requester["display_name"]
+    else:  # an agent's or a play's offer, or a person with no address on record: the account's CSM
+        recipient, recipient_name = row["owner_csm"], _owner_name(conn, row["owner_csm"]) or ""
     if not recipient:
         log.warning("approval %s settled but its requester %s has no address to tell", approval_id, row["requester"])
         return None
