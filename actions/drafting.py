@@ -142,10 +142,16 @@ def _csm_name(address: str | None) -> str | None:
 
 
 def message_facts(
-    account: AccountFacts, facts: dict[str, Any], *, play_name: str, recipient: Person | None = None
+    account: AccountFacts,
+    facts: dict[str, Any],
+    *,
+    play_name: str,
+    recipient: Person | None = None,
+    csm_name: str | None = None,
 ) -> MessageFacts:
     """The record a play's texts are written from: the account's facts (or a contract's, from
-    ``AccountFacts.for_contract``) and, for an email, its recipient."""
+    ``AccountFacts.for_contract``) and, for an email, its recipient. ``csm_name`` is the CSM's name from
+    their user record; without one it is read from their address."""
     alerts = facts.get("alert") or {}
     usage = alerts.get("usage_decline") or {}
     product = facts.get("product_health") or {}
@@ -159,7 +165,7 @@ def message_facts(
         account_id=account.external_id,
         play_name=play_name,
         csm_email=account.owner_csm,
-        csm_name=_csm_name(account.owner_csm),
+        csm_name=csm_name or _csm_name(account.owner_csm),
         contact_name=recipient.name if recipient else None,
         contact_first_name=_first(recipient.name) if recipient else None,
         respondent_name=respondent.name if respondent else None,

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
+#: Customer drafts a person still has to approve: drafted, or held by the contact's quiet period.
+UNSENT_DRAFTS = ("drafted", "held")
 #: Who "approved" a message to the team: nobody needs to, as no customer receives it.
 INTERNAL_APPROVAL = "internal notification: no customer recipient"
 
@@ -115,16 +117,17 @@ def approve(
     body: str | None = None,
     reason: str | None = None,
 ) -> None:
-    """A person approves a draft, optionally editing it first; only drafts can be approved. Audited."""
+    """A person approves a draft, optionally editing it first; only drafts can be approved, and a draft held by
+    the quiet period only by a person who decides to send it anyway. Audited."""
     if not by or not by.strip():
         raise OutboxError("say who approves (--by)")
     message = _message(conn, message_id)
-    if message["status"] != "drafted":
+    if message["status"] not in UNSENT_DRAFTS:
         raise OutboxError(f"message {message_id} is {message['status']}; only a drafted message can be approved")
     edits = {k: v for k, v in (("subject", subject), ("body", body)) if v is not None and v.strip()}
     done = conn.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id == message_id, OUTBOX.c.status == "drafted")
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.status == message["status"])
         .values(status="approved", approved_by=by.strip(), approved_at=now, **edits)
     )
     if done.rowcount != 1:
@@ -138,7 +141,7 @@ def approve(
         entity="outbox_message",
         entity_id=message_id,
         account_id=message["account_id"],
-        before={"status": "drafted", **{k: message[k] for k in edits}},
+        before={"status": message["status"], **{k: message[k] for k in edits}},
         after={"status": "approved", **edits},
         reason=reason,
     )
@@ -148,11 +151,11 @@ def discard(conn: Connection, message_id: int, *, by: str, reason: str, now: dat
     if not by or not reason or not reason.strip():
         raise OutboxError("say who discards the message (--by) and why (--reason)")
     message = _message(conn, message_id)
-    if message["status"] not in ("drafted", "approved"):
+    if message["status"] not in (*UNSENT_DRAFTS, "approved"):
         raise OutboxError(f"message {message_id} is {message['status']}; only unsent messages can be discarded")
     conn.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id == message_id, OUTBOX.c.status.in_(("drafted", "approved")))
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.status.in_((*UNSENT_DRAFTS, "approved")))
         .values(status="discarded", discarded_by=by.strip(), discard_reason=reason.strip())
     )
     record(
@@ -168,6 +171,39 @@ def discard(conn: Connection, message_id: int, *, by: str, reason: str, now: dat
         after={"status": "discarded"},
         reason=reason.strip(),
     )
+
+
+def edit_draft(conn: Connection, message_id: int, *, by: str, subject: str, body: str, now: datetime) -> dict[str, str]:
+    """A person rewrites a draft's subject and body before anyone approves it; audited with the text before and
+    after (only what changed). Returns what changed; an unchanged text changes nothing and records nothing."""
+    if not by or not by.strip():
+        raise OutboxError("say who edits the message")
+    if not subject.strip() or not body.strip():
+        raise OutboxError(f"{'subject' if not subject.strip() else 'body'}: a message needs one")
+    message = _message(conn, message_id)
+    if message["status"] not in UNSENT_DRAFTS:
+        raise OutboxError(f"message {message_id} is {message['status']}; only a draft can be edited")
+    changed = {k: v for k, v in (("subject", subject.strip()[:512]), ("body", body)) if v != message[k]}
+    if not changed:
+        return {}
+    done = conn.execute(
+        update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.status == message["status"]).values(**changed)
+    )
+    if done.rowcount != 1:
+        raise OutboxError(f"message {message_id} changed while being edited; look again")
+    record(
+        conn,
+        at=now,
+        actor=by.strip(),
+        actor_kind="person",
+        action="edit",
+        entity="outbox_message",
+        entity_id=message_id,
+        account_id=message["account_id"],
+        before={k: message[k] for k in changed},
+        after=changed,
+    )
+    return changed
 
 
 def senders_from(settings: Settings) -> dict[str, Sender]:
@@ -206,11 +242,13 @@ def send_approved(
     now: datetime,
     limit: int = 500,
     stale_after: timedelta = timedelta(minutes=15),
+    only: int | None = None,
 ) -> SendReport:
-    """Deliver approved messages; each is claimed, sent and recorded in its own transaction."""
+    """Deliver approved messages (``only``: that one message); each is claimed, sent and recorded in its own
+    transaction."""
     report = SendReport()
     with engine.connect() as conn:
-        waiting = conn.execute(
+        query = (
             select(OUTBOX.c.id, OUTBOX.c.channel)
             .where(
                 or_(
@@ -220,7 +258,8 @@ def send_approved(
             )
             .order_by(OUTBOX.c.id)
             .limit(limit)
-        ).all()
+        )
+        waiting = conn.execute(query if only is None else query.where(OUTBOX.c.id == only)).all()
     for message_id, channel in waiting:
         sender = senders.get(channel)
         if sender is None:

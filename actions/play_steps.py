@@ -22,8 +22,13 @@ from actions.deferred_drafts import DeferredDrafter, note_placed
 from actions.documents import write_artifacts
 from actions.drafting import Drafter, MessageFacts, NoticeFacts, TaskFacts, alert_facts, message_facts, render
 from actions.outbox import notify_internal
+from actions.quiet_period import earlier_contact, hold_reason
+from actions.signature import sender_name
+from actions.situations import template_for
 from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import Actor, OfferError, submit
+from core.audit import record as record_event
+from core.glossary import load_glossary
 from core.models import Offer, OutboxMessage
 from llm.structured import LlmReader
 from playbooks.facts import AccountFacts, Person
@@ -47,6 +52,8 @@ class ActionContext:
     now: datetime
     #: Routes the offers plays propose; the policy, never the play, decides who must approve them.
     approvals: ApprovalPolicy = field(default_factory=load_policy)
+    #: The bands the glossary counts as at risk, which choose the wording of a draft (``actions.situations``).
+    at_risk_bands: tuple[str, ...] = field(default_factory=lambda: tuple(load_glossary().at_risk_bands))
 
 
 def owner_address(ctx: ActionContext, account: AccountFacts, role: str) -> str | None:
@@ -64,7 +71,13 @@ class StepCall(StepRequest):
 
     def record(self, recipient: Person | None = None) -> MessageFacts:
         """The facts this step's texts are written from (``recipient`` for an email)."""
-        return message_facts(self.account, self.facts, play_name=self.play.name, recipient=recipient)
+        return message_facts(
+            self.account,
+            self.facts,
+            play_name=self.play.name,
+            recipient=recipient,
+            csm_name=sender_name(self.conn, self.account.owner_csm),
+        )
 
     def values(self, recipient: Person | None = None) -> dict[str, str]:
         return render(self.record(recipient))
@@ -247,15 +260,18 @@ def _email(call: StepCall) -> StepOutcome:
     person = recipient_for(step, call.account, call.facts)
     if person is None or person.email is None:
         return StepOutcome("skipped", f"no active contact with an email in the role(s) {', '.join(step.to)}")
-    template = load_template(step.template or "")
     record = call.record(person)
     try:
+        template = load_template(template_for(step.template or "", record, call.ctx.at_risk_bands))
         drafted = call.ctx.drafter.draft(
             template, render(record), facts=record, purpose=f"{call.play.name}: email to the customer"
         )
     except TemplateError as exc:
         return StepOutcome("skipped", str(exc))
     approved = {"approved_by": f"auto-send: play {call.play.id} step {step.id}", "approved_at": call.ctx.now}
+    quiet_days = call.ctx.playbook.settings.quiet_period_days
+    earlier = earlier_contact(call.conn, person.email, run_id=call.state.id, as_of=call.as_of, days=quiet_days)
+    status = "held" if earlier else "approved" if step.auto_send else "drafted"
     message_id = call.conn.execute(
         insert(OUTBOX)
         .values(
@@ -272,13 +288,29 @@ def _email(call: StepCall) -> StepOutcome:
             facts=drafted.facts,
             produced_by=drafted.produced_by,
             auto_send=step.auto_send,
-            status="approved" if step.auto_send else "drafted",
+            status=status,
             created_on=call.as_of,
-            **(approved if step.auto_send else {}),
+            **(approved if status == "approved" else {}),
         )
         .returning(OUTBOX.c.id)
     ).scalar_one()
     note_placed(call.ctx.drafter, drafted, "outbox_message", message_id)
+    if earlier:
+        reason = hold_reason(person.email, earlier, quiet_days)
+        record_event(
+            call.conn,
+            at=call.ctx.now,
+            actor=f"play:{call.play.id}",
+            actor_kind="play",
+            action="hold",
+            entity="outbox_message",
+            entity_id=message_id,
+            account_id=call.account.account_id,
+            before=None,
+            after={"status": "held", "earlier_message": earlier["id"]},
+            reason=reason,
+        )
+        return StepOutcome("done", f"email to {person.name or person.email} held: {reason}", {"outbox_id": message_id})
     state_word = "approved to send (auto-send)" if step.auto_send else "drafted for approval"
     return StepOutcome("done", f"email to {person.name or person.email} {state_word}", {"outbox_id": message_id})
 

@@ -43,6 +43,7 @@ from api.routes import (
     web_copilot,
     web_outbox,
     web_portfolio,
+    web_queue,
 )
 from api.security_headers import SecurityHeaders
 from approvals.policy import ApprovalPolicy, load_policy
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(openai_compat.router)
     app.include_router(admin.router)
     app.include_router(web.router)
+    app.include_router(web_queue.router)
     app.include_router(web_outbox.router)
     app.include_router(web_copilot.router)
     app.include_router(web_briefings.router)

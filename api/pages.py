@@ -13,11 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from api.flash import clear_flash, flash, read_flash
-from api.formatting import money, when, whole_money
+from api.formatting import cash, lateness, money, term_changes, when, whole_money
 from api.models import PageParams
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-templates.env.filters.update(money=money, when=when, whole_money=whole_money)
+templates.env.filters.update(
+    money=money, when=when, whole_money=whole_money, cash=cash, lateness=lateness, term_changes=term_changes
+)
 
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
@@ -52,6 +54,8 @@ class Pager:
     total: int
     limit: int
     offset: int
+    #: The list's other query parameters (its filters), kept on every link.
+    keep: tuple[tuple[str, str], ...] = ()
 
     @property
     def first(self) -> int:
@@ -74,11 +78,15 @@ class Pager:
         return self._url(self.offset + self.limit) if self.offset + self.limit < self.total else None
 
     def _url(self, offset: int) -> str:
-        return f"{self.path}?{urlencode({'limit': self.limit, 'offset': offset})}"
+        return f"{self.path}?{urlencode([*self.keep, ('limit', self.limit), ('offset', offset)])}"
 
 
 def paged(
-    path: str, params: PageParams, fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]
+    path: str,
+    params: PageParams,
+    fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]],
+    *,
+    keep: list[tuple[str, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], Pager]:
     """One page of a list; past the end (the last item of the last page was just decided) the last page."""
     items, total = fetch(params.limit, params.offset)
@@ -86,4 +94,4 @@ def paged(
     if not items and total and offset:
         offset = (total - 1) // params.limit * params.limit
         items, total = fetch(params.limit, offset)
-    return items, Pager(path, total, params.limit, offset)
+    return items, Pager(path, total, params.limit, offset, tuple(keep or ()))

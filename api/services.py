@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import OperationalError
 
-from actions.outbox import OutboxError, approve, discard
+from actions.outbox import UNSENT_DRAFTS, OutboxError, approve, discard, edit_draft, send_approved, senders_from
+from actions.settlement_notices import notify_settled
 from agents.resume import resume_settled
 from api.models import DecisionOutcome, OfferCreate, OfferSubmitted
 from approvals.decisions import Approve, Conflict, Edit, NotFound, Reject, decide
 from approvals.policy import ApprovalPolicy
 from approvals.queue import ACCOUNT, Actor, submit
 from approvals.views import is_visible
+from core.audit import AUDIT
 from core.identity import User
 from core.models import OutboxMessage
 from core.settings import Settings
@@ -66,6 +68,8 @@ def settle_decision(
             outcome = decide(
                 conn, policy, approval_id, actor_of(user), decision, now=now, expected_version=expected_version
             )
+            if outcome.settled:
+                notify_settled(conn, approval_id, now=now)
     except OperationalError as exc:  # SQLite: another writer held the lock past the busy timeout
         if "locked" not in str(exc):
             raise
@@ -112,7 +116,7 @@ def _drafts_query(user: User) -> Any:
     query = (
         select(OUTBOX, ACCOUNT.c.name.label("account_name"))
         .join(ACCOUNT, ACCOUNT.c.id == OUTBOX.c.account_id)
-        .where(OUTBOX.c.status == "drafted", OUTBOX.c.audience == "customer")
+        .where(OUTBOX.c.status.in_(UNSENT_DRAFTS), OUTBOX.c.audience == "customer")
     )
     if user.role == "csm":
         query = query.where(ACCOUNT.c.owner_csm == user.email)
@@ -123,8 +127,20 @@ def list_drafts(conn: Connection, *, user: User, limit: int, offset: int) -> tup
     """A page of the customer emails waiting for this person, oldest first, and how many wait in all."""
     query = _drafts_query(user)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(query.order_by(OUTBOX.c.id).limit(limit).offset(offset)).mappings()
-    return [dict(r) for r in rows], total
+    rows = [dict(r) for r in conn.execute(query.order_by(OUTBOX.c.id).limit(limit).offset(offset)).mappings()]
+    held = [r["id"] for r in rows if r["status"] == "held"]
+    reasons = (
+        dict(
+            conn.execute(
+                select(AUDIT.c.entity_id, AUDIT.c.reason)
+                .where(AUDIT.c.entity == "outbox_message", AUDIT.c.action == "hold", AUDIT.c.entity_id.in_(held))
+                .order_by(AUDIT.c.id)
+            ).all()
+        )
+        if held
+        else {}
+    )
+    return [{**r, "hold_reason": reasons.get(r["id"])} for r in rows], total
 
 
 def decide_draft(
@@ -151,3 +167,34 @@ def decide_draft(
             approve(conn, message_id, by=user.username, now=now, reason=reason or None)
         else:
             discard(conn, message_id, by=user.username, reason=reason, now=now)
+
+
+def _visible_draft(conn: Connection, user: User, message_id: int) -> None:
+    found = conn.execute(_drafts_query(user).where(OUTBOX.c.id == message_id)).first()
+    if user.role not in OUTBOX_ROLES or found is None:
+        raise NotVisible(f"message {message_id} is not a draft you may approve")
+
+
+def edit_message(engine: Engine, *, user: User, message_id: int, subject: str, body: str, now: datetime) -> bool:
+    """A person's rewrite of a customer draft they may approve; False when nothing changed."""
+    with engine.begin() as conn:
+        _visible_draft(conn, user, message_id)
+        return bool(edit_draft(conn, message_id, by=user.username, subject=subject, body=body, now=now))
+
+
+def send_one(engine: Engine, *, settings: Settings, user: User, message_id: int, reason: str, now: datetime) -> str:
+    """Approve one customer draft and send it now through the configured sender, as ``send`` would.
+
+    The approval is committed first, so a send that fails leaves the message approved with its error for the
+    next send to retry, exactly as for any approved message. Returns what happened, in words.
+    """
+    with engine.begin() as conn:
+        _visible_draft(conn, user, message_id)
+        approve(conn, message_id, by=user.username, now=now, reason=reason or None)
+    report = send_approved(engine, senders_from(settings), now=now, only=message_id)
+    if report.sent:
+        return "approved and sent"
+    if report.no_sender:
+        channel = next(iter(report.no_sender))
+        return f"approved; no {channel} sender is configured, so it waits in the outbox"
+    return f"approved; sending failed and will be retried: {'; '.join(report.errors) or 'unknown error'}"

@@ -318,7 +318,11 @@ def decide(
         )
 
     audit = {"at": now, "actor": actor.name, "actor_kind": "person", "account_id": offer["account_id"]}
+    step_before = {"status": approval["status"], "version": approval["version"]}
+    step_after = {"status": status, "version": approval["version"] + 1, "group": group["key"], "role": actor.role}
     if edits is not None:
+        # One row for an edit: the terms before and after with the approval step it made, so a reader of the
+        # trail sees what changed once, not an offer edit and an approval edit side by side.
         record(
             conn,
             **audit,
@@ -330,20 +334,22 @@ def decide(
                 "concession": offer["concession"],
                 "arr_impact": offer["arr_impact"],
                 "rules": approval["rules"],
+                **step_before,
             },
-            after={**offer_changes, "rules": rules, "groups": [g["key"] for g in groups]},
+            after={**offer_changes, "rules": rules, "groups": [g["key"] for g in groups], **step_after},
             reason=typed.reason,
         )
-    record(
-        conn,
-        **audit,
-        action=typed.decision,
-        entity="approval",
-        entity_id=approval_id,
-        before={"status": approval["status"], "version": approval["version"]},
-        after={"status": status, "version": approval["version"] + 1, "group": group["key"], "role": actor.role},
-        reason=typed.reason,
-    )
+    else:
+        record(
+            conn,
+            **audit,
+            action=typed.decision,
+            entity="approval",
+            entity_id=approval_id,
+            before=step_before,
+            after=step_after,
+            reason=typed.reason,
+        )
     if settled:
         record(
             conn,

@@ -11,6 +11,7 @@ role filter keeps approvals with an open group that role may decide now.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, func, select
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from approvals.decisions import DECISION
 from approvals.policy import eligible_roles
 from approvals.queue import ACCOUNT, APPROVAL, OFFER, SCORECARD, account_facts
+from approvals.queue_filters import QueueFilter, by_concession, filtered, ordered
 from core.audit import history
 from core.identity import User
 from core.models import Alert, Contract
@@ -72,18 +74,25 @@ def list_approvals(
     role: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    filters: QueueFilter | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of the queue and the total. Who a group waits for lives in the chain's JSON, so the role
-    filter (only ever over pending approvals) runs here; without it the database pages and counts."""
+    """A page of the queue and the total. Who a group waits for lives in the chain's JSON, and the
+    concession's amount in the offer's, so the role filter (only ever over pending approvals) and that
+    order run here; otherwise the database pages and counts. ``now`` says when an SLA is overdue."""
+    wanted = filters or QueueFilter()
     query = _visible(_queue_query(), user)
     if status:
         query = query.where(APPROVAL.c.status == status)
     if role:
         query = query.where(APPROVAL.c.status == "pending")
-    query = query.order_by(APPROVAL.c.next_due_at.is_(None), APPROVAL.c.next_due_at, APPROVAL.c.id)
-    if role:
+    query = ordered(filtered(query, wanted, now), wanted.sort)
+    if role or wanted.sort == "concession":
         rows = [dict(r) for r in conn.execute(query).mappings()]
-        rows = [r for r in rows if any(role in w["roles"] for w in waiting_for(r["groups"]))]
+        if role:
+            rows = [r for r in rows if any(role in w["roles"] for w in waiting_for(r["groups"]))]
+        if wanted.sort == "concession":
+            rows = by_concession(rows)
         total, page = len(rows), rows[offset : offset + limit]
     else:
         total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
@@ -221,6 +230,7 @@ def approval_detail(conn: Connection, user: User, approval_id: int) -> dict[str,
     ).mappings()
     item.update(
         chain=row["groups"],
+        revision=row["revision"],
         contract_id=offer["contract_id"],
         account_context={
             **{k: v for k, v in account.items() if k != "scored_on"},

@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy import select, update
 
 from actions.outbox import deliver_notice
+from actions.settlement_notices import notify_settled
 from agents.configuration import AGENTS
 from agents.resume import resume_settled, start_offer_run
 from approvals.decisions import DecisionError, decide
@@ -313,6 +314,8 @@ def approvals_decide(
             outcome = decide(
                 conn, policy, approval_id, Actor(user.username, "person", user.role, user.id), value, now=now
             )
+            if outcome.settled:
+                notify_settled(conn, approval_id, now=now)
     except DecisionError as exc:
         raise CliError(str(exc)) from None
     console.print(escape(outcome.message))

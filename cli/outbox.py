@@ -26,7 +26,9 @@ By = Annotated[str, typer.Option("--by", help="Who is doing this.")]
 @handle_errors
 def list_command(
     ctx: typer.Context,
-    status: Annotated[str, typer.Option("--status", help="drafted, approved, sent, discarded or all.")] = "drafted",
+    status: Annotated[
+        str, typer.Option("--status", help="drafted, held, approved, sent, discarded or all.")
+    ] = "drafted",
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     audience: Annotated[str | None, typer.Option("--audience", help="customer or internal.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,

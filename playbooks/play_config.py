@@ -334,6 +334,9 @@ class Ritual(Strict):
 class PlaySettings(Strict):
     scorecard_max_age_days: int = Field(35, ge=1, description="Older scorecards are not read as current health.")
     engagement_days: int = Field(45, ge=1, description="Customer contact within this many days counts as engaged.")
+    quiet_period_days: int = Field(
+        5, ge=0, le=90, description="A contact emailed by one play is not emailed by another for this many days."
+    )
 
 
 class RiskCaseRules(Strict):

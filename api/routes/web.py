@@ -8,6 +8,7 @@ with its database and graph work, in its thread pool.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -16,12 +17,13 @@ from sqlalchemy import Engine
 
 from api.bounds import ApprovalId, not_form_text
 from api.cookies import SESSION_COOKIE, clear_cookie, set_cookie
-from api.deps import AppSettings, Clock, Db, FormUser, Paging, Policy, WebSession
+from api.deps import AppSettings, Clock, Db, FormUser, Policy, WebSession
 from api.models import DecisionForm
-from api.pages import back, local, page, paged
+from api.pages import back, local, page
 from api.services import settle_decision
+from approvals.decider_context import decider_view
 from approvals.decisions import DecisionError, InvalidDecision
-from approvals.views import approval_detail, list_approvals
+from approvals.views import approval_detail
 from core.identity import SESSION_DAYS, User, logout
 from core.login_throttle import Attempt, sign_in
 
@@ -91,25 +93,12 @@ def landing(session: WebSession) -> RedirectResponse:
     return RedirectResponse(LANDING.get(session[0].role, "/dashboard"), status_code=303)
 
 
-@router.get("/approvals")
-def queue_page(request: Request, engine: Db, session: WebSession, params: Paging) -> HTMLResponse:
-    """Pending approvals an open group of your role may decide now (a CSM: those on their accounts)."""
-    user, csrf = session
-    role = None if user.role == "csm" else user.role
-    with engine.connect() as conn:
-        items, pager = paged(
-            "/approvals",
-            params,
-            lambda limit, offset: list_approvals(conn, user, status="pending", role=role, limit=limit, offset=offset),
-        )
-    return page(request, "queue.html", user=user, csrf=csrf, items=items, pager=pager)
-
-
 def _approval_page(
     request: Request,
     engine: Engine,
     session: tuple[User, str],
     approval_id: int,
+    now: datetime,
     *,
     status_code: int = 200,
     error: str | None = None,
@@ -118,8 +107,9 @@ def _approval_page(
     user, csrf = session
     with engine.connect() as conn:
         found = approval_detail(conn, user, approval_id)
-    if found is None:
-        raise HTTPException(404, f"no approval {approval_id} you can see")
+        if found is None:
+            raise HTTPException(404, f"no approval {approval_id} you can see")
+        context = decider_view(conn, found, user, now)
     values = {"error": error} if error else {}
     return page(
         request,
@@ -128,14 +118,17 @@ def _approval_page(
         user=user,
         csrf=csrf,
         a=found,
+        d=context,
         entered=entered or {},
         **values,
     )
 
 
 @router.get("/approvals/{approval_id}")
-def approval_page(request: Request, approval_id: ApprovalId, engine: Db, session: WebSession) -> HTMLResponse:
-    return _approval_page(request, engine, session, approval_id)
+def approval_page(
+    request: Request, approval_id: ApprovalId, engine: Db, clock: Clock, session: WebSession
+) -> HTMLResponse:
+    return _approval_page(request, engine, session, approval_id, clock())
 
 
 @router.post("/approvals/{approval_id}/decision")
@@ -167,7 +160,7 @@ def approval_decision(
         )
     except InvalidDecision as exc:
         return _approval_page(
-            request, engine, session, approval_id, status_code=422, error=str(exc), entered=form.entered()
+            request, engine, session, approval_id, clock(), status_code=422, error=str(exc), entered=form.entered()
         )
     except DecisionError as exc:
         return back(request, f"/approvals/{approval_id}", error=str(exc))

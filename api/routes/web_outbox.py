@@ -1,4 +1,5 @@
-"""The outbox page: customer emails waiting for a person, a page at a time, each approved or discarded there."""
+"""The outbox page: customer emails waiting for a person, a page at a time, each edited, approved, sent or
+discarded there."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from sqlalchemy import Engine
 
 from actions.outbox import OutboxError
 from api.bounds import MessageId, not_form_text
-from api.deps import Clock, Db, FormUser, Paging, WebSession
+from api.deps import AppSettings, Clock, Db, FormUser, Paging, WebSession
 from api.models import PageParams
 from api.pages import back, page, paged
-from api.services import DRAFT_DECISIONS, OUTBOX_ROLES, NotVisible, decide_draft, list_drafts
+from api.services import (
+    DRAFT_DECISIONS,
+    OUTBOX_ROLES,
+    NotVisible,
+    decide_draft,
+    edit_message,
+    list_drafts,
+    send_one,
+)
 from core.identity import User
 
 router = APIRouter(include_in_schema=False)
@@ -74,3 +83,50 @@ def outbox_decision(
     except (NotVisible, OutboxError) as exc:
         return back(request, back_to, error=str(exc))
     return back(request, back_to, message=f"Message {message_id}: {DRAFT_DECISIONS[decision]}")
+
+
+@router.post("/outbox/{message_id}/edit")
+def outbox_edit(
+    request: Request,
+    message_id: MessageId,
+    engine: Db,
+    clock: Clock,
+    user: FormUser,
+    session: WebSession,
+    subject: Annotated[str, Form(max_length=512)] = "",
+    body: Annotated[str, Form(max_length=20000)] = "",
+    back_to: Annotated[str, Form(alias="back")] = "/outbox",
+) -> Response:
+    """A rewrite of the subject and body, audited with the text before and after; the draft still waits."""
+    for name, value in (("subject", subject), ("body", body)):
+        unreadable = not_form_text(value)
+        if unreadable:
+            return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"{name}: {unreadable}")
+    try:
+        changed = edit_message(engine, user=user, message_id=message_id, subject=subject, body=body, now=clock())
+    except (NotVisible, OutboxError) as exc:
+        return back(request, back_to, error=str(exc))
+    return back(request, back_to, message=f"Message {message_id}: {'edited' if changed else 'unchanged'}")
+
+
+@router.post("/outbox/{message_id}/send")
+def outbox_send(
+    request: Request,
+    message_id: MessageId,
+    engine: Db,
+    settings: AppSettings,
+    clock: Clock,
+    user: FormUser,
+    session: WebSession,
+    reason: Annotated[str, Form()] = "",
+    back_to: Annotated[str, Form(alias="back")] = "/outbox",
+) -> Response:
+    """Approve this one message and send it now, through the same sender and rules as every send."""
+    unreadable = not_form_text(reason)
+    if unreadable:
+        return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"reason: {unreadable}")
+    try:
+        said = send_one(engine, settings=settings, user=user, message_id=message_id, reason=reason, now=clock())
+    except (NotVisible, OutboxError) as exc:
+        return back(request, back_to, error=str(exc))
+    return back(request, back_to, message=f"Message {message_id}: {said}")

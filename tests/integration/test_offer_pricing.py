@@ -213,9 +213,9 @@ def test_the_approver_reads_what_the_offer_gives_away_on_the_web(api, engine):
     approval_id = created.json()["approval_id"]
     client.post("/login", data={"username": "finance", "password": PASSWORD})
     queue = client.get("/approvals").text
-    assert "2000.0%" in queue and "2,000,000.00" in queue and "seats below list" in queue
+    assert "2000.0%" in queue and "$2,000,000" in queue and "seats below list" in queue
     page = client.get(f"/approvals/{approval_id}").text
-    assert "2000.00% = 2,000,000.00 of ARR 100,000.00" in page
+    assert "$2,000,000 (2000.00% of ARR $100,000)" in page
 
 
 @pytest.mark.parametrize("status", ["expired", "renewed", "cancelled", "churned"])

@@ -78,7 +78,7 @@ def test_a_user_deactivated_from_the_cli_gets_401_and_is_signed_out(api, engine,
     done = wt(database_url, "users", "deactivate", "legal", "--reason", "left the company")
     assert done.exit_code == 0, done.output
     assert client.get("/api/approvals", headers=_bearer(token)).status_code == 401
-    page = client.get("/", follow_redirects=False)
+    page = client.get("/approvals", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     again = client.post("/login", data={"username": "legal", "password": PASSWORD}, follow_redirects=False)
     assert again.status_code != 303 and "watchtower_session" not in again.cookies

@@ -56,7 +56,8 @@ ACCOUNT = AccountFacts(
 )
 RECORD = message_facts(ACCOUNT, ACCOUNT.for_contract(CONTRACT, AS_OF), play_name="Usage decline", recipient=JULIA)
 TEMPLATES = sorted(p.stem for p in (Path(__file__).parents[2] / "prompts" / "templates").glob("*.md"))
-MESSAGE_TEMPLATES = [t for t in TEMPLATES if not t.startswith("artifact_")]
+#: ``notice_`` templates are written from records of their own (``actions.settlement_notices``), tested there.
+MESSAGE_TEMPLATES = [t for t in TEMPLATES if not t.startswith(("artifact_", "notice_"))]
 
 
 def test_the_record_holds_raw_values_computed_from_the_accounts_facts() -> None:
