@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 
 from actions.outbox import deliver_notice
 from agents.configuration import AGENTS
-from agents.resume import resume_settled, start_offer_run
 from approvals.decisions import DecisionError, decide
 from approvals.escalation import escalate_overdue
 from approvals.policy import ApprovalPolicy, load_policy
@@ -300,6 +299,8 @@ def approvals_decide(
     policy_path: PolicyPath = None,
 ) -> None:
     """Decide as a person; a decision that settles the offer resumes the agent run waiting on it."""
+    from agents.resume import resume_settled
+
     app = app_context(ctx)
     require_schema(app.engine)
     policy = _policy(policy_path)
@@ -337,6 +338,8 @@ def approvals_escalate(ctx: typer.Context, policy_path: PolicyPath = None) -> No
 @handle_errors
 def approvals_resume(ctx: typer.Context, policy_path: PolicyPath = None) -> None:
     """Resume agent runs whose offers are settled but not yet resumed (after a crash, say)."""
+    from agents.resume import resume_settled
+
     app = app_context(ctx)
     require_schema(app.engine)
     resumed = resume_settled(app.engine, app.settings.database_url, _policy(policy_path), now=_now())
@@ -387,6 +390,8 @@ def offers_propose(
     policy_path: PolicyPath = None,
 ) -> None:
     """Propose an offer: it is priced, routed by the policy and waits in the approvals queue."""
+    from agents.resume import start_offer_run
+
     app = app_context(ctx)
     require_schema(app.engine)
     if as_user is None and agent is None:

@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from langchain_core.language_models import BaseChatModel
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
-from actions.play_steps import make_play_engine
 from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
 from cli.guards import require_schema
 from core.conditions import parse, summary
 from core.config_errors import ConfigError
 from core.models import Account, OutboxMessage, PlayEvent, PlayRun, PlayStep, Task
-from llm.factory import build_chat_model, build_reader
-from llm.structured import LlmStats
 from playbooks import play_controls
 from playbooks.experiments import compare_play
 from playbooks.facts import FACTS, PREFIXES
@@ -30,6 +26,11 @@ from playbooks.play_config import TEMPLATE_VALUES, Play, PlayBook
 from playbooks.play_engine import PlayEngine, load_play_configs
 from playbooks.risk_cases import case_stats
 from scorecards.weekly import account_ids_for
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from llm.structured import LlmStats
 
 plays_app = typer.Typer(
     help="Plays: what they are, their runs, and a person's controls over a run.", no_args_is_help=True
@@ -52,13 +53,16 @@ def load_configs(plays: Path | None = None, forecast: Path | None = None) -> tup
 def play_engine(
     app: AppContext, as_of: date, *, model: BaseChatModel | None, stats: LlmStats, plays: Path | None = None
 ) -> PlayEngine:
+    from actions.play_steps import make_play_engine
+    from llm.factory import build_reader
+
     playbook, forecast = load_configs(plays)
     reader = build_reader(app.settings, model, stats=stats) if model is not None else None
     return make_play_engine(playbook, forecast, now=app.moment(as_of), reader=reader)
 
 
 def _day(app: AppContext, as_of: str | None) -> date:
-    return parse_date(as_of, option="--as-of") or app.today()
+    return app.as_of(as_of)
 
 
 @plays_app.command("check")
@@ -155,6 +159,9 @@ def run_command(
     ] = None,
 ) -> None:
     """Open runs whose trigger fires and advance every open run to the date (the weekly cycle does this too)."""
+    from llm.factory import build_chat_model
+    from llm.structured import LlmStats
+
     app = app_context(ctx)
     require_schema(app.engine)
     day = _day(app, as_of)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,8 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.outbox import deliver_notice, send_approved, senders_from
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
-from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.resume import resume_settled
 from agents.run_records import describe, reap_abandoned
 from agents.schedule import due_groups, mark_retried, next_wait, refreshes_scorecards, unfinished_runs
 from approvals.escalation import escalate_overdue
@@ -35,10 +33,10 @@ from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
 from core.models import Account, AgentRun, Alert, SchedulerTick
-from knowledge_base.open import open_knowledge_base
-from llm.factory import build_chat_model
 from scorecards.weekly import ScoringConfig, account_ids_for
-from sources.feeds import FeedError, ingest_feed
+
+if TYPE_CHECKING:
+    from agents.cycle import CycleContext, CycleInput
 
 log = logging.getLogger(__name__)
 TICK = SchedulerTick.__table__  # type: ignore[attr-defined]
@@ -58,6 +56,10 @@ def load_config(path: Path | None) -> WatchtowerConfig:
 
 
 def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool, as_of: date) -> CycleContext:
+    from agents.cycle import CycleContext
+    from knowledge_base.open import open_knowledge_base
+    from llm.factory import build_chat_model
+
     cycle = CycleContext(
         engine=app.engine,
         settings=app.settings,
@@ -93,7 +95,7 @@ def run_command(
     app = app_context(ctx)
     require_schema(app.engine)
     policy = load_config(config)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     chosen = _split(agents) or list(AGENTS)
     unknown = sorted(set(chosen) - set(AGENTS))
     if unknown:
@@ -109,6 +111,8 @@ def run_command(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("review", total=None)
         cycle.progress = lambda n: bar.advance(task, n)
+        from agents.cycle import run_cycle
+
         result = run_cycle(cycle, request)
     show_abandoned(result.get("abandoned", []))
     show_run(app, result["run_id"])
@@ -339,6 +343,8 @@ class Scheduler:
                 "account_ids": group.account_ids,
                 "trigger": "schedule",
             }
+            from agents.cycle import run_cycle
+
             result = run_cycle(cycle, request)
             show_abandoned(result.get("abandoned", []))
             runs.append(result["run_id"])
@@ -372,6 +378,8 @@ class Scheduler:
                 "segments": run.segments,
                 "trigger": "schedule",
             }
+            from agents.cycle import run_cycle
+
             result = run_cycle(cycle, request)
             runs.append(result["run_id"])
             show_run(self.app, result["run_id"])
@@ -382,6 +390,8 @@ class Scheduler:
         approval_policy = load_policy()
         for item in escalate_overdue(self.app.engine, approval_policy, now=now, deliver=deliver_notice):
             console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
+        from agents.resume import resume_settled
+
         resumed = resume_settled(self.app.engine, self.app.settings.database_url, approval_policy, now=now)
         if resumed:
             console.print(f"approvals: resumed {len(resumed)} paused agent run(s)")
@@ -437,9 +447,11 @@ def feed_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date for undated items; default today.")] = None,
 ) -> None:
     """Read a news feed and store the items that name a customer as market signals."""
+    from sources.feeds import FeedError, ingest_feed
+
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     try:
         read, result = ingest_feed(app.engine, url, as_of=day)
     except (FeedError, OSError) as exc:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import delete, insert
 
-from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.context import CliError, app_context, console, handle_errors
 from cli.guards import require_schema
 from core.config_errors import ConfigError
 from core.models import CsmAssessment
@@ -50,7 +50,7 @@ def score_command(
     app = app_context(ctx)
     require_schema(app.engine)
     config = load_scoring_config(model, segments)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     ids = None
     if accounts:
         try:
@@ -99,7 +99,7 @@ def assess_command(
     bands = [b.name for b in load_scoring_config(model, None).model.bands]
     if band not in bands:
         raise CliError(f"unknown band '{band}'", f"use one of: {', '.join(bands)}")
-    day: date = parse_date(as_of, option="--as-of") or app.today()
+    day: date = app.as_of(as_of)
     try:
         [account_id] = account_ids_for(app.engine, [account])
     except LookupError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.context import app_context, console, handle_errors, parse_date
+from cli.context import app_context, console, handle_errors
 from cli.guards import require_schema
 from sources.summary import summarize
 
@@ -20,7 +20,7 @@ def summary_command(
     """Accounts and ARR per segment, and renewals coming up."""
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     book = summarize(app.engine, day)
     table = Table(title=f"Book of business as of {day}", title_justify="left")
     table.add_column("segment")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.engine import Engine
 
 from core.models import Account, Contract
@@ -36,6 +36,17 @@ class BookSummary:
         return sum((s.arr for s in self.segments), Decimal("0"))
 
 
+def renewal_due(as_of: date, days: int) -> ColumnElement[bool]:
+    """A contract due for renewal within ``days`` of ``as_of``: the one definition the summary's count and the
+    renewals list share, so the two never disagree on how many renewals are ahead."""
+    contract = Contract.__table__  # type: ignore[attr-defined]
+    return and_(
+        contract.c.status == "active",
+        contract.c.end_date >= as_of,
+        contract.c.end_date <= as_of + timedelta(days=days),
+    )
+
+
 def summarize(engine: Engine, as_of: date) -> BookSummary:
     account, contract = Account.__table__, Contract.__table__  # type: ignore[attr-defined]
     segment = func.coalesce(account.c.segment, "unsegmented")
@@ -51,13 +62,7 @@ def summarize(engine: Engine, as_of: date) -> BookSummary:
         ]
 
         def renewals(days: int) -> tuple[int, Decimal]:
-            row = conn.execute(
-                select(func.count(), func.sum(contract.c.arr)).where(
-                    contract.c.status == "active",
-                    contract.c.end_date >= as_of,
-                    contract.c.end_date <= as_of + timedelta(days=days),
-                )
-            ).one()
+            row = conn.execute(select(func.count(), func.sum(contract.c.arr)).where(renewal_due(as_of, days))).one()
             return row[0], Decimal(row[1] or 0).quantize(Decimal("0.01"))
 
         n90, arr90 = renewals(90)
