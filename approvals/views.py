@@ -70,6 +70,7 @@ def list_approvals(
     *,
     status: str | None = None,
     role: str | None = None,
+    owner: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -80,6 +81,8 @@ def list_approvals(
         query = query.where(APPROVAL.c.status == status)
     if role:
         query = query.where(APPROVAL.c.status == "pending")
+    if owner:
+        query = query.where(ACCOUNT.c.owner_csm == owner)
     query = query.order_by(APPROVAL.c.next_due_at.is_(None), APPROVAL.c.next_due_at, APPROVAL.c.id)
     if role:
         rows = [dict(r) for r in conn.execute(query).mappings()]

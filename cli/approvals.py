@@ -22,8 +22,10 @@ from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import ACCOUNT, Actor, OfferError, submit
 from approvals.terms import ROUTING_FACTS, OfferKind
 from approvals.views import approval_detail, list_approvals
-from cli.context import AppContext, CliError, app_context, console, handle_errors
+from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.config_errors import ConfigError
 from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
 from core.user_admin import NotFound, deactivate, list_tokens, revoke
@@ -229,27 +231,53 @@ def approvals_list(
     as_user: Annotated[str, typer.Option("--as", help="See the queue as this user (a CSM sees their accounts).")],
     status: Annotated[str | None, typer.Option("--status", help="pending, approved or rejected.")] = "pending",
     role: Annotated[str | None, typer.Option("--role", help="Only what this role may decide now.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
+    """The approvals queue as one person sees it, soonest SLA first."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     user = _person(app, as_user)
     with app.engine.connect() as conn:
-        items, total = list_approvals(conn, user, status=status, role=role, limit=limit)
-    table = Table("id", "account", "kind", "concession", "ARR impact", "band", "waiting for", "status")
-    for a in items:
-        table.add_row(
-            str(a["id"]),
-            escape(a["account"]["name"]),
-            a["kind"],
-            concession_text(a["concession"]),
-            a["arr_impact"] or "",
-            (a["health"] or {}).get("band") or "",
-            ", ".join(w["group"] for w in a["waiting_for"]),
-            a["status"],
-        )
-    console.print(table)
-    console.print(f"{len(items)} of {total}")
+        items, total = list_approvals(conn, user, status=status, role=role, owner=who, limit=limit)
+    rows = [
+        {
+            "id": a["id"],
+            "account": a["account"]["external_id"],
+            "name": a["account"]["name"],
+            "kind": a["kind"],
+            "concession": concession_text(a["concession"]) or None,
+            "arr_impact": float(a["arr_impact"]) if a["arr_impact"] is not None else None,
+            "band": (a["health"] or {}).get("band"),
+            "waiting_for": [w["group"] for w in a["waiting_for"]],
+            "status": a["status"],
+        }
+        for a in items
+    ]
+    listing = Listing(
+        title="",
+        columns=[
+            Column("id", kind="number"),
+            Column("account"),
+            Column("name", kind="text"),
+            Column("kind"),
+            Column("concession"),
+            Column("arr_impact", "ARR impact", kind="number", droppable=1),
+            Column("band", droppable=1),
+            Column("waiting_for", "waiting for"),
+            Column("status", droppable=2),
+        ],
+        rows=rows,
+        total=total,
+        empty=f"no {status + ' ' if status else ''}approvals"
+        + (f" for {role}" if role else "")
+        + f" that {as_user} can see"
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @approvals_app.command("show")

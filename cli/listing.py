@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import Connection, RowMapping, Select, func, select
 
 from sources.spreadsheet import neutralise
 
@@ -43,8 +44,10 @@ FormatOption = Annotated[
 Kind = Literal["id", "number", "text"]
 #: The narrowest a wrapping text column is squeezed to before droppable columns go.
 MIN_TEXT = 24
-#: What a column costs beyond its cells in the SIMPLE_HEAD box without edges: one space of padding each side.
-PADDING = 2
+#: What a column costs beyond its cells in the SIMPLE_HEAD box: a space of padding each side and the divider;
+#: the table's outer edge has neither padding nor divider, so a table gets EDGE_CREDIT back.
+PADDING = 3
+EDGE_CREDIT = 3
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def fit_columns(columns: Sequence[Column], cells: Sequence[Sequence[str]], width
     # Columns with nothing to say go first, then the droppable ones from the right.
     ranked = sorted((i for i in shown if columns[i].droppable), key=lambda i: (-columns[i].droppable, -i))
     for i in [*(i for i in shown if blank(i)), *ranked]:
-        if sum(need(j) for j in shown) <= width:
+        if sum(need(j) for j in shown) <= width + EDGE_CREDIT:
             break
         if i in shown and (columns[i].droppable or blank(i)):
             shown.remove(i)
@@ -207,3 +210,9 @@ def emit(listing: Listing, fmt: Format, console: Console, err_console: Console) 
     for line in [listing.empty if not listing.rows else None, showing(listing)]:
         if line:
             err_console.print(escape(line), highlight=False)
+
+
+def page(conn: Connection, query: Select, limit: int) -> tuple[list[RowMapping], int]:
+    """The first ``limit`` rows of an ordered query and how many it matches in all."""
+    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    return list(conn.execute(query.limit(limit)).mappings().all()), total

@@ -26,9 +26,11 @@ from agents.run_records import describe, reap_abandoned
 from agents.schedule import due_groups, mark_retried, next_wait, refreshes_scorecards, unfinished_runs
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
-from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
+from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.kb import vector_progress
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
@@ -172,16 +174,21 @@ def alerts_command(
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="Only this alert type.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, resolved or all.")] = "open",
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
     evidence: Annotated[
         bool, typer.Option("--evidence", help="Show evidence references (always shown with --account).")
     ] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List alerts, most severe first, with their reasons (and evidence with --account or --evidence)."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     query = select(
-        Account.external_id,
+        Account.external_id.label("account"),
+        Account.owner_csm.label("owner"),
         Alert.kind,
         Alert.type,
         Alert.severity,
@@ -196,26 +203,34 @@ def alerts_command(
         query = query.where(Alert.type == type_)
     if status != "all":
         query = query.where(Alert.status == status)
+    if who:
+        query = query.where(Account.owner_csm == who)
     rank = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Alert.severity, else_=4)
-    query = query.order_by(rank, Alert.opened_on.desc(), Account.external_id, Alert.type).limit(limit)
-    show_evidence = evidence or account is not None
-    table = Table(title_justify="left")
-    for column in ("account", "type", "severity", "opened"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", ratio=2)
-    if show_evidence:
-        table.add_column("evidence", ratio=1)
+    query = query.order_by(rank, Alert.opened_on.desc(), Account.external_id, Alert.type)
     with app.engine.connect() as conn:
-        for row in conn.execute(query):
-            cells = [
-                row.external_id,
-                row.type,
-                row.severity if row.status == "open" else f"{row.severity} ({row.status})",
-                str(row.opened_on),
-                escape(row.title),
-            ]
-            table.add_row(*cells, *([escape(", ".join(row.evidence[:3]))] if show_evidence else []))
-    console.print(table)
+        rows, total = page(conn, query, limit)
+    show_evidence = evidence or account is not None or fmt is not Format.table
+    columns = [
+        Column("account"),
+        Column("owner", droppable=1),
+        Column("type"),
+        Column("severity"),
+        Column("status", droppable=2),
+        Column("opened_on", "opened"),
+        Column("title", kind="text"),
+    ]
+    if show_evidence:
+        columns.append(Column("evidence", kind="text"))
+    filters = " ".join(x for x in [status if status != "all" else "", type_ or ""] if x)
+    where = f" on {account}" if account else ""
+    listing = Listing(
+        title="",
+        columns=columns,
+        rows=[{**r, "evidence": list(r["evidence"][:3]) if r["evidence"] else []} for r in rows],
+        total=total,
+        empty=f"no {filters + ' ' if filters else ''}alerts{where}{for_owner(who)}",
+    )
+    emit(listing, fmt, console, err_console)
 
 
 class Stopped(BaseException):

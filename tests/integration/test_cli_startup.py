@@ -47,7 +47,7 @@ def test_help_imports_no_heavy_library() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["renewals", "--help"], ["plays", "runs", "--help"], ["approvals", "list", "--help"]],
+    [["renewals", "--help"], ["plays", "runs", "--help"], ["approvals", "list", "--help"], ["account", "--help"]],
 )
 def test_a_command_help_imports_no_heavy_library(command: list[str]) -> None:
     loaded = imported(*command)
