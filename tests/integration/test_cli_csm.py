@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -53,6 +53,7 @@ def test_summary_and_renewals_agree_on_the_day_and_the_count(book: str) -> None:
         assert listed.exit_code == 0, listed.output
         rows = json.loads(listed.stdout)
         assert len(rows) == due > 0
+        assert all(r["days"] == (date.fromisoformat(r["renews"]) - day).days for r in rows)  # days from that day
         assert all(0 <= r["days"] <= 90 for r in rows)
         table = wt(book, "renewals", "--within", "90", "--as-of", str(day))
         assert f"{due} renewals due within 90 days as of {day}" in table.output
@@ -74,18 +75,11 @@ def test_the_account_screen(book: str) -> None:
             .group_by(Account.external_id, Account.name)
             .order_by(func.count(Alert.id).desc(), Account.external_id)
         ).first()
-        overdue = conn.execute(
-            select(func.count())
-            .select_from(Task)
-            .join(Account, Account.id == Task.account_id)
-            .where(Account.external_id == external_id, Task.status == "open", Task.due_on < AS_OF + timedelta(days=30))
-        ).scalar_one()
-    shown = wt(book, "account", external_id, "--as-of", str(AS_OF + timedelta(days=30)))
+    shown = wt(book, "account", external_id, "--as-of", str(AS_OF))
     assert shown.exit_code == 0, shown.output
     for heading in ("Health", "Open alerts", "People", "Renewal", "Open plays", "Open tasks", "Offers", "Recent"):
         assert heading in shown.output
     assert f"Open alerts ({alerts})" in shown.output
-    assert shown.output.count("OVERDUE") == overdue
     by_name = wt(book, "account", name, "--as-of", str(AS_OF), "--format", "json")
     view = json.loads(by_name.stdout)
     assert view["account"]["external_id"] == external_id
@@ -94,6 +88,28 @@ def test_the_account_screen(book: str) -> None:
     assert unknown.exit_code == 1
     assert "no account with external id or name 'ACC-99999'" in unknown.output
     assert "watchtower export accounts" in unknown.output
+
+
+def test_the_account_screen_flags_tasks_a_day_overdue_and_not_those_due_today(book: str) -> None:
+    engine = make_engine(book)
+    with engine.connect() as conn:
+        external_id, due = conn.execute(
+            select(Account.external_id, Task.due_on)
+            .join(Account, Account.id == Task.account_id)
+            .where(Task.status == "open")
+            .order_by(Task.due_on, Task.id)
+        ).first()
+        dues = list(
+            conn.execute(
+                select(Task.due_on)
+                .join(Account, Account.id == Task.account_id)
+                .where(Account.external_id == external_id, Task.status == "open")
+            ).scalars()
+        )
+    on_the_day = wt(book, "account", external_id, "--as-of", str(due))
+    assert on_the_day.exit_code == 0 and "OVERDUE" not in on_the_day.output
+    day_after = wt(book, "account", external_id, "--as-of", str(due + timedelta(days=1)))
+    assert day_after.output.count("OVERDUE 1d") == dues.count(due) >= 1
 
 
 @pytest.mark.parametrize(
