@@ -30,8 +30,11 @@ def account_command(
         Format, typer.Option("--format", help="table for people; json for programs (csv: use the list commands).")
     ] = Format.table,
 ) -> None:
-    """Score and its reasons, open alerts with their numbers, people, renewal, plays and their next step, tasks
-    (overdue flagged), offers and their approval state, and the latest conversations, on one screen."""
+    """One account on one screen: health, alerts, people, renewal, plays, tasks, offers, conversations.
+
+    The score with its reasons and what holds it down, open alerts with their numbers, the stakeholder map
+    (who left, detractors), the renewal with days to go and the forecast, open plays with their next step,
+    open tasks with the overdue flagged, offers with their approval state and the latest conversations."""
     from cli.account_view import AccountNotFound, account_view, find_account
     from core.identity import User
 

@@ -24,7 +24,7 @@ from approvals.terms import ROUTING_FACTS, OfferKind
 from approvals.views import approval_detail, list_approvals
 from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
-from cli.listing import Column, Format, FormatOption, Listing, emit
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
 from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.config_errors import ConfigError
 from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
@@ -392,6 +392,79 @@ def approvals_check(policy_path: PolicyPath = None) -> None:
 
 
 # --- offers ------------------------------------------------------------------------------------------
+
+
+@offers_app.command("list")
+@handle_errors
+def offers_list(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option("--status", help="proposed, approved, rejected or all.")] = "all",
+    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Offers, newest first, with their concession and where their approval stands."""
+    from approvals.views import waiting_for
+    from core.models import Account, Approval, Offer
+
+    app = app_context(ctx)
+    require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
+    query = (
+        select(
+            Offer.id.label("offer"),
+            Account.external_id.label("account"),
+            Account.owner_csm.label("owner"),
+            Offer.kind,
+            Offer.concession,
+            Offer.status,
+            Approval.status.label("approval"),
+            Approval.groups,
+            Offer.requester,
+            Offer.created_on,
+        )
+        .join(Account, Account.id == Offer.account_id)
+        .outerjoin(Approval, Approval.offer_id == Offer.id)
+    )
+    if status != "all":
+        query = query.where(Offer.status == status)
+    if account:
+        query = query.where(Account.external_id == account)
+    if who:
+        query = query.where(Account.owner_csm == who)
+    with app.engine.connect() as conn:
+        found, total = page(conn, query.order_by(Offer.created_on.desc(), Offer.id.desc()), limit)
+    rows = [
+        {
+            **{k: v for k, v in r.items() if k not in ("groups", "concession")},
+            "concession": concession_text(r["concession"]) or None,
+            "waiting_for": [w["group"] for w in waiting_for(r["groups"] or [])] if r["approval"] == "pending" else [],
+        }
+        for r in found
+    ]
+    listing = Listing(
+        title="",
+        columns=[
+            Column("offer", kind="number"),
+            Column("account"),
+            Column("owner", droppable=2),
+            Column("kind"),
+            Column("concession"),
+            Column("status"),
+            Column("approval"),
+            Column("waiting_for", "waiting for"),
+            Column("requester", droppable=2),
+            Column("created_on", "proposed", droppable=1),
+        ],
+        rows=rows,
+        total=total,
+        empty=f"no {'' if status == 'all' else status + ' '}offers"
+        + (f" on {account}" if account else "")
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @offers_app.command("propose")

@@ -120,6 +120,7 @@ def test_the_account_screen_flags_tasks_a_day_overdue_and_not_those_due_today(bo
         ["plays", "runs"],
         ["tasks", "--as-of", str(AS_OF)],
         ["outbox", "--status", "all"],
+        ["offers", "list"],
     ],
 )
 def test_every_list_filters_to_an_owner_in_every_format(book: str, command: list[str]) -> None:

@@ -112,3 +112,14 @@ def test_a_truncated_table_says_how_many_it_shows() -> None:
     assert "showing 3 of 40" in out
     out, _ = render(listing(3), Format.table, 120)
     assert "showing" not in out
+
+
+def test_output_that_is_not_a_terminal_is_100_columns_unless_columns_says(monkeypatch) -> None:
+    from cli.context import PIPE_WIDTH, output_width
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert output_width(interactive=False) == PIPE_WIDTH == 100
+    assert output_width(interactive=True) is None  # a terminal: rich measures it
+    monkeypatch.setenv("COLUMNS", "200")
+    assert output_width(interactive=False) == 200
+    assert output_width(interactive=True) == 200
