@@ -90,18 +90,36 @@ def _opens_when(play: Play, room: int | None) -> str:
 
 @plays_app.command("list")
 @handle_errors
-def list_command(ctx: typer.Context) -> None:
+def list_command(
+    ctx: typer.Context, owner: OwnerOption = None, mine: MineOption = False, fmt: FormatOption = Format.table
+) -> None:
     """The plays in the team's plays.yaml (`watchtower config`), their triggers and how many runs are open."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     playbook, _ = load_configs()
+    query = select(PlayRun.play, func.count()).where(PlayRun.status != "closed").group_by(PlayRun.play)
+    if who:
+        query = query.join(Account, Account.id == PlayRun.account_id).where(Account.owner_csm == who)
     with app.engine.connect() as conn:
-        open_counts = dict(
-            conn.execute(
-                select(PlayRun.play, func.count()).where(PlayRun.status != "closed").group_by(PlayRun.play)
-            ).all()
-        )
-    table = Table(title=f"Plays ({playbook.version})", title_justify="left")
+        open_counts = dict(conn.execute(query).all())
+    if fmt is not Format.table:
+        items = [
+            {
+                "play": p.id,
+                "enabled": p.enabled,
+                "kind": p.kind,
+                "open": open_counts.get(p.id, 0),
+                "holdout_pct": p.holdout_pct,
+                "trigger": p.trigger,
+                "qualify": p.qualify,
+            }
+            for p in playbook.plays
+        ]
+        columns = [Column(k) for k in ("play", "enabled", "kind", "open", "holdout_pct", "trigger", "qualify")]
+        emit(Listing("", columns, items, len(items), "no plays in plays.yaml"), fmt, console, err_console)
+        return
+    table = Table(title=f"Plays ({playbook.version}){for_owner(who)}", title_justify="left")
     for column in ("play", "kind", "open", "holdout"):
         table.add_column(column, no_wrap=True)
     table.add_column("opens when", no_wrap=True, overflow="ellipsis")
