@@ -89,6 +89,8 @@ def text_of(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float | Decimal):
+        if value == 0:
+            return "0"
         return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.0f}"
     if isinstance(value, list | tuple):
         return ", ".join(text_of(v) for v in value)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
-from cli.context import app_context, console, handle_errors
+from cli.context import AsOf, app_context, console, handle_errors
 from cli.guards import require_schema
 from sources.summary import summarize
 
@@ -15,9 +13,9 @@ from sources.summary import summarize
 @handle_errors
 def summary_command(
     ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to count renewals from; default today.")] = None,
+    as_of: AsOf = None,
 ) -> None:
-    """Accounts and ARR per segment, and renewals coming up."""
+    """Accounts and ARR per segment, and renewals coming up (the contracts `watchtower renewals` lists)."""
     app = app_context(ctx)
     require_schema(app.engine)
     day = app.as_of(as_of)
