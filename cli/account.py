@@ -155,8 +155,8 @@ def _people(view: AccountView) -> None:
             state = "[red]detractor[/]"
         else:
             state = escape(stance)
-        engaged = f"last engaged {p.last_engagement}" if p.last_engagement else ""
-        grid.add_row(escape(p.name), escape(", ".join(p.roles) or "-"), escape(p.title or ""), state, engaged)
+        engaged = f"engaged {p.last_engagement}" if p.last_engagement else ""
+        grid.add_row(escape(p.name), escape(", ".join(p.roles) or "-"), state, engaged, escape(p.title or ""))
     console.print(grid)
 
 
