@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from cli.context import AsOf, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
@@ -21,7 +21,7 @@ from playbooks.forecast import CATEGORIES, latest_forecasts, record_call
 from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook
 from playbooks.timeline import renewal_run_for, renewal_timelines
-from sources.summary import renewal_due
+from sources.summary import OVERDUE_DAYS, renewal_due, renewal_overdue
 
 renewals_app = typer.Typer(
     help="Renewals: timeline, forecast and the CSM's call.", no_args_is_help=False, invoke_without_command=True
@@ -66,8 +66,8 @@ def list_command(
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Renewals due in the next N days (the contracts `watchtower summary` counts) with the system's forecast,
-    the CSM's call and the timeline status."""
+    """Renewals due in the next N days (the contracts `watchtower summary` counts), and those up to 30 days past
+    their date and not yet renewed, with the system's forecast, the CSM's call and the timeline status."""
     if ctx.invoked_subcommand is not None:
         return
     app = app_context(ctx)
@@ -87,7 +87,7 @@ def list_command(
                 Account.owner_csm,
             )
             .join(Account, Account.id == Contract.account_id)
-            .where(renewal_due(day, within))
+            .where(or_(renewal_due(day, within), renewal_overdue(day)))
             .order_by(Contract.end_date, Contract.external_id)
         )
         if who:
@@ -126,7 +126,8 @@ def list_command(
         )
     filters = "".join([" flagged for leadership" if flagged else "", f" forecast {category}" if category else ""])
     listing = Listing(
-        title=f"Renewals due within {within} days as of {day}{for_owner(who)}",
+        title=f"Renewals due within {within} days as of {day}{for_owner(who)}"
+        + (", those past their date first" if any(r["end_date"] < day for r in due) else ""),
         columns=[
             Column("contract"),
             Column("account"),
@@ -168,7 +169,10 @@ def _totals(due: list, forecasts: dict[int, dict], within: int, day: date) -> li
         sums[0] += float(f["arr"])
         sums[1] += float(f["weighted_arr"])
         sums[2] += 1
-    lines = [f"{len(due)} renewals due within {within} days as of {day}"] if due else []
+    late = sum(r["end_date"] < day for r in due)
+    lines = [f"{len(due) - late} renewals due within {within} days as of {day}"] if due else []
+    if late:
+        lines.append(f"{late} past their date and not yet renewed (up to {OVERDUE_DAYS} days; negative days)")
     for name in CATEGORIES:
         if name in totals:
             arr, weighted, n = totals[name]

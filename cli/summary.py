@@ -31,6 +31,7 @@ def summary_command(
     console.print(
         f"Renewals in the next 90 days: [bold]{book.renewals_90d}[/] contracts, ${book.renewals_90d_arr:,.0f} ARR "
         f"({book.renewals_180d} within 180 days)"
+        + (f"; {book.renewals_overdue} past their date and not yet renewed" if book.renewals_overdue else "")
     )
     console.print(
         "\nNext steps:\n"

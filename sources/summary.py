@@ -26,6 +26,7 @@ class BookSummary:
     renewals_90d: int
     renewals_90d_arr: Decimal
     renewals_180d: int
+    renewals_overdue: int = 0
 
     @property
     def accounts(self) -> int:
@@ -44,6 +45,20 @@ def renewal_due(as_of: date, days: int) -> ColumnElement[bool]:
         contract.c.status == "active",
         contract.c.end_date >= as_of,
         contract.c.end_date <= as_of + timedelta(days=days),
+    )
+
+
+#: How long after its end date an unrenewed, still active contract is a renewal to work: the timeline's T+30.
+OVERDUE_DAYS = 30
+
+
+def renewal_overdue(as_of: date) -> ColumnElement[bool]:
+    """A contract past its end date, still active (not renewed nor lost), within OVERDUE_DAYS of it."""
+    contract = Contract.__table__  # type: ignore[attr-defined]
+    return and_(
+        contract.c.status == "active",
+        contract.c.end_date < as_of,
+        contract.c.end_date >= as_of - timedelta(days=OVERDUE_DAYS),
     )
 
 
@@ -67,4 +82,5 @@ def summarize(engine: Engine, as_of: date) -> BookSummary:
 
         n90, arr90 = renewals(90)
         n180, _ = renewals(180)
-    return BookSummary(as_of, lines, n90, arr90, n180)
+        overdue = conn.execute(select(func.count()).where(renewal_overdue(as_of))).scalar_one()
+    return BookSummary(as_of, lines, n90, arr90, n180, overdue)

@@ -49,12 +49,15 @@ def test_summary_and_renewals_agree_on_the_day_and_the_count(book: str) -> None:
         assert summary.exit_code == 0, summary.output
         assert f"as of {day}" in summary.output
         due = int(re.search(r"Renewals in the next 90 days: (\d+) contracts", summary.output).group(1))
+        past = re.search(r"; (\d+) past their date and not yet renewed", summary.output)
+        late = int(past.group(1)) if past else 0
         listed = wt(book, "renewals", "--within", "90", "--as-of", str(day), "--limit", "500", "--format", "json")
         assert listed.exit_code == 0, listed.output
         rows = json.loads(listed.stdout)
-        assert len(rows) == due > 0
         assert all(r["days"] == (date.fromisoformat(r["renews"]) - day).days for r in rows)  # days from that day
-        assert all(0 <= r["days"] <= 90 for r in rows)
+        assert sum(0 <= r["days"] <= 90 for r in rows) == due > 0
+        assert sum(-30 <= r["days"] < 0 for r in rows) == late
+        assert len(rows) == due + late
         table = wt(book, "renewals", "--within", "90", "--as-of", str(day))
         assert f"{due} renewals due within 90 days as of {day}" in table.output
     # with no --as-of both take the same today
