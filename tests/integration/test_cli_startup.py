@@ -15,6 +15,7 @@ HEAVY = (
     "langsmith",
     "chromadb",
     "numpy",
+    "alembic",
     "tokenizers",
     "onnxruntime",
     "fastapi",
