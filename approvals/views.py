@@ -72,6 +72,7 @@ def list_approvals(
     *,
     status: str | None = None,
     role: str | None = None,
+    owner: str | None = None,
     limit: int = 50,
     offset: int = 0,
     filters: QueueFilter | None = None,
@@ -86,6 +87,8 @@ def list_approvals(
         query = query.where(APPROVAL.c.status == status)
     if role:
         query = query.where(APPROVAL.c.status == "pending")
+    if owner:
+        query = query.where(ACCOUNT.c.owner_csm == owner)
     query = ordered(filtered(query, wanted, now), wanted.sort)
     if role or wanted.sort == "concession":
         rows = [dict(r) for r in conn.execute(query).mappings()]

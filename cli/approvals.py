@@ -17,15 +17,16 @@ from sqlalchemy import select, update
 from actions.outbox import deliver_notice
 from actions.settlement_notices import notify_settled
 from agents.configuration import AGENTS
-from agents.resume import resume_settled, start_offer_run
 from approvals.decisions import DecisionError, decide
 from approvals.escalation import escalate_overdue
 from approvals.policy import ApprovalPolicy, load_policy
 from approvals.queue import ACCOUNT, Actor, OfferError, submit
 from approvals.terms import ROUTING_FACTS, OfferKind
 from approvals.views import approval_detail, list_approvals
-from cli.context import AppContext, CliError, app_context, console, handle_errors
+from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.config_errors import ConfigError
 from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
 from core.user_admin import NotFound, deactivate, list_tokens, revoke
@@ -231,27 +232,53 @@ def approvals_list(
     as_user: Annotated[str, typer.Option("--as", help="See the queue as this user (a CSM sees their accounts).")],
     status: Annotated[str | None, typer.Option("--status", help="pending, approved or rejected.")] = "pending",
     role: Annotated[str | None, typer.Option("--role", help="Only what this role may decide now.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
+    """The approvals queue as one person sees it, soonest SLA first."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     user = _person(app, as_user)
     with app.engine.connect() as conn:
-        items, total = list_approvals(conn, user, status=status, role=role, limit=limit)
-    table = Table("id", "account", "kind", "concession", "ARR impact", "band", "waiting for", "status")
-    for a in items:
-        table.add_row(
-            str(a["id"]),
-            escape(a["account"]["name"]),
-            a["kind"],
-            concession_text(a["concession"]),
-            a["arr_impact"] or "",
-            (a["health"] or {}).get("band") or "",
-            ", ".join(w["group"] for w in a["waiting_for"]),
-            a["status"],
-        )
-    console.print(table)
-    console.print(f"{len(items)} of {total}")
+        items, total = list_approvals(conn, user, status=status, role=role, owner=who, limit=limit)
+    rows = [
+        {
+            "id": a["id"],
+            "account": a["account"]["external_id"],
+            "name": a["account"]["name"],
+            "kind": a["kind"],
+            "concession": concession_text(a["concession"]) or None,
+            "arr_impact": float(a["arr_impact"]) if a["arr_impact"] is not None else None,
+            "band": (a["health"] or {}).get("band"),
+            "waiting_for": [w["group"] for w in a["waiting_for"]],
+            "status": a["status"],
+        }
+        for a in items
+    ]
+    listing = Listing(
+        title="",
+        columns=[
+            Column("id", kind="number"),
+            Column("account"),
+            Column("name", kind="text"),
+            Column("kind"),
+            Column("concession"),
+            Column("arr_impact", "ARR impact", kind="number", droppable=1),
+            Column("band", droppable=1),
+            Column("waiting_for", "waiting for"),
+            Column("status", droppable=2),
+        ],
+        rows=rows,
+        total=total,
+        empty=f"no {status + ' ' if status else ''}approvals"
+        + (f" for {role}" if role else "")
+        + f" that {as_user} can see"
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @approvals_app.command("show")
@@ -301,6 +328,8 @@ def approvals_decide(
     policy_path: PolicyPath = None,
 ) -> None:
     """Decide as a person; a decision that settles the offer resumes the agent run waiting on it."""
+    from agents.resume import resume_settled
+
     app = app_context(ctx)
     require_schema(app.engine)
     policy = _policy(policy_path)
@@ -340,6 +369,8 @@ def approvals_escalate(ctx: typer.Context, policy_path: PolicyPath = None) -> No
 @handle_errors
 def approvals_resume(ctx: typer.Context, policy_path: PolicyPath = None) -> None:
     """Resume agent runs whose offers are settled but not yet resumed (after a crash, say)."""
+    from agents.resume import resume_settled
+
     app = app_context(ctx)
     require_schema(app.engine)
     resumed = resume_settled(app.engine, app.settings.database_url, _policy(policy_path), now=_now())
@@ -366,6 +397,79 @@ def approvals_check(policy_path: PolicyPath = None) -> None:
 # --- offers ------------------------------------------------------------------------------------------
 
 
+@offers_app.command("list")
+@handle_errors
+def offers_list(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option("--status", help="proposed, approved, rejected or all.")] = "all",
+    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Offers, newest first, with their concession and where their approval stands."""
+    from approvals.views import waiting_for
+    from core.models import Account, Approval, Offer
+
+    app = app_context(ctx)
+    require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
+    query = (
+        select(
+            Offer.id.label("offer"),
+            Account.external_id.label("account"),
+            Account.owner_csm.label("owner"),
+            Offer.kind,
+            Offer.concession,
+            Offer.status,
+            Approval.status.label("approval"),
+            Approval.groups,
+            Offer.requester,
+            Offer.created_on,
+        )
+        .join(Account, Account.id == Offer.account_id)
+        .outerjoin(Approval, Approval.offer_id == Offer.id)
+    )
+    if status != "all":
+        query = query.where(Offer.status == status)
+    if account:
+        query = query.where(Account.external_id == account)
+    if who:
+        query = query.where(Account.owner_csm == who)
+    with app.engine.connect() as conn:
+        found, total = page(conn, query.order_by(Offer.created_on.desc(), Offer.id.desc()), limit)
+    rows = [
+        {
+            **{k: v for k, v in r.items() if k not in ("groups", "concession")},
+            "concession": concession_text(r["concession"]) or None,
+            "waiting_for": [w["group"] for w in waiting_for(r["groups"] or [])] if r["approval"] == "pending" else [],
+        }
+        for r in found
+    ]
+    listing = Listing(
+        title="",
+        columns=[
+            Column("offer", kind="number"),
+            Column("account"),
+            Column("owner", droppable=2),
+            Column("kind"),
+            Column("concession"),
+            Column("status"),
+            Column("approval"),
+            Column("waiting_for", "waiting for"),
+            Column("requester", droppable=2),
+            Column("created_on", "proposed", droppable=1),
+        ],
+        rows=rows,
+        total=total,
+        empty=f"no {'' if status == 'all' else status + ' '}offers"
+        + (f" on {account}" if account else "")
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
+
+
 @offers_app.command("propose")
 @handle_errors
 def offers_propose(
@@ -390,6 +494,8 @@ def offers_propose(
     policy_path: PolicyPath = None,
 ) -> None:
     """Propose an offer: it is priced, routed by the policy and waits in the approvals queue."""
+    from agents.resume import start_offer_run
+
     app = app_context(ctx)
     require_schema(app.engine)
     if as_user is None and agent is None:

@@ -6,7 +6,7 @@ import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -22,8 +22,10 @@ from core.config_files import PACKAGES_ROOT, is_program_file, is_shipped, policy
 from core.models import HealthModelVersion
 from core.settings import Settings
 from playbooks.forecast import load_forecast_config
-from scorecards.calibration import Calibration, OutcomesError, build_dataset, calibrate, read_outcomes
 from scorecards.health_model import Band, load_health_model
+
+if TYPE_CHECKING:
+    from scorecards.calibration import Calibration
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -106,11 +108,13 @@ def calibrate_command(
 
     With --forecast: replay the forecast before every renewal that ended in the period, report its Brier
     score against the base rate, and write proposed probabilities per category."""
+    from scorecards.calibration import OutcomesError, build_dataset, calibrate, read_outcomes
+
     app = app_context(ctx)
     require_schema(app.engine)
     _refuse_active_or_program(out, app.settings)
     config = load_scoring_config(model, segments)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     if forecast:
         last = parse_date(end, option="--to") or day
         first = parse_date(start, option="--from") or last - timedelta(days=365)

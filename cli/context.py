@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -27,6 +29,30 @@ R = TypeVar("R")
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 logger = logging.getLogger("watchtower")
+#: The width of output that is not a terminal (a pipe, a file, a test) when COLUMNS does not say: tables of
+#: ids, dates and emails cut at 80 columns are the complaint this answers.
+PIPE_WIDTH = 100
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The day to act as of (YYYY-MM-DD); default today in WATCHTOWER_TIMEZONE."),
+]
+
+
+def output_width(interactive: bool) -> int | None:
+    """COLUMNS when set, the terminal's own width (None: rich measures it) on a TTY, else PIPE_WIDTH."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if interactive else PIPE_WIDTH
+
+
+def fit_consoles() -> None:
+    """Size both consoles for this run; called by the root command, since one process may run many (tests)."""
+    for target, stream in ((console, sys.stdout), (err_console, sys.stderr)):
+        isatty = getattr(stream, "isatty", None)
+        width = output_width(bool(isatty and isatty()))
+        target._width = width  # rich's own slot: None lets it measure the terminal again
 
 
 class CliError(Exception):
@@ -52,6 +78,12 @@ class AppContext:
     def today(self) -> date:
         """'Today' is decided here, at the edge; everything below takes an explicit as-of date."""
         return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+    def as_of(self, value: str | None, *, option: str = "--as-of") -> date:
+        """The one as-of date of a command: the option when given, else today in the team's time zone.
+
+        Every command derives its day here, so two commands run on the same day report the same date."""
+        return parse_date(value, option=option) or self.today()
 
     def moment(self, day: date) -> datetime:
         """The clock for hour-level deadlines: now when ``day`` is today, else the start of that day."""

@@ -9,11 +9,9 @@ import typer
 from rich.markup import escape
 
 from agents.copilot.schema import CopilotAnswer
-from agents.copilot.service import Copilot
-from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
+from cli.context import AppContext, CliError, app_context, console, handle_errors
 from cli.guards import require_schema
 from core.identity import User, find_user
-from knowledge_base.open import open_knowledge_base
 
 copilot_app = typer.Typer(help="Ask about one account: health, people, usage, renewals, offers.", no_args_is_help=True)
 
@@ -48,10 +46,13 @@ def ask_command(
     as_of: AsOf = None,
 ) -> None:
     """Answer one question about one account, with the sources of every claim."""
+    from agents.copilot.service import Copilot
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     require_schema(app.engine)
     user = _user(app, as_user)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     with open_knowledge_base(app.settings) as kb, Copilot.open(app.settings, engine=app.engine, kb=kb) as copilot:
         answer = copilot.ask(user=user, account=account, question=question, as_of=day)
     if as_json:
@@ -69,10 +70,13 @@ def chat_command(
     as_of: AsOf = None,
 ) -> None:
     """A conversation about one account: one question per line, until end of input (Ctrl-D)."""
+    from agents.copilot.service import Copilot
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     require_schema(app.engine)
     user = _user(app, as_user)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     with open_knowledge_base(app.settings) as kb, Copilot.open(app.settings, engine=app.engine, kb=kb) as copilot:
         while True:
             if sys.stdin.isatty():

@@ -14,8 +14,6 @@ from cli.context import app_context, console, handle_errors
 from cli.guards import require_schema
 from sources.entities import ENTITIES, get_entity
 from sources.exporter import export_csv
-from sources.importer import import_file
-from sources.validation import DEFAULT_ERROR_LIMIT
 
 ENTITY_HELP = "One of: " + ", ".join(ENTITIES) + " (plurals and short names such as 'usage' work too)."
 
@@ -26,7 +24,9 @@ def import_command(
     entity: Annotated[str, typer.Argument(help=ENTITY_HELP)],
     file: Annotated[Path, typer.Argument(help="CSV, JSON (array of objects) or JSON Lines file.")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or jsonl; guessed from the extension.")] = None,
-    max_errors: Annotated[int, typer.Option(help="Stop listing errors after this many.")] = DEFAULT_ERROR_LIMIT,
+    max_errors: Annotated[
+        int | None, typer.Option(help="Stop listing errors after this many (default 50).", show_default=False)
+    ] = None,
     clear_empty: Annotated[
         bool,
         typer.Option(
@@ -44,12 +44,21 @@ def import_command(
 ) -> None:
     """Import a file into one entity, all or nothing. Re-importing updates rows by their external id,
     changing only the columns the file has."""
+    from sources.importer import import_file
+    from sources.validation import DEFAULT_ERROR_LIMIT
+
     app = app_context(ctx)
     get_entity(entity)
     require_schema(app.engine)
     with console.status(f"importing {file} ..."):
         result = import_file(
-            app.engine, entity, file, fmt=fmt, error_limit=max_errors, clear_empty=clear_empty, raw=raw
+            app.engine,
+            entity,
+            file,
+            fmt=fmt,
+            error_limit=max_errors or DEFAULT_ERROR_LIMIT,
+            clear_empty=clear_empty,
+            raw=raw,
         )
     console.print(
         f"[green]imported[/] {result.rows} {result.entity} row(s) from {file}: "

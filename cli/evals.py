@@ -12,11 +12,9 @@ from rich.table import Table
 
 from cli.context import CliError, app_context, console, handle_errors
 from core.config_errors import ConfigError
-from evals.book import close_books
 from evals.compare import compare
 from evals.report import model_card
 from evals.runner import run, write
-from llm.factory import build_chat_model, model_name
 
 evals_app = typer.Typer(help="Eval suites: run them, compare two runs, write the model card.", no_args_is_help=True)
 MODEL_CARD = Path(__file__).resolve().parents[1] / "evals" / "MODEL_CARD.md"
@@ -55,6 +53,9 @@ def run_command(
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the JSON result.")] = None,
 ) -> None:
     """Run the suites, print a table per suite, keep the result as JSON; exit 1 when a threshold fails."""
+    from evals.book import close_books
+    from llm.factory import build_chat_model, model_name
+
     app = app_context(ctx)
     model = None
     if live:

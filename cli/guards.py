@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from cli.context import CliError
-from core.schema import current_revision, head_revision
 
 
 def require_schema(engine: Engine) -> None:
+    """Checked by every command that reads the book; alembic is imported here, not for `--help`."""
+    from core.schema import current_revision, head_revision
+
     current = current_revision(engine)
     if current is None:
         raise CliError("the database has no Watchtower schema yet", "run 'watchtower init' first")

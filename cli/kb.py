@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,9 @@ from cli.context import CliError, app_context, console, handle_errors
 from cli.guards import require_schema
 from core.models import Account
 from knowledge_base.documents import DocumentError
-from knowledge_base.ingest import IngestReport
-from knowledge_base.open import open_knowledge_base
+
+if TYPE_CHECKING:
+    from knowledge_base.ingest import IngestReport
 
 kb_app = typer.Typer(help="The knowledge base: conversations, surveys, tickets, notes and the team's documents.")
 
@@ -50,6 +51,8 @@ def ingest_command(
 ) -> None:
     """Index the book's conversations, survey verbatims, tickets and CSM notes: new and edited rows are
     re-chunked, deleted rows dropped; running it again changes nothing."""
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     require_schema(app.engine)
     with open_knowledge_base(app.settings, dense=not lexical_only) as kb, app.engine.connect() as conn:
@@ -66,6 +69,8 @@ def add_command(
 ) -> None:
     """Index the team's own documents (playbooks, product docs, QBR decks); every user can search them.
     Adding the same folder again updates edited files and drops deleted ones."""
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     try:
         with open_knowledge_base(app.settings, dense=not lexical_only) as kb:
@@ -81,6 +86,8 @@ def status_command(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """What is indexed: sources and chunks per table, vectors, and whether search is hybrid."""
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     with open_knowledge_base(app.settings) as kb:
         status = kb.status()
@@ -109,6 +116,8 @@ def search_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The best chunks of one account (and the team's documents) for a question."""
+    from knowledge_base.open import open_knowledge_base
+
     app = app_context(ctx)
     require_schema(app.engine)
     with app.engine.connect() as conn:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from cli import (
+    account,
     approvals,
     backtest,
     brief,
@@ -29,8 +30,7 @@ from cli import (
     seed,
     summary,
 )
-from cli.context import AppContext, app_context, console, handle_errors, settings_with
-from core.schema import upgrade
+from cli.context import AppContext, app_context, console, fit_consoles, handle_errors, settings_with
 
 app = typer.Typer(
     name="watchtower",
@@ -49,6 +49,7 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
+    fit_consoles()
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = settings_with({"database_url": database_url})
@@ -66,6 +67,8 @@ def root(
 @handle_errors
 def init_command(ctx: typer.Context) -> None:
     """Create the database schema, or upgrade it to this version. Safe to run again."""
+    from core.schema import upgrade
+
     app_ctx = app_context(ctx)
     before, after = upgrade(app_ctx.engine)
     if before == after:
@@ -79,6 +82,7 @@ app.command("export")(data.export_command)
 app.command("formats")(data.formats_command)
 app.command("seed")(seed.seed_command)
 app.command("summary")(summary.summary_command)
+app.command("account")(account.account_command)
 app.command("score")(score.score_command)
 app.command("assess")(score.assess_command)
 app.command("calibrate")(calibrate.calibrate_command)

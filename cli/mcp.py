@@ -12,11 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 
-from api.copilot_door import CopilotHolder
-from api.mcp_tools import McpDeps, build_mcp_server
 from approvals.policy import load_policy
 from cli.context import CliError, app_context, handle_errors
 from cli.guards import require_schema
@@ -37,6 +33,12 @@ def mcp_command(
     ] = None,
 ) -> None:
     """Serve the copilot's read tools, ask_copilot and propose_offer over MCP (stdio), scoped to one person."""
+    from mcp.server.mcpserver import Context
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from api.copilot_door import CopilotHolder
+    from api.mcp_tools import McpDeps, build_mcp_server
+
     app = app_context(ctx)
     require_schema(app.engine)
     engine = app.engine

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy import select
 
 from actions.outbox import OutboxError, approve, discard, send_approved, senders_from
-from cli.context import CliError, app_context, console, handle_errors
+from cli.context import CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.models import Account, OutboxMessage
 
 outbox_app = typer.Typer(
@@ -31,35 +32,68 @@ def list_command(
     ] = "drafted",
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     audience: Annotated[str | None, typer.Option("--audience", help="customer or internal.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List outbox messages (drafts awaiting approval by default)."""
     if ctx.invoked_subcommand is not None:
         return
     app = app_context(ctx)
     require_schema(app.engine)
-    query = select(OutboxMessage, Account.external_id).outerjoin(Account, Account.id == OutboxMessage.account_id)
+    who = owner_filter(app, owner, mine)
+    query = select(
+        OutboxMessage.id,
+        Account.external_id.label("account"),
+        OutboxMessage.created_on,
+        OutboxMessage.status,
+        OutboxMessage.auto_send,
+        OutboxMessage.audience,
+        OutboxMessage.recipient,
+        OutboxMessage.subject,
+        OutboxMessage.last_error,
+        OutboxMessage.attempts,
+    ).outerjoin(Account, Account.id == OutboxMessage.account_id)
     if status != "all":
         query = query.where(OutboxMessage.status == status)
     if account:
         query = query.where(Account.external_id == account)
     if audience:
         query = query.where(OutboxMessage.audience == audience)
-    table = Table(title_justify="left")
-    for column in ("id", "account", "created", "status", "to", "subject", "error"):
-        table.add_column(column, overflow="fold")
+    if who:
+        query = query.where(Account.owner_csm == who)
     with app.engine.connect() as conn:
-        for m in conn.execute(query.order_by(OutboxMessage.id).limit(limit)).mappings():
-            table.add_row(
-                str(m["id"]),
-                m["external_id"] or "-",
-                str(m["created_on"]),
-                m["status"] + (" (auto-send)" if m["auto_send"] and m["audience"] == "customer" else ""),
-                escape(m["recipient"]),
-                escape(m["subject"]),
-                escape(f"{m['last_error']} ({m['attempts']} attempts)" if m["last_error"] else ""),
-            )
-    console.print(table)
+        rows, total = page(conn, query.order_by(OutboxMessage.id), limit)
+    items = [
+        {
+            **r,
+            "auto_send": bool(r["auto_send"] and r["audience"] == "customer"),
+            "error": f"{r['last_error']} ({r['attempts']} attempts)" if r["last_error"] else None,
+        }
+        for r in rows
+    ]
+    listing = Listing(
+        title="",
+        columns=[
+            Column("id", kind="number"),
+            Column("account"),
+            Column("created_on", "created", droppable=1),
+            Column("status", droppable=2),
+            Column("auto_send", "auto-send", droppable=2),
+            Column("audience", droppable=2),
+            Column("recipient", "to"),
+            Column("subject", kind="text"),
+            Column("error", kind="text"),
+        ],
+        rows=items,
+        total=total,
+        empty=f"no {'' if status == 'all' else status + ' '}messages"
+        + (f" on {account}" if account else "")
+        + (f" to {audience} recipients" if audience else "")
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @outbox_app.command("show")

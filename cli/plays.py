@@ -5,23 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from langchain_core.language_models import BaseChatModel
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
-from actions.play_steps import make_play_engine
-from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
+from cli.context import AppContext, AsOf, CliError, app_context, console, err_console, handle_errors, parse_date
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.conditions import parse, summary
 from core.config_errors import ConfigError
 from core.models import Account, OutboxMessage, PlayEvent, PlayRun, PlayStep, Task
-from llm.factory import build_chat_model, build_reader
-from llm.structured import LlmStats
 from playbooks import play_controls
 from playbooks.experiments import compare_play
 from playbooks.facts import FACTS, PREFIXES
@@ -31,6 +29,11 @@ from playbooks.play_engine import PlayEngine, load_play_configs
 from playbooks.risk_cases import case_stats
 from scorecards.weekly import account_ids_for
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from llm.structured import LlmStats
+
 plays_app = typer.Typer(
     help="Plays: what they are, their runs, and a person's controls over a run.", no_args_is_help=True
 )
@@ -39,7 +42,6 @@ experiments_app = typer.Typer(help="Holdout experiments: does a play work?", no_
 
 By = Annotated[str, typer.Option("--by", help="Who is doing this (recorded in the run's log).")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the run's log).")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="The date (YYYY-MM-DD); default today.")]
 
 
 def load_configs(plays: Path | None = None, forecast: Path | None = None) -> tuple[PlayBook, ForecastConfig]:
@@ -52,13 +54,16 @@ def load_configs(plays: Path | None = None, forecast: Path | None = None) -> tup
 def play_engine(
     app: AppContext, as_of: date, *, model: BaseChatModel | None, stats: LlmStats, plays: Path | None = None
 ) -> PlayEngine:
+    from actions.play_steps import make_play_engine
+    from llm.factory import build_reader
+
     playbook, forecast = load_configs(plays)
     reader = build_reader(app.settings, model, stats=stats) if model is not None else None
     return make_play_engine(playbook, forecast, now=app.moment(as_of), reader=reader)
 
 
 def _day(app: AppContext, as_of: str | None) -> date:
-    return parse_date(as_of, option="--as-of") or app.today()
+    return app.as_of(as_of)
 
 
 @plays_app.command("check")
@@ -85,18 +90,36 @@ def _opens_when(play: Play, room: int | None) -> str:
 
 @plays_app.command("list")
 @handle_errors
-def list_command(ctx: typer.Context) -> None:
+def list_command(
+    ctx: typer.Context, owner: OwnerOption = None, mine: MineOption = False, fmt: FormatOption = Format.table
+) -> None:
     """The plays in the team's plays.yaml (`watchtower config`), their triggers and how many runs are open."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     playbook, _ = load_configs()
+    query = select(PlayRun.play, func.count()).where(PlayRun.status != "closed").group_by(PlayRun.play)
+    if who:
+        query = query.join(Account, Account.id == PlayRun.account_id).where(Account.owner_csm == who)
     with app.engine.connect() as conn:
-        open_counts = dict(
-            conn.execute(
-                select(PlayRun.play, func.count()).where(PlayRun.status != "closed").group_by(PlayRun.play)
-            ).all()
-        )
-    table = Table(title=f"Plays ({playbook.version})", title_justify="left")
+        open_counts = dict(conn.execute(query).all())
+    if fmt is not Format.table:
+        items = [
+            {
+                "play": p.id,
+                "enabled": p.enabled,
+                "kind": p.kind,
+                "open": open_counts.get(p.id, 0),
+                "holdout_pct": p.holdout_pct,
+                "trigger": p.trigger,
+                "qualify": p.qualify,
+            }
+            for p in playbook.plays
+        ]
+        columns = [Column(k) for k in ("play", "enabled", "kind", "open", "holdout_pct", "trigger", "qualify")]
+        emit(Listing("", columns, items, len(items), "no plays in plays.yaml"), fmt, console, err_console)
+        return
+    table = Table(title=f"Plays ({playbook.version}){for_owner(who)}", title_justify="left")
     for column in ("play", "kind", "open", "holdout"):
         table.add_column(column, no_wrap=True)
     table.add_column("opens when", no_wrap=True, overflow="ellipsis")
@@ -155,6 +178,9 @@ def run_command(
     ] = None,
 ) -> None:
     """Open runs whose trigger fires and advance every open run to the date (the weekly cycle does this too)."""
+    from llm.factory import build_chat_model
+    from llm.structured import LlmStats
+
     app = app_context(ctx)
     require_schema(app.engine)
     day = _day(app, as_of)
@@ -198,22 +224,26 @@ def runs_command(
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     play: Annotated[str | None, typer.Option("--play", help="Only this play.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, closed or all.")] = "open",
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List play runs with where each stands."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     query = select(
-        PlayRun.id,
-        Account.external_id,
+        PlayRun.id.label("run"),
+        Account.external_id.label("account"),
         PlayRun.play,
         PlayRun.arm,
         PlayRun.status,
+        PlayRun.outcome,
+        PlayRun.closed_on,
         PlayRun.track,
         PlayRun.started_on,
         PlayRun.owner,
-        PlayRun.outcome,
-        PlayRun.closed_on,
     ).join(Account, Account.id == PlayRun.account_id)
     if account:
         query = query.where(Account.external_id == account)
@@ -225,14 +255,32 @@ def runs_command(
         query = query.where(PlayRun.status == "closed")
     elif status != "all":
         raise CliError(f"--status must be open, closed or all, got {status!r}")
-    table = Table(title_justify="left")
-    for column in ("run", "account", "play", "arm", "status", "track", "started", "owner"):
-        table.add_column(column, no_wrap=column != "owner")
+    if who:
+        query = query.where(Account.owner_csm == who)
     with app.engine.connect() as conn:
-        for r in conn.execute(query.order_by(PlayRun.started_on.desc(), PlayRun.id.desc()).limit(limit)):
-            state = r.status if r.status != "closed" else f"closed: {r.outcome} {r.closed_on}"
-            table.add_row(str(r.id), r.external_id, r.play, r.arm, state, r.track, str(r.started_on), r.owner or "-")
-    console.print(table)
+        rows, total = page(conn, query.order_by(PlayRun.started_on.desc(), PlayRun.id.desc()), limit)
+    listing = Listing(
+        title="",
+        columns=[
+            Column("run", kind="number"),
+            Column("account"),
+            Column("play"),
+            Column("arm", droppable=1),
+            Column("status"),
+            Column("outcome", droppable=2),
+            Column("closed_on", "closed", droppable=2),
+            Column("track", droppable=1),
+            Column("started_on", "started"),
+            Column("owner", droppable=3),
+        ],
+        rows=[dict(r) for r in rows],
+        total=total,
+        empty=f"no {'' if status == 'all' else status + ' '}runs"
+        + (f" of {play}" if play else "")
+        + (f" on {account}" if account else "")
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @plays_app.command("show")
@@ -387,36 +435,68 @@ def tasks_command(
     assignee: Annotated[str | None, typer.Option("--assignee", help="Only this person's tasks.")] = None,
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, done, cancelled or all.")] = "open",
+    owner: OwnerOption = None,
+    mine: MineOption = False,
+    as_of: AsOf = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """List tasks, the most overdue first."""
+    """List tasks, the most overdue first; open tasks past their due date are flagged."""
     if ctx.invoked_subcommand is not None:
         return
     app = app_context(ctx)
     require_schema(app.engine)
-    query = select(Task, Account.external_id).join(Account, Account.id == Task.account_id)
+    who = owner_filter(app, owner, mine)
+    day = app.as_of(as_of)
+    query = select(
+        Task.id.label("task"),
+        Account.external_id.label("account"),
+        Task.due_on,
+        Task.owner_role,
+        Task.assignee,
+        Task.status,
+        Task.escalated_on,
+        Task.escalated_to,
+        Task.title,
+    ).join(Account, Account.id == Task.account_id)
     if assignee:
         query = query.where(Task.assignee == assignee)
     if account:
         query = query.where(Account.external_id == account)
     if status != "all":
         query = query.where(Task.status == status)
-    table = Table(title_justify="left")
-    for column in ("task", "account", "due", "owner", "assignee", "status", "title"):
-        table.add_column(column, no_wrap=column not in ("title", "assignee"))
+    if who:
+        query = query.where(Account.owner_csm == who)
     with app.engine.connect() as conn:
-        for t in conn.execute(query.order_by(Task.due_on, Task.id).limit(limit)).mappings():
-            flag = f" (escalated to {t['escalated_to']})" if t["escalated_on"] else ""
-            table.add_row(
-                str(t["id"]),
-                t["external_id"],
-                str(t["due_on"]),
-                t["owner_role"],
-                t["assignee"] or "-",
-                t["status"] + flag,
-                escape(t["title"]),
-            )
-    console.print(table)
+        rows, total = page(conn, query.order_by(Task.due_on, Task.id), limit)
+    items = [
+        {
+            **r,
+            "overdue_days": (day - r["due_on"]).days if r["status"] == "open" and r["due_on"] < day else None,
+        }
+        for r in rows
+    ]
+    listing = Listing(
+        title=f"Tasks as of {day}",
+        columns=[
+            Column("task", kind="number"),
+            Column("account"),
+            Column("due_on", "due", droppable=1),
+            Column("overdue_days", "overdue", markup=lambda d: f"[bold red]{d}d[/]" if d else ""),
+            Column("owner_role", "owner", droppable=1),
+            Column("assignee"),
+            Column("status", droppable=2),
+            Column("escalated_to", "escalated to", droppable=2),
+            Column("title", kind="text"),
+        ],
+        rows=items,
+        total=total,
+        empty=f"no {'' if status == 'all' else status + ' '}tasks"
+        + (f" for {assignee}" if assignee else "")
+        + (f" on {account}" if account else "")
+        + for_owner(who),
+    )
+    emit(listing, fmt, console, err_console)
 
 
 @tasks_app.command("done")

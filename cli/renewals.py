@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, or_, select
 
-from actions.documents import TITLES, ritual_of, write_artifacts
-from actions.drafting import Drafter
-from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.context import AsOf, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from cli.plays import load_configs
 from core.models import Account, Artifact, Contract, RenewalForecast
-from llm.factory import build_chat_model, build_reader
-from llm.structured import LlmStats
 from playbooks.facts import load_facts
-from playbooks.forecast import CATEGORIES, record_call
+from playbooks.forecast import CATEGORIES, latest_forecasts, record_call
 from playbooks.forecast_reasons import explain
 from playbooks.play_config import Play, PlayBook
 from playbooks.timeline import renewal_run_for, renewal_timelines
+from sources.summary import OVERDUE_DAYS, renewal_due, renewal_overdue
 
 renewals_app = typer.Typer(
     help="Renewals: timeline, forecast and the CSM's call.", no_args_is_help=False, invoke_without_command=True
 )
-AsOf = Annotated[str | None, typer.Option("--as-of", help="The date (YYYY-MM-DD); default today.")]
 _COLOUR = {"commit": "green", "upside": "cyan", "at_risk": "yellow", "churn": "red"}
 
 
@@ -62,85 +61,144 @@ def list_command(
     within: Annotated[int, typer.Option("--within", min=1, help="Renewals in the next N days.")] = 180,
     flagged: Annotated[bool, typer.Option("--flagged", help="Only disagreements flagged for leadership.")] = False,
     category: Annotated[str | None, typer.Option("--category", help=f"Only {', '.join(CATEGORIES)}.")] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Renewals ahead with the system's forecast, the CSM's call and the timeline status."""
+    """Renewals due in the next N days (the contracts `watchtower summary` counts), and those up to 30 days past
+    their date and not yet renewed, with the system's forecast, the CSM's call and the timeline status."""
     if ctx.invoked_subcommand is not None:
         return
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
+    who = owner_filter(app, owner, mine)
+    if category is not None and category not in CATEGORIES:
+        raise CliError(f"--category must be one of {', '.join(CATEGORIES)}, got {category!r}")
     with app.engine.connect() as conn:
-        latest = conn.execute(
-            select(func.max(RenewalForecast.as_of)).where(RenewalForecast.as_of <= day)
-        ).scalar_one_or_none()
-        if latest is None:
-            console.print("no forecast yet: run `watchtower run` (or `watchtower plays run`) first")
-            return
         query = (
-            select(RenewalForecast, Contract.external_id.label("contract"), Account.external_id.label("account"))
-            .join(Contract, Contract.id == RenewalForecast.contract_id)
-            .join(Account, Account.id == RenewalForecast.account_id)
-            .where(RenewalForecast.as_of == latest, RenewalForecast.days_to_renewal <= within)
-        )
-        if flagged:
-            query = query.where(RenewalForecast.flagged.is_(True))
-        if category:
-            query = query.where(RenewalForecast.category == category)
-        rows = conn.execute(query.order_by(RenewalForecast.renewal_on, Contract.external_id)).mappings().all()
-        playbook, rules = load_configs()
-        timelines = renewal_timelines(
-            conn,
-            _renewal_play(playbook),
-            [r["contract_id"] for r in rows[:limit]],
-            day,
-            stuck_after_days=rules.stuck_after_days,
-        )
-    totals: dict[str, list[float]] = {}
-    table = Table(
-        title=f"Renewals in the next {within} days (forecast of {latest}, timeline as of {day})", title_justify="left"
-    )
-    for column in ("contract", "account", "renews", "days", "ARR", "band", "timeline", "system", "p", "CSM", "flag"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("why", overflow="fold")
-    for r in rows:
-        arr = float(r["arr"])
-        sums = totals.setdefault(r["category"], [0.0, 0.0, 0])
-        sums[0] += arr
-        sums[1] += float(r["weighted_arr"])
-        sums[2] += 1
-        colour = _COLOUR.get(r["category"], "white")
-        if len(table.rows) < limit:
-            table.add_row(
-                r["contract"],
-                r["account"],
-                str(r["renewal_on"]),
-                str(r["days_to_renewal"]),
-                f"{arr:,.0f}",
-                r["band"] or "-",
-                timelines[r["contract_id"]].status.replace("_", " "),
-                f"[{colour}]{r['category']}[/]",
-                f"{r['probability']:.2f}",
-                r["csm_category"] or "-",
-                "leadership" if r["flagged"] else "",
-                escape(explain(r["rule"], r["category"], r["facts"] or {})),
+            select(
+                Contract.id,
+                Contract.external_id.label("contract"),
+                Contract.end_date,
+                Contract.arr,
+                Account.external_id.label("account"),
+                Account.owner_csm,
             )
-    console.print(table)
+            .join(Account, Account.id == Contract.account_id)
+            .where(or_(renewal_due(day, within), renewal_overdue(day)))
+            .order_by(Contract.end_date, Contract.external_id)
+        )
+        if who:
+            query = query.where(Account.owner_csm == who)
+        due = conn.execute(query).mappings().all()
+        forecasts = latest_forecasts(conn, [r["id"] for r in due], day)
+        if flagged:
+            due = [r for r in due if r["id"] in forecasts and forecasts[r["id"]]["flagged"]]
+        if category:
+            due = [r for r in due if r["id"] in forecasts and forecasts[r["id"]]["category"] == category]
+        playbook, rules = load_configs()
+        page = due[:limit]
+        timelines = renewal_timelines(
+            conn, _renewal_play(playbook), [r["id"] for r in page], day, stuck_after_days=rules.stuck_after_days
+        )
+    rows = []
+    for r in page:
+        f = forecasts.get(r["id"])
+        rows.append(
+            {
+                "contract": r["contract"],
+                "account": r["account"],
+                "owner": r["owner_csm"],
+                "renews": r["end_date"],
+                "days": (r["end_date"] - day).days,
+                "arr": float(r["arr"] or 0),
+                "band": f["band"] if f else None,
+                "timeline": timelines[r["id"]].status.replace("_", " "),
+                "category": f["category"] if f else None,
+                "probability": f["probability"] if f else None,
+                "csm_call": f["csm_category"] if f else None,
+                "flagged": bool(f and f["flagged"]),
+                "forecast_of": f["as_of"] if f else None,
+                "why": explain(f["rule"], f["category"], f["facts"] or {}) if f else "no forecast yet",
+            }
+        )
+    filters = "".join([" flagged for leadership" if flagged else "", f" forecast {category}" if category else ""])
+    listing = Listing(
+        title=f"Renewals due within {within} days as of {day}{for_owner(who)}"
+        + (", those past their date first" if any(r["end_date"] < day for r in due) else ""),
+        columns=[
+            Column("contract"),
+            Column("account"),
+            Column("owner", droppable=3),
+            Column("renews"),
+            Column("days", kind="number"),
+            Column("arr", "ARR", kind="number"),
+            Column("band", droppable=1),
+            Column("timeline", droppable=1),
+            Column("category", "system", markup=_category),
+            Column("probability", "p", kind="number"),
+            Column("csm_call", "CSM", droppable=2),
+            Column("flagged", "flag", markup=lambda v: "leadership" if v else "", droppable=2),
+            Column("forecast_of", "forecast of", droppable=3),
+            Column("why", kind="text"),
+        ],
+        rows=rows,
+        total=len(due),
+        empty=f"no renewals{filters} due within {within} days as of {day}{for_owner(who)}",
+        notes=_totals(due, forecasts, within, day),
+    )
+    emit(listing, fmt, console, err_console)
+
+
+def _category(value: str | None) -> str:
+    return f"[{_COLOUR.get(value, 'white')}]{value}[/]" if value else "-"
+
+
+def _totals(due: list, forecasts: dict[int, dict], within: int, day: date) -> list[str]:
+    """ARR and weighted ARR per forecast category over every renewal that matched, not only those shown."""
+    totals: dict[str, list[float]] = {}
+    unforecast = 0
+    for r in due:
+        f = forecasts.get(r["id"])
+        if f is None:
+            unforecast += 1
+            continue
+        sums = totals.setdefault(f["category"], [0.0, 0.0, 0])
+        sums[0] += float(f["arr"])
+        sums[1] += float(f["weighted_arr"])
+        sums[2] += 1
+    late = sum(r["end_date"] < day for r in due)
+    lines = [f"{len(due) - late} renewals due within {within} days as of {day}"] if due else []
+    if late:
+        lines.append(f"{late} past their date and not yet renewed (up to {OVERDUE_DAYS} days; negative days)")
     for name in CATEGORIES:
         if name in totals:
             arr, weighted, n = totals[name]
-            console.print(f"{name}: {n:.0f} renewals, ARR {arr:,.0f}, weighted {weighted:,.0f}")
+            lines.append(f"{name}: {n:.0f} renewals, ARR {arr:,.0f}, weighted {weighted:,.0f}")
     if totals:
-        console.print(f"weighted ARR in all: {sum(t[1] for t in totals.values()):,.0f}")
+        lines.append(f"weighted ARR in all: {sum(t[1] for t in totals.values()):,.0f}")
+    if unforecast:
+        lines.append(
+            f"{unforecast} without a forecast yet (no open renewal timeline, or a holdout): "
+            "`watchtower run` forecasts the rest"
+        )
+    dates = sorted({f["as_of"] for f in forecasts.values()})
+    if dates and dates[-1] < day:
+        lines.append(f"latest forecast made {dates[-1]}; `watchtower run` brings it to {day}")
+    return lines
 
 
 @renewals_app.command("show")
 @handle_errors
 def show_command(ctx: typer.Context, contract: str, as_of: AsOf = None) -> None:
     """One contract's timeline from T-180 to T+30, its forecast and its ritual documents."""
+    from actions.documents import TITLES
+
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     playbook, rules = load_configs()
     renewal = _renewal_play(playbook)
     with app.engine.connect() as conn:
@@ -207,7 +265,7 @@ def call_command(
     """Record the CSM's own forecast call; it stands beside the system's and disagreements are flagged at T-90."""
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     with app.engine.begin() as conn:
         c = _contract(conn, contract)
         try:
@@ -222,16 +280,21 @@ def call_command(
 def document_command(
     ctx: typer.Context,
     contract: str,
-    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(TITLES)}.")],
+    kind: Annotated[str, typer.Argument(help="readiness_report, value_recap, offer_sheet or approvals_checklist.")],
     refresh: Annotated[bool, typer.Option("--refresh", help="Draft it again from today's facts.")] = False,
     as_of: AsOf = None,
 ) -> None:
     """Print a ritual document (readiness report, value recap, offer sheet, approvals checklist)."""
+    from actions.documents import TITLES, ritual_of, write_artifacts
+    from actions.drafting import Drafter
+    from llm.factory import build_chat_model, build_reader
+    from llm.structured import LlmStats
+
     if kind not in TITLES:
         raise CliError(f"unknown document {kind!r}", f"use one of {', '.join(TITLES)}")
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     playbook, _ = load_configs()
     model = build_chat_model(app.settings)
     drafter = Drafter(build_reader(app.settings, model, stats=LlmStats()) if model is not None else None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,8 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.outbox import deliver_notice, send_approved, senders_from
 from agents.configuration import AGENTS, WatchtowerConfig, load_watchtower_config
-from agents.cycle import CycleContext, CycleInput, run_cycle
-from agents.resume import resume_settled
 from agents.run_records import describe, reap_abandoned
 from agents.schedule import (
     briefing_week,
@@ -35,17 +33,19 @@ from agents.schedule import (
 )
 from approvals.escalation import escalate_overdue
 from approvals.policy import load_policy
-from cli.context import AppContext, CliError, app_context, console, handle_errors, parse_date
+from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.kb import vector_progress
+from cli.listing import Column, Format, FormatOption, Listing, emit, page
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
 from core.models import Account, AgentRun, Alert, SchedulerTick
-from knowledge_base.open import open_knowledge_base
-from llm.factory import build_chat_model
 from scorecards.weekly import ScoringConfig, account_ids_for
-from sources.feeds import FeedError, ingest_feed
+
+if TYPE_CHECKING:
+    from agents.cycle import CycleContext, CycleInput
 
 log = logging.getLogger(__name__)
 TICK = SchedulerTick.__table__  # type: ignore[attr-defined]
@@ -65,6 +65,10 @@ def load_config(path: Path | None) -> WatchtowerConfig:
 
 
 def cycle_context(app: AppContext, config: WatchtowerConfig, *, scorecards: bool, as_of: date) -> CycleContext:
+    from agents.cycle import CycleContext
+    from knowledge_base.open import open_knowledge_base
+    from llm.factory import build_chat_model
+
     cycle = CycleContext(
         engine=app.engine,
         settings=app.settings,
@@ -100,7 +104,7 @@ def run_command(
     app = app_context(ctx)
     require_schema(app.engine)
     policy = load_config(config)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     chosen = _split(agents) or list(AGENTS)
     unknown = sorted(set(chosen) - set(AGENTS))
     if unknown:
@@ -116,6 +120,8 @@ def run_command(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("review", total=None)
         cycle.progress = lambda n: bar.advance(task, n)
+        from agents.cycle import run_cycle
+
         result = run_cycle(cycle, request)
     show_abandoned(result.get("abandoned", []))
     show_run(app, result["run_id"])
@@ -175,16 +181,21 @@ def alerts_command(
     account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="Only this alert type.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, resolved or all.")] = "open",
+    owner: OwnerOption = None,
+    mine: MineOption = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
     evidence: Annotated[
         bool, typer.Option("--evidence", help="Show evidence references (always shown with --account).")
     ] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List alerts, most severe first, with their reasons (and evidence with --account or --evidence)."""
     app = app_context(ctx)
     require_schema(app.engine)
+    who = owner_filter(app, owner, mine)
     query = select(
-        Account.external_id,
+        Account.external_id.label("account"),
+        Account.owner_csm.label("owner"),
         Alert.kind,
         Alert.type,
         Alert.severity,
@@ -199,26 +210,34 @@ def alerts_command(
         query = query.where(Alert.type == type_)
     if status != "all":
         query = query.where(Alert.status == status)
+    if who:
+        query = query.where(Account.owner_csm == who)
     rank = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Alert.severity, else_=4)
-    query = query.order_by(rank, Alert.opened_on.desc(), Account.external_id, Alert.type).limit(limit)
-    show_evidence = evidence or account is not None
-    table = Table(title_justify="left")
-    for column in ("account", "type", "severity", "opened"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", ratio=2)
-    if show_evidence:
-        table.add_column("evidence", ratio=1)
+    query = query.order_by(rank, Alert.opened_on.desc(), Account.external_id, Alert.type)
     with app.engine.connect() as conn:
-        for row in conn.execute(query):
-            cells = [
-                row.external_id,
-                row.type,
-                row.severity if row.status == "open" else f"{row.severity} ({row.status})",
-                str(row.opened_on),
-                escape(row.title),
-            ]
-            table.add_row(*cells, *([escape(", ".join(row.evidence[:3]))] if show_evidence else []))
-    console.print(table)
+        rows, total = page(conn, query, limit)
+    show_evidence = evidence or account is not None or fmt is not Format.table
+    columns = [
+        Column("account"),
+        Column("owner", droppable=1),
+        Column("type"),
+        Column("severity"),
+        Column("status", droppable=2),
+        Column("opened_on", "opened"),
+        Column("title", kind="text"),
+    ]
+    if show_evidence:
+        columns.append(Column("evidence", kind="text"))
+    filters = " ".join(x for x in [status if status != "all" else "", type_ or ""] if x)
+    where = f" on {account}" if account else ""
+    listing = Listing(
+        title="",
+        columns=columns,
+        rows=[{**r, "evidence": list(r["evidence"][:3]) if r["evidence"] else []} for r in rows],
+        total=total,
+        empty=f"no {filters + ' ' if filters else ''}alerts{where}{for_owner(who)}",
+    )
+    emit(listing, fmt, console, err_console)
 
 
 class Stopped(BaseException):
@@ -350,6 +369,8 @@ class Scheduler:
                 "account_ids": group.account_ids,
                 "trigger": "schedule",
             }
+            from agents.cycle import run_cycle
+
             result = run_cycle(cycle, request)
             show_abandoned(result.get("abandoned", []))
             runs.append(result["run_id"])
@@ -383,6 +404,8 @@ class Scheduler:
                 "segments": run.segments,
                 "trigger": "schedule",
             }
+            from agents.cycle import run_cycle
+
             result = run_cycle(cycle, request)
             runs.append(result["run_id"])
             show_run(self.app, result["run_id"])
@@ -410,6 +433,8 @@ class Scheduler:
         approval_policy = load_policy()
         for item in escalate_overdue(self.app.engine, approval_policy, now=now, deliver=deliver_notice):
             console.print(f"approval {item.approval_id}: {item.group} escalated to {item.to_role or 'reminder'}")
+        from agents.resume import resume_settled
+
         resumed = resume_settled(self.app.engine, self.app.settings.database_url, approval_policy, now=now)
         if resumed:
             console.print(f"approvals: resumed {len(resumed)} paused agent run(s)")
@@ -465,9 +490,11 @@ def feed_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date for undated items; default today.")] = None,
 ) -> None:
     """Read a news feed and store the items that name a customer as market signals."""
+    from sources.feeds import FeedError, ingest_feed
+
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     try:
         read, result = ingest_feed(app.engine, url, as_of=day)
     except (FeedError, OSError) as exc:

@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
-from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.context import CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
+from cli.listing import Column, Format, FormatOption, Listing, emit
+from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
 from core.config_errors import ConfigError
-from core.models import CsmAssessment
+from core.models import Account, CsmAssessment
 from scorecards.health_model import load_health_model
 from scorecards.weekly import ScoringConfig, account_ids_for, export_scorecards, score_book
 
@@ -45,31 +47,55 @@ def score_command(
     accounts: Annotated[
         str | None, typer.Option("--accounts", help="Comma-separated external ids; default all.")
     ] = None,
+    owner: OwnerOption = None,
+    mine: MineOption = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Score every account (or some) for one date and store the scorecards; re-running a date replaces them."""
     app = app_context(ctx)
     require_schema(app.engine)
     config = load_scoring_config(model, segments)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     ids = None
     if accounts:
         try:
             ids = account_ids_for(app.engine, [a.strip() for a in accounts.split(",") if a.strip()])
         except LookupError as exc:
             raise CliError(str(exc), "check the ids with `watchtower export accounts`") from None
+    who = owner_filter(app, owner, mine)
+    if who:
+        with app.engine.connect() as conn:
+            owned = set(conn.execute(select(Account.id).where(Account.owner_csm == who)).scalars())
+        ids = sorted(owned if ids is None else owned & set(ids))
+        if not ids:
+            emit(
+                Listing("", [Column("band"), Column("accounts")], [], 0, f"no accounts{for_owner(who)}"),
+                fmt,
+                console,
+                err_console,
+            )
+            return
     started = time.perf_counter()
     columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("score", total=len(ids) if ids is not None else None)
         run = score_book(app.engine, config, day, account_ids=ids, progress=lambda n: bar.advance(task, n))
     elapsed = time.perf_counter() - started
-    table = Table(title=f"Health as of {day} ({run.model_version})", title_justify="left")
-    table.add_column("band")
-    table.add_column("accounts", justify="right")
-    for band in [*(b.name for b in config.model.bands), "no data"]:
-        if run.bands.get(band):
-            table.add_row(band, str(run.bands[band]))
-    console.print(table)
+    bands = [
+        {"band": band, "accounts": run.bands[band]}
+        for band in [*(b.name for b in config.model.bands), "no data"]
+        if run.bands.get(band)
+    ]
+    listing = Listing(
+        f"Health as of {day} ({run.model_version}){for_owner(who)}",
+        [Column("band"), Column("accounts", kind="number")],
+        bands,
+        len(bands),
+        f"no accounts scored{for_owner(who)}",
+    )
+    emit(listing, fmt, console, err_console)
+    if fmt is not Format.table:
+        return
     console.print(
         f"scored {run.accounts} accounts in {elapsed:.1f}s; CSM disagrees by a band or more on {run.disagreements}"
     )
@@ -99,7 +125,7 @@ def assess_command(
     bands = [b.name for b in load_scoring_config(model, None).model.bands]
     if band not in bands:
         raise CliError(f"unknown band '{band}'", f"use one of: {', '.join(bands)}")
-    day: date = parse_date(as_of, option="--as-of") or app.today()
+    day: date = app.as_of(as_of)
     try:
         [account_id] = account_ids_for(app.engine, [account])
     except LookupError as exc:

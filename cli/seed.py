@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.context import CliError, app_context, console, handle_errors, parse_date
+from cli.context import CliError, app_context, console, handle_errors
 from cli.guards import require_schema
 from sources.synthetic.generator import AccountGenerator, BookSpec
-from sources.synthetic.writer import BookNotEmpty, seed_book
 
 
 @handle_errors
@@ -29,9 +28,11 @@ def seed_command(
 ) -> None:
     """Generate a synthetic company: accounts, contracts, people, 18 months of usage, tickets, NPS,
     invoices, conversations and news, with every playbook scenario planted and labelled."""
+    from sources.synthetic.writer import BookNotEmpty, seed_book
+
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     generator = AccountGenerator(BookSpec(accounts=accounts, seed=seed, as_of=day))
     directory = labels_dir or app.settings.data_dir / "seed"
     columns = (TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

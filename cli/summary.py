@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
-from cli.context import app_context, console, handle_errors, parse_date
+from cli.context import AsOf, app_context, console, handle_errors
 from cli.guards import require_schema
 from sources.summary import summarize
 
@@ -15,12 +13,12 @@ from sources.summary import summarize
 @handle_errors
 def summary_command(
     ctx: typer.Context,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to count renewals from; default today.")] = None,
+    as_of: AsOf = None,
 ) -> None:
-    """Accounts and ARR per segment, and renewals coming up."""
+    """Accounts and ARR per segment, and renewals coming up (the contracts `watchtower renewals` lists)."""
     app = app_context(ctx)
     require_schema(app.engine)
-    day = parse_date(as_of, option="--as-of") or app.today()
+    day = app.as_of(as_of)
     book = summarize(app.engine, day)
     table = Table(title=f"Book of business as of {day}", title_justify="left")
     table.add_column("segment")
@@ -33,6 +31,7 @@ def summary_command(
     console.print(
         f"Renewals in the next 90 days: [bold]{book.renewals_90d}[/] contracts, ${book.renewals_90d_arr:,.0f} ARR "
         f"({book.renewals_180d} within 180 days)"
+        + (f"; {book.renewals_overdue} past their date and not yet renewed" if book.renewals_overdue else "")
     )
     console.print(
         "\nNext steps:\n"

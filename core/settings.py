@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("config_dir", "WATCHTOWER_CONFIG_DIR"),
         description="The team's policy folder; unset: ./config when it exists, else <data_dir>/config.",
     )
+    user: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("user", "WATCHTOWER_USER"),
+        description="Who runs the command line: an email, or a username whose email is used; `--mine` filters "
+        "lists to the accounts this person owns (owner_csm).",
+    )
     timezone: str = Field(
         default="UTC",
         validation_alias=AliasChoices("timezone", "WATCHTOWER_TIMEZONE"),

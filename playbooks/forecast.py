@@ -182,3 +182,17 @@ def record_call(conn: Connection, contract_id: int, on: date, category: str, *, 
     conn.execute(
         insert(CALL).values(contract_id=contract_id, called_on=on, category=category, note=note, called_by=by.strip())
     )
+
+
+def latest_forecasts(conn: Connection, contract_ids: list[int], as_of: date) -> dict[int, dict[str, Any]]:
+    """Each contract's newest forecast made on or before ``as_of``: a contract forecast on an earlier run (one
+    scoped to some accounts, say) still shows, with its own date."""
+    latest: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(contract_ids), 500):
+        for r in conn.execute(
+            select(FORECAST)
+            .where(FORECAST.c.contract_id.in_(contract_ids[start : start + 500]), FORECAST.c.as_of <= as_of)
+            .order_by(FORECAST.c.contract_id, FORECAST.c.as_of.desc())
+        ).mappings():
+            latest.setdefault(r["contract_id"], dict(r))
+    return latest

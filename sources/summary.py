@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.engine import Engine
 
 from core.models import Account, Contract
@@ -26,6 +26,7 @@ class BookSummary:
     renewals_90d: int
     renewals_90d_arr: Decimal
     renewals_180d: int
+    renewals_overdue: int = 0
 
     @property
     def accounts(self) -> int:
@@ -34,6 +35,31 @@ class BookSummary:
     @property
     def arr(self) -> Decimal:
         return sum((s.arr for s in self.segments), Decimal("0"))
+
+
+def renewal_due(as_of: date, days: int) -> ColumnElement[bool]:
+    """A contract due for renewal within ``days`` of ``as_of``: the one definition the summary's count and the
+    renewals list share, so the two never disagree on how many renewals are ahead."""
+    contract = Contract.__table__  # type: ignore[attr-defined]
+    return and_(
+        contract.c.status == "active",
+        contract.c.end_date >= as_of,
+        contract.c.end_date <= as_of + timedelta(days=days),
+    )
+
+
+#: How long after its end date an unrenewed, still active contract is a renewal to work: the timeline's T+30.
+OVERDUE_DAYS = 30
+
+
+def renewal_overdue(as_of: date) -> ColumnElement[bool]:
+    """A contract past its end date, still active (not renewed nor lost), within OVERDUE_DAYS of it."""
+    contract = Contract.__table__  # type: ignore[attr-defined]
+    return and_(
+        contract.c.status == "active",
+        contract.c.end_date < as_of,
+        contract.c.end_date >= as_of - timedelta(days=OVERDUE_DAYS),
+    )
 
 
 def summarize(engine: Engine, as_of: date) -> BookSummary:
@@ -51,15 +77,10 @@ def summarize(engine: Engine, as_of: date) -> BookSummary:
         ]
 
         def renewals(days: int) -> tuple[int, Decimal]:
-            row = conn.execute(
-                select(func.count(), func.sum(contract.c.arr)).where(
-                    contract.c.status == "active",
-                    contract.c.end_date >= as_of,
-                    contract.c.end_date <= as_of + timedelta(days=days),
-                )
-            ).one()
+            row = conn.execute(select(func.count(), func.sum(contract.c.arr)).where(renewal_due(as_of, days))).one()
             return row[0], Decimal(row[1] or 0).quantize(Decimal("0.01"))
 
         n90, arr90 = renewals(90)
         n180, _ = renewals(180)
-    return BookSummary(as_of, lines, n90, arr90, n180)
+        overdue = conn.execute(select(func.count()).where(renewal_overdue(as_of))).scalar_one()
+    return BookSummary(as_of, lines, n90, arr90, n180, overdue)

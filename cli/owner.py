@@ -1,0 +1,59 @@
+"""`--owner EMAIL` and `--mine` on every list: a CSM's own book, named by the email accounts carry as owner_csm.
+
+The person behind `--mine` is configured once, as WATCHTOWER_USER (the environment or `.env`): an email, or the
+username of someone added with `watchtower users add`, whose email is then used.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from cli.context import AppContext, CliError
+
+OwnerOption = Annotated[
+    str | None, typer.Option("--owner", help="Only accounts whose owner (owner_csm) is this email.", show_default=False)
+]
+MineOption = Annotated[
+    bool, typer.Option("--mine", help="Only your accounts: the person set in WATCHTOWER_USER (an email or username).")
+]
+
+
+def email_of(engine: Engine, user: str) -> str:
+    """An email as given; a username becomes its user record's email."""
+    if "@" in user:
+        return user
+    from core.identity import USER
+
+    with engine.connect() as conn:
+        email = conn.execute(select(USER.c.email).where(USER.c.username == user)).scalar_one_or_none()
+    if not email:
+        raise CliError(
+            f"WATCHTOWER_USER is {user!r}: no user by that name with an email",
+            "set WATCHTOWER_USER to your email, or add yourself: watchtower users add NAME --role csm --email EMAIL",
+        )
+    return str(email)
+
+
+def owner_filter(app: AppContext, owner: str | None, mine: bool) -> str | None:
+    """The owner email to filter by, or None for every account."""
+    if owner is not None and mine:
+        raise CliError("--owner and --mine both name an owner", "use one of them")
+    if owner is not None:
+        owner = owner.strip()
+        if "@" not in owner:
+            raise CliError(f"--owner must be an email (the accounts' owner_csm), got {owner!r}")
+        return owner
+    if not mine:
+        return None
+    if not app.settings.user:
+        raise CliError("--mine needs to know who you are", "set WATCHTOWER_USER=you@company.com (or put it in .env)")
+    return email_of(app.engine, app.settings.user)
+
+
+def for_owner(owner: str | None) -> str:
+    """The tail of an empty-list message: ' for owner x@y' or nothing."""
+    return f" for owner {owner}" if owner else ""
