@@ -259,7 +259,9 @@ def test_the_book_sorts_and_filters(client: TestClient, built) -> None:
         round(next(r.score for r in rows if r.external_id == x), 1) for x in shown
     ]
     assert shown[0] == worst_first[0] and set(shown) == set(worst_first)
-    by_arr = _ids(client.get("/book?sort=-arr").text)
+    arr_page = client.get("/book?sort=-arr").text
+    assert re.search(r'<th scope="col" class="num" aria-sort="descending"><a href="\?sort=arr">ARR', arr_page)
+    by_arr = _ids(arr_page)
     assert by_arr[0] == max(rows, key=lambda r: r.arr).external_id
     assert by_arr == [r.external_id for r in sorted(rows, key=lambda r: r.arr, reverse=True)]
     band = Counter(r.band for r in rows).most_common(1)[0][0]
