@@ -5,7 +5,17 @@ the core tables directly and take their dates from the caller; nothing here read
 """
 
 from metrics.model import Metric, MetricsError, MetricsReport
-from metrics.periods import last_full_quarter
+from metrics.periods import last_complete, last_full_quarter, quarter_of
 from metrics.report import KEYS, compute, trend
 
-__all__ = ["KEYS", "Metric", "MetricsError", "MetricsReport", "compute", "last_full_quarter", "trend"]
+__all__ = [
+    "KEYS",
+    "Metric",
+    "MetricsError",
+    "MetricsReport",
+    "compute",
+    "last_complete",
+    "last_full_quarter",
+    "quarter_of",
+    "trend",
+]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from core.models import Account, Contract, PlayRun, RiskCase, Scorecard
@@ -103,7 +103,7 @@ def check_filters(conn: Connection, *, segment: str | None, owner: str | None) -
     for column, value, name in ((ACCOUNT.c.segment, segment, "segment"), (ACCOUNT.c.owner_csm, owner, "owner")):
         if value is None:
             continue
-        known = sorted(v for (v,) in conn.execute(select(distinct(column)).where(column.is_not(None))))
+        known = sorted(v for (v,) in conn.execute(select(column).where(column.is_not(None)).distinct()))
         if value not in known:
             shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
             raise MetricsError(f"{name}: unknown {name} {value!r}; known: {shown or 'none'}")

@@ -43,3 +43,8 @@ def last_complete(end: date, period: Period, count: int) -> list[tuple[date, dat
 def last_full_quarter(today: date) -> tuple[date, date]:
     """The last complete calendar quarter before ``today``: the CLI's default period."""
     return last_complete(today - timedelta(days=1), "quarter", 1)[0]
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """The calendar quarter containing ``day``."""
+    return period_containing(day, "quarter")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from metrics.arr import ZERO, arr_on
 from metrics.book import Book, Run
@@ -68,13 +69,20 @@ def _acting(run: Run, start: date, end: date) -> bool:
 
 
 def _churn_rate(
-    fn: object, key: str, label: str, group: list[Movement], start: date, end: date, currency: str | None, empty: str
+    fn: Callable[..., Any],
+    key: str,
+    label: str,
+    group: list[Movement],
+    start: date,
+    end: date,
+    currency: str | None,
+    empty: str,
 ) -> Metric:
     churned = [m for m in group if m.churned]
     start_arr = sum((m.start_arr for m in group), ZERO)
     churned_arr = sum((m.start_arr for m in churned), ZERO)
     return build(
-        fn,  # type: ignore[arg-type]
+        fn,
         key=key,
         label=label,
         unit="ratio",

@@ -9,6 +9,7 @@ date never came up for renewal: NRR and GRR count that loss, this rate does not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -100,6 +101,14 @@ def gross_renewal_rate(
     )
 
 
+def ordered_bands(names: Iterable[str]) -> list[str]:
+    """Healthiest first, any team-defined bands after the default four, "no score" last."""
+    present = set(names)
+    order = [b for b in BAND_ORDER if b in present]
+    order += sorted(b for b in present if b not in BAND_ORDER and b != NO_SCORE)
+    return order + ([NO_SCORE] if NO_SCORE in present else [])
+
+
 def by_band(conn: Connection, book: Book, renewals: list[Renewal], start: date, end: date) -> dict[str, Metric]:
     """The gross renewal rate per band read from the latest scorecard on or before renewal date − 90 days."""
     wanted = {(r.customer.id, r.renewal_on - timedelta(days=BAND_LEAD_DAYS)) for r in renewals}
@@ -108,9 +117,6 @@ def by_band(conn: Connection, book: Book, renewals: list[Renewal], start: date, 
     for r in renewals:
         band = bands[(r.customer.id, r.renewal_on - timedelta(days=BAND_LEAD_DAYS))] or NO_SCORE
         groups.setdefault(band, []).append(r)
-    order = [b for b in BAND_ORDER if b in groups]
-    order += sorted(b for b in groups if b not in BAND_ORDER and b != NO_SCORE)
-    order += [NO_SCORE] if NO_SCORE in groups else []
     return {
         band: gross_renewal_rate(
             groups[band],
@@ -120,7 +126,7 @@ def by_band(conn: Connection, book: Book, renewals: list[Renewal], start: date, 
             key=f"gross_renewal_rate:{band}",
             label=f"Gross renewal rate, {band} at T-{BAND_LEAD_DAYS}",
         )
-        for band in order
+        for band in ordered_bands(groups)
     }
 
 

@@ -21,7 +21,7 @@ def risk_case_median_days(book: Book, start: date, end: date) -> Metric:
     components = {"resolved": Decimal(len(closed))}
     for outcome in sorted({o for o, _ in spans}):
         these = [d for o, d in spans if o == outcome]
-        components[f"{outcome}"] = Decimal(len(these))
+        components[outcome] = Decimal(len(these))
         components[f"median_days_{outcome}"] = Decimal(str(median(these)))
     return build(
         risk_case_median_days,

@@ -76,3 +76,58 @@ def text(
 
 def touch(ext: str, day: date, *contacts: int) -> Touch:
     return Touch(ext, at(day), "call", tuple(contacts))
+
+
+class BookRows:
+    """Write accounts, contracts, scorecards, play runs and risk cases straight into a migrated database:
+    the smallest book whose metrics can be computed by hand."""
+
+    def __init__(self, conn) -> None:
+        from sqlmodel import Session
+
+        self.session = Session(bind=conn)
+
+    def _add(self, row):
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def account(self, ext: str, *, segment: str = "Core", owner: str = "csm@example.com", churned_on=None) -> int:
+        from core.models import Account
+
+        status = "churned" if churned_on else "active"
+        return self._add(
+            Account(external_id=ext, name=ext, segment=segment, owner_csm=owner, churned_on=churned_on, status=status)
+        )
+
+    def contract(self, account_id: int, ext: str, start: date, end: date | None, arr, currency: str = "USD") -> int:
+        from core.models import Contract
+
+        amount = None if arr is None else Decimal(str(arr))
+        return self._add(
+            Contract(external_id=ext, account_id=account_id, start_date=start, end_date=end, arr=amount,
+                     currency=currency)
+        )  # fmt: skip
+
+    def scorecard(self, account_id: int, as_of: date, band: str | None) -> int:
+        from core.models import Scorecard
+
+        return self._add(
+            Scorecard(account_id=account_id, as_of=as_of, band=band, model_version="test", completeness=1.0)
+        )
+
+    def play_run(self, account_id: int, play: str, started_on: date, *, arm: str = "treatment", closed_on=None) -> int:
+        from core.models import PlayRun
+
+        return self._add(
+            PlayRun(account_id=account_id, play=play, play_version="1", arm=arm, started_on=started_on,
+                    track_started_on=started_on, closed_on=closed_on, status="closed" if closed_on else "active")
+        )  # fmt: skip
+
+    def risk_case(self, account_id: int, opened_on: date, closed_on=None, outcome=None) -> int:
+        from core.models import RiskCase
+
+        return self._add(
+            RiskCase(account_id=account_id, stage=outcome or "at_risk", stage_since=closed_on or opened_on,
+                     opened_on=opened_on, closed_on=closed_on, outcome=outcome)
+        )  # fmt: skip

@@ -50,6 +50,8 @@ def test_the_tree_keeps_every_contract(tree: Path) -> None:
         ("approvals/queue.py", "from actions.outbox import notify_internal"),  # a decision importing an effect
         ("scorecards/scoring.py", "import playbooks.play_engine"),  # judgement importing decisions
         ("llm/structured.py", "import signals.derived"),  # model access importing facts
+        ("metrics/report.py", "import playbooks.risk_cases"),  # judgement importing decisions
+        ("metrics/cohort.py", "import scorecards.scoring"),  # siblings of one layer kept independent
     ],
 )
 def test_an_upward_import_breaks_the_layers(tree: Path, module: str, upward: str) -> None:
