@@ -73,8 +73,8 @@ def _metrics_panel(conn: Connection, user: User, as_of: date) -> dict[str, Any]:
     owner = user.email if user.role == "csm" else None
     try:
         reports = metrics.trend(conn, end=as_of, period="quarter", count=4, owner=owner)
-    except metrics.MetricsError as exc:
-        return {"error": str(exc), "report": None, "chart": ""}
+    except (metrics.MetricsError, ConfigError) as exc:  # the rest of the dashboard still serves, with why
+        return {"error": f"The success metrics could not be computed: {exc}", "report": None, "chart": ""}
     latest = reports[-1]
     series = []
     for key in TREND_METRICS:

@@ -5,10 +5,12 @@ database holds (each figure compared with an independent query)."""
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -259,7 +261,9 @@ def test_the_book_sorts_and_filters(client: TestClient, built) -> None:
         round(next(r.score for r in rows if r.external_id == x), 1) for x in shown
     ]
     assert shown[0] == worst_first[0] and set(shown) == set(worst_first)
-    by_arr = _ids(client.get("/book?sort=-arr").text)
+    arr_page = client.get("/book?sort=-arr").text
+    assert re.search(r'<th scope="col" class="num" aria-sort="descending"><a href="\?sort=arr">ARR', arr_page)
+    by_arr = _ids(arr_page)
     assert by_arr[0] == max(rows, key=lambda r: r.arr).external_id
     assert by_arr == [r.external_id for r in sorted(rows, key=lambda r: r.arr, reverse=True)]
     band = Counter(r.band for r in rows).most_common(1)[0][0]
@@ -305,3 +309,22 @@ def test_every_page_serves_every_role_on_both_databases(engine, database_url, sc
                 assert answer.status_code in (200, 404), (username, path, answer.status_code)
                 if path == f"/accounts/{first}" and answer.status_code == 404:
                     assert username in ("finance", "ae") and "No such account" in answer.text
+
+
+def test_a_broken_play_file_leaves_the_pages_up_and_says_why(engine, database_url) -> None:
+    """The team's plays.yaml feeds the renewal timeline and the play metrics; a mistake in it is shown where
+    those would be, and the rest of each page still serves."""
+    folder = Path(os.environ["WATCHTOWER_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "plays.yaml").write_text("version: [not, a, string\n", encoding="utf-8")
+    with app_with_people(engine, database_url) as (served, _):
+        score_book(engine, ScoringConfig.load(), AS_OF)
+        with engine.connect() as conn:
+            first = conn.execute(select(ACCOUNT.c.external_id).order_by(ACCOUNT.c.id).limit(1)).scalar_one()
+        web_login(served, "cs-manager")
+        dashboard = served.get("/dashboard")
+        account = served.get(f"/accounts/{first}")
+    assert dashboard.status_code == 200 and "The success metrics could not be computed" in _text(dashboard.text)
+    assert "Health bands now" in dashboard.text
+    assert account.status_code == 200 and "The renewal play could not be read" in _text(account.text)
+    assert "plays.yaml" in _text(account.text)
