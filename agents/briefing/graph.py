@@ -174,8 +174,20 @@ def render(state: BriefingState) -> dict[str, Any]:
     facts = _facts(state)
     shown = without_citations(state["narrative"])
     return {
-        "markdown": render_markdown(facts, title=headline(facts), narrative=shown, produced_by=state["produced_by"]),
-        "html": render_html(facts, title=headline(facts), narrative=shown, produced_by=state["produced_by"]),
+        "markdown": render_markdown(
+            facts,
+            title=headline(facts),
+            narrative=shown,
+            produced_by=state["produced_by"],
+            findings=state.get("findings", []),
+        ),
+        "html": render_html(
+            facts,
+            title=headline(facts),
+            narrative=shown,
+            produced_by=state["produced_by"],
+            findings=state.get("findings", []),
+        ),
     }
 
 

@@ -7,6 +7,7 @@ is written in prose, and it is checked before it gets here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from jinja2 import Environment, StrictUndefined
@@ -23,9 +24,19 @@ PRODUCED = {
     "model": "written by the model and every figure in it checked against the records",
     "model_after_retry": "written by the model on its second attempt, every figure checked against the records",
     "template": "written from the template",
-    "template_after_model_failed": "written from the template, because the model's draft stated figures the "
-    "records do not hold",
 }
+
+
+def explain(produced_by: str, findings: Sequence[str]) -> str:
+    """How the summary came to be, in words a reader trusts: a fallback names its real cause, because a model
+    that stated figures of its own and one that never answered usably are different news."""
+    if produced_by != "template_after_model_failed":
+        return PRODUCED.get(produced_by, produced_by)
+    if any(f.startswith("attempt") for f in findings):
+        return "written from the template, because the model's draft stated figures the records do not hold"
+    if any(f.startswith("model unavailable") for f in findings):
+        return "written from the template, because the model could not be reached"
+    return "written from the template, because the model's draft could not be used"
 
 
 def _cell(text: object) -> str:
@@ -57,18 +68,19 @@ def _environment(autoescape: bool) -> Environment:
         cell=_cell,
         play=lambda name: str(name).replace("_", " "),
         metric=_metric,
-        produced=lambda key: PRODUCED.get(key, key),
     )
     return env
 
 
-def render_markdown(facts: BriefingFacts, *, title: str, narrative: str, produced_by: str) -> str:
+def render_markdown(
+    facts: BriefingFacts, *, title: str, narrative: str, produced_by: str, findings: Sequence[str] = ()
+) -> str:
     template = _environment(False).from_string(layout("briefing.md.j2"))
     text = template.render(
         facts=facts,
         title=title,
         narrative=narrative,
-        produced_by=produced_by,
+        produced=explain(produced_by, findings),
         leadership=facts.scope.owner_csm is None,
         shown=SHOWN_RENEWALS,
     )
@@ -91,13 +103,15 @@ def _paragraphs(text: str) -> Markup:
     return Markup("\n".join(out))
 
 
-def render_html(facts: BriefingFacts, *, title: str, narrative: str, produced_by: str) -> str:
+def render_html(
+    facts: BriefingFacts, *, title: str, narrative: str, produced_by: str, findings: Sequence[str] = ()
+) -> str:
     template = _environment(True).from_string(layout("briefing.html.j2"))
     return template.render(
         facts=facts,
         title=title,
         narrative=_paragraphs(narrative),
-        produced_by=produced_by,
+        produced=explain(produced_by, findings),
         leadership=facts.scope.owner_csm is None,
         shown=SHOWN_RENEWALS,
         band_chart=Markup(band_chart(facts)),

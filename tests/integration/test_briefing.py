@@ -193,6 +193,7 @@ def test_an_unreachable_model_gives_the_template_narrative(book: BriefingBook) -
     out = produce(book, script)
     assert out["produced_by"] == "template_after_model_failed"
     assert out["findings"] and "model unavailable" in out["findings"][0]
+    assert "written from the template, because the model could not be reached" in out["markdown"]
 
 
 def test_briefings_are_counted_once_per_audience(book: BriefingBook) -> None:
