@@ -43,7 +43,7 @@ demo: install
 	$(DEMO) $(BIN)/watchtower plays list
 	$(DEMO) $(BIN)/watchtower renewals --within 90 --limit 15
 	$(DEMO) $(BIN)/watchtower outbox --limit 5
-	$(DEMO) $(BIN)/watchtower users demo
+	$(DEMO) $(BIN)/watchtower users demo > /dev/null
 	$(DEMO) $(BIN)/watchtower offers propose ACC-00001 --agent financial --kind discount \
 		--term discount_pct=15 --rationale "Renewal at risk: keep the account with a one-time discount"
 	$(DEMO) $(BIN)/watchtower approvals list --as manager --limit 10
@@ -54,13 +54,20 @@ demo: install
 	$(DEMO) $(BIN)/watchtower copilot ask $$account "Why is this account at risk?" --as manager && \
 	$(DEMO) $(BIN)/watchtower copilot ask $$account "What did they say about the budget?" --as manager
 	@echo
+	$(DEMO) $(BIN)/watchtower brief --audience leadership --out var/demo-briefing.md
+	@echo
 	@echo "The demo book lives in var/demo.db, its scorecards in var/demo-scores.csv, its knowledge base in var/demo/kb."
+	@echo "This week's leadership briefing: var/demo-briefing.md, and in the web app under Briefings."
 	@echo "Alert precision and recall against the planted labels:  $(DEMO) $(BIN)/python -m evals.alert_labels"
-	@echo "Plays opened on the alerts above: watchtower plays runs; a run's steps: watchtower plays show RUN"
 	@echo "Ask the copilot yourself:  $(DEMO) $(BIN)/watchtower copilot chat ACC-00001 --as manager"
-	@echo "The approvals queue, the outbox and the copilot in a browser, signed in with a login above:"
-	@echo "  $(DEMO) $(BIN)/watchtower web   then open http://127.0.0.1:8000"
+	@echo "One account on one screen:  $(DEMO) $(BIN)/watchtower account ACC-00001"
 	@echo "To explore it:  export DATABASE_URL=$(DEMO_DB) WATCHTOWER_DATA_DIR=var/demo"
+	@echo
+	@echo "The demo logins, one per role (run again to reset the passwords):"
+	@$(DEMO) $(BIN)/watchtower users demo
+	@echo
+	@echo "The web app over this book (dashboard, accounts, approvals, outbox, briefings), signed in with a login above:"
+	@echo "  $(DEMO) $(BIN)/watchtower web --host 127.0.0.1 --port 8000   then open http://127.0.0.1:8000"
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
