@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from approvals.queue import ACCOUNT
+from approvals.queue import ACCOUNT, APPROVAL, Actor
+from core.models import AppUser
 from tests.integration.api_support import serving
-from tests.integration.approval_support import PASSWORD
+from tests.integration.approval_support import PASSWORD, propose
 from tests.integration.copilot_doors_support import QUESTION, doors_app
 from tests.integration.copilot_support import Book
 from tests.integration.portfolio_support import portfolio_book
 
 WIDTH = 1280
 BLOCKING = ("serious", "critical")
+USER = AppUser.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +109,45 @@ def test_a_cs_manager_lands_on_the_dashboard(browser_page, book: Book, screensho
         page.wait_for_url(f"{base}/approvals")
         assert_accessible(page)
         screenshot(page, "approvals")
+
+
+def test_finance_approves_an_offer_from_the_account_page(browser_page, book: Book, screenshot) -> None:
+    """Finance starts on their queue, opens the account the offer is about, and decides from there."""
+    page = browser_page
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    with book.engine.connect() as conn:
+        ae = conn.execute(select(USER.c.id).where(USER.c.username == "ae-web")).scalar_one()
+    offer = propose(book.engine, book.at_risk_id, {"discount_pct": 15}, by=Actor("ae-web", "person", "ae", ae))
+    with serving(doors_app(book, cookie_secure=False)) as base:
+        _sign_in(page, base, "finance-web", "/approvals")
+        assert_accessible(page)
+        page.goto(f"{base}/accounts/{book.at_risk}")
+        offers = page.get_by_role("region", name="Offers")
+        link = offers.get_by_role("link", name=f"Approval {offer.approval_id}: pending")
+        assert link.is_visible()
+        assert_accessible(page)
+        link.click()
+        page.wait_for_url(f"{base}/approvals/{offer.approval_id}")
+        assert_accessible(page)
+        screenshot(page, "approval-from-account")
+        page.get_by_label("Reason").fill("Within what the account is worth to us")
+        page.get_by_role("button", name="Approve", exact=True).click()
+        page.get_by_role("status").wait_for()
+        assert "approved" in page.get_by_role("status").inner_text()
+        # Finance reaches an account only while an offer on it waits for finance: decided, it is out of reach.
+        page.goto(f"{base}/accounts/{book.at_risk}")
+        assert page.get_by_role("heading", name="Not found").is_visible()
+    with book.engine.connect() as conn:
+        assert conn.execute(
+            select(APPROVAL.c.status, APPROVAL.c.settled_by).where(APPROVAL.c.id == offer.approval_id)
+        ).one() == ("approved", "finance-web")
+
+
+def test_the_outbox_and_the_briefings_archive_pass_the_accessibility_check(browser_page, book: Book) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    with serving(doors_app(book, cookie_secure=False)) as base:
+        _sign_in(page, base, "cs-manager-web", "/dashboard")
+        for path in ("/outbox", "/briefings", "/book", "/accounts"):
+            page.goto(f"{base}{path}")
+            assert_accessible(page)
