@@ -33,7 +33,7 @@ from playbooks.account_view import account_view
 from playbooks.play_engine import load_play_configs
 from playbooks.portfolio import book, renewals_calendar
 from scorecards.health_model import load_health_model
-from scorecards.portfolio import band_distribution, movers
+from scorecards.portfolio import arr_by_band, band_distribution, movers
 from tools.access import reachable_accounts
 
 router = APIRouter(include_in_schema=False)
@@ -104,14 +104,10 @@ def dashboard_page(
         moved = movers(conn, as_of=as_of, weeks=4, limit=10, account_ids=scope)
         forecast_on, months = renewals_calendar(conn, as_of=as_of, days=180, account_ids=scope)
         backlog = pending_backlog(conn, now=now, account_ids=scope)
-        rows = book(conn, as_of=as_of, account_ids=scope)
+        by_band = arr_by_band(conn, as_of=as_of, account_ids=scope)
         panel = _metrics_panel(conn, user, as_of)
     title = "Accounts per health band, last 12 weeks"
     at_risk = _at_risk_bands(settings)
-    arr_by_band: dict[str, Decimal] = {}
-    for row in rows:
-        if row.band:
-            arr_by_band[row.band] = arr_by_band.get(row.band, Decimal(0)) + (row.arr or Decimal(0))
     return page(
         request,
         "dashboard.html",
@@ -120,9 +116,9 @@ def dashboard_page(
         as_of=as_of,
         mine=scope is not None,
         latest=distribution[-1] if distribution else None,
-        arr_by_band=arr_by_band,
+        arr_by_band=by_band,
         at_risk=at_risk,
-        arr_at_risk=sum((arr_by_band.get(b, Decimal(0)) for b in at_risk), Decimal(0)),
+        arr_at_risk=sum((by_band.get(b, Decimal(0)) for b in at_risk), Decimal(0)),
         band_chart=band_trend_chart(distribution, title=title),
         movers=moved,
         forecast_on=forecast_on,

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from core.models import Account, Alert, Contact, Interaction, RenewalForecast, Scorecard
-from scorecards.reasons import label
+from scorecards.reasons import explain, label
 from scorecards.weekly import ScoringConfig, score_book
 from tests.integration.api_support import app_with_people, web_login
 from tests.integration.approval_support import propose
@@ -181,6 +181,19 @@ def test_the_movers_are_the_largest_score_changes_over_four_weeks(client: TestCl
     first = EXTERNAL_ID.search(section)
     assert first and first.group(0) == biggest[0]
     assert f"{biggest[1]:+.1f}" in section
+    # The reason reads the latest scorecard against the one four weeks back, in that order.
+    account = next(a for a, external in ids.items() if external == biggest[0])
+    with book.engine.connect() as conn:
+        cards = dict(
+            conn.execute(
+                select(SCORECARD.c.as_of, SCORECARD.c.contributions).where(
+                    SCORECARD.c.account_id == account, SCORECARD.c.as_of.in_([AS_OF, AS_OF - timedelta(weeks=4)])
+                )
+            ).all()
+        )
+    why = explain(cards[AS_OF], cards[AS_OF - timedelta(weeks=4)], limit=1, direction=biggest[1])
+    row = section.split(biggest[0], 1)[1].split("since", 1)[0]
+    assert why and html.unescape(why[0].text) in html.unescape(row)
 
 
 def test_a_csm_dashboard_counts_only_their_book(client: TestClient, built) -> None:
