@@ -33,6 +33,13 @@ def _eligible(customer: Customer, day: date) -> list[Term]:
 
 def terms_on(customer: Customer, day: date) -> list[Term]:
     """The terms that make up the account's ARR on ``day`` (empty: not a customer that day)."""
+    known = customer.on_day.get(day)
+    if known is None:
+        known = customer.on_day[day] = _terms_on(customer, day)
+    return known
+
+
+def _terms_on(customer: Customer, day: date) -> list[Term]:
     terms = _eligible(customer, day)
     current = [t for t in terms if t.start <= day and (t.end is None or day <= t.end)]
     if current:

@@ -45,6 +45,8 @@ class Customer:
     external_id: str
     churned_on: date | None
     terms: list[Term] = field(default_factory=list)
+    #: ``metrics.arr.terms_on`` per day, filled as it is asked: every metric of a period asks the same days again.
+    on_day: dict[date, list[Term]] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
