@@ -54,12 +54,13 @@ def _whole_dollars(amount: str) -> str:
     return f"${whole:,}"
 
 
-def test_the_root_is_a_redirect_to_the_approvals_queue(web, engine):
+def test_the_queue_lives_at_approvals_one_click_from_a_managers_landing(web, engine):
     client, people = web
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["ae"])
     web_login(client, "cs-manager")
     root = client.get("/", follow_redirects=False)
-    assert root.status_code in (302, 303, 307) and root.headers["location"] == "/approvals"
+    assert root.status_code in (302, 303, 307) and root.headers["location"] == "/dashboard"
+    assert 'href="/approvals"' in client.get("/dashboard").text
     queue = client.get("/approvals")
     assert queue.status_code == 200 and f'id="approval-{offer.approval_id}"' in queue.text
 
