@@ -67,7 +67,7 @@ def book(
             account_ids,
         )
     ).all()
-    cards = latest_scorecards(conn, as_of=as_of, account_ids=account_ids)
+    cards = latest_scorecards(conn, as_of=as_of, account_ids=account_ids, light=True)
     renewals = dict(
         conn.execute(
             _scope(
