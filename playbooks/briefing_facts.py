@@ -20,13 +20,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, or_, select
 
 import metrics
-from core.models import Account, Alert, Approval, Contract, Offer, PlayRun, PlayStep, RenewalForecast, Scorecard
+from core.models import Account, Alert, Approval, Contract, Offer, PlayRun, PlayStep, RenewalForecast
 from metrics.periods import last_full_quarter
+from scorecards.portfolio import latest_scorecards
 
 ACCOUNT = Account.__table__  # type: ignore[attr-defined]
 CONTRACT = Contract.__table__  # type: ignore[attr-defined]
 FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 RUN = PlayRun.__table__  # type: ignore[attr-defined]
 STEP = PlayStep.__table__  # type: ignore[attr-defined]
@@ -425,31 +425,6 @@ def _renewal_changes(
     return changes
 
 
-def latest_scorecards(conn: Connection, ids: Iterable[int], on: date) -> dict[int, dict[str, Any]]:
-    """Each account's latest scorecard on or before ``on``."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    latest = (
-        select(SCORECARD.c.account_id, func.max(SCORECARD.c.as_of).label("as_of"))
-        .where(SCORECARD.c.as_of <= on, SCORECARD.c.account_id.in_(ids))
-        .group_by(SCORECARD.c.account_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(
-            SCORECARD.c.account_id,
-            SCORECARD.c.as_of,
-            SCORECARD.c.score,
-            SCORECARD.c.band,
-            SCORECARD.c.previous_score,
-            SCORECARD.c.trend,
-            SCORECARD.c.reasons,
-        ).join(latest, and_(SCORECARD.c.account_id == latest.c.account_id, SCORECARD.c.as_of == latest.c.as_of))
-    ).mappings()
-    return {r["account_id"]: dict(r) for r in rows}
-
-
 def _bands(
     accounts: dict[int, dict[str, Any]], now: dict[int, dict[str, Any]], then: dict[int, dict[str, Any]]
 ) -> list[BandCount]:
@@ -770,8 +745,8 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
     accounts = _accounts(conn, owner, as_of)
     if owner is not None and not accounts:
         raise ValueError(f"audience: no active account on {as_of.isoformat()} has owner_csm {owner!r}")
-    now = latest_scorecards(conn, accounts, as_of)
-    then = latest_scorecards(conn, accounts, week_before)
+    now = latest_scorecards(conn, as_of=as_of, account_ids=accounts)
+    then = latest_scorecards(conn, as_of=week_before, account_ids=accounts)
     windows = _windows(conn, accounts, as_of)
     alerts = open_alerts(conn, accounts, as_of)
     return BriefingFacts(
