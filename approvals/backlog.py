@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from core.models import Approval
-
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
+from core.tables import APPROVAL
 
 
 @dataclass(frozen=True)

@@ -14,31 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from core.models import (
-    Account,
-    AgentOutput,
-    Approval,
-    Contact,
-    Contract,
-    Interaction,
-    Offer,
-    PlayRun,
-    Task,
-)
+from core.tables import ACCOUNT, APPROVAL, CONTACT, CONTRACT, INTERACTION, OFFER, OUTPUT, RUN, TASK
 from playbooks.play_config import Play
 from playbooks.timeline import Milestone, renewal_timelines
 from scorecards.portfolio import score_history
 from scorecards.reasons import describe, label
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-OUTPUT = AgentOutput.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
-CONTACT = Contact.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-INTERACTION = Interaction.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-TASK = Task.__table__  # type: ignore[attr-defined]
 
 #: The stakeholder map's columns, in the order they are drawn; a person with none of these roles is "other".
 ROLE_ORDER = ("champion", "sponsor", "decision_maker", "user", "detractor", "other")

@@ -20,18 +20,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, or_, select
 
 import metrics
-from core.models import Account, Alert, Approval, Contract, Offer, PlayRun, PlayStep, RenewalForecast
+from core.tables import ACCOUNT, ALERT, APPROVAL, FORECAST, OFFER, RUN, STEP
 from metrics.periods import last_full_quarter
 from scorecards.portfolio import latest_scorecards
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-STEP = PlayStep.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
 
 WINDOWS = (90, 180)
 BANDS = ("Green", "Yellow", "Orange", "Red")

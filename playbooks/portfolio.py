@@ -16,13 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from core.models import Account, Alert, Contract, RenewalForecast
+from core.tables import ACCOUNT, ALERT, CONTRACT, FORECAST
 from scorecards.portfolio import latest_scorecards
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
 
 #: The book's sort keys; a leading ``-`` sorts descending.
 BOOK_SORTS: tuple[str, ...] = ("score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name")

@@ -14,11 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from core.models import Account, Scorecard
+from core.tables import ACCOUNT, SCORECARD
 from scorecards.reasons import explain
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 
 
 def _scoped(query: Any, account_ids: Collection[int] | None) -> Any:

@@ -19,21 +19,21 @@ from sqlalchemy import Connection, select
 
 from approvals.views import waiting_for
 from core.identity import User
-from core.models import (
-    Account,
-    AgentOutput,
-    Alert,
-    Approval,
-    Contact,
-    Contract,
-    Offer,
-    PlayRun,
-    RenewalForecast,
-    Scorecard,
-    Task,
-    UsageSnapshot,
-)
 from core.models.plays import OPEN_RUN_STATUSES
+from core.tables import (
+    ACCOUNT,
+    ALERT,
+    APPROVAL,
+    CONTACT,
+    CONTRACT,
+    FORECAST,
+    OFFER,
+    OUTPUT,
+    RUN,
+    SCORECARD,
+    TASK,
+    USAGE,
+)
 from knowledge_base.chunks import Chunk, Hit
 from tools.access import AccountRef, reachable_accounts
 from tools.copilot_results import (
@@ -61,19 +61,6 @@ from tools.copilot_results import (
     UsageTrendResult,
 )
 from tools.copilot_sources import points_lost, source_of
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
-USAGE = UsageSnapshot.__table__  # type: ignore[attr-defined]
-CONTACT = Contact.__table__  # type: ignore[attr-defined]
-OUTPUT = AgentOutput.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-TASK = Task.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
 
 #: How far back the usage trend reads.
 USAGE_WEEKS = 12
