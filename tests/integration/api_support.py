@@ -7,6 +7,7 @@ statement that waits on a lock.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -31,6 +32,8 @@ from tests.integration.approval_support import NOW, PASSWORD, POLICY, book_with_
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
+STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
 
 
 @contextmanager
@@ -102,3 +105,15 @@ def app_with_people(engine: Engine, database_url: str) -> Iterator[tuple[TestCli
 
 def bearer(engine: Engine, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(engine, user)}"}
+
+
+def page_alert(page: str) -> str:
+    """A page's error (its role="alert" box), as a person reads it; empty when it shows none."""
+    found = ALERT.search(page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def page_status(page: str) -> str:
+    """A page's message, or its error when it shows one instead, so a failed assertion says what went wrong."""
+    found = STATUS.search(page)
+    return html.unescape(found.group(1)) if found else f"(no message; error: {page_alert(page)!r})"
