@@ -23,6 +23,7 @@ import metrics
 from core.tables import ACCOUNT, ALERT, APPROVAL, FORECAST, OFFER, RUN, STEP
 from metrics.periods import last_full_quarter
 from scorecards.portfolio import latest_scorecards
+from scorecards.portfolio import movers as scored_movers
 
 WINDOWS = (90, 180)
 BANDS = ("Green", "Yellow", "Orange", "Red")
@@ -437,46 +438,26 @@ def _bands(
     ]
 
 
-def _movers(
-    accounts: dict[int, dict[str, Any]],
-    now: dict[int, dict[str, Any]],
-    then: dict[int, dict[str, Any]],
-    as_of: date,
-) -> list[Mover]:
+def _movers(conn: Connection, accounts: dict[int, dict[str, Any]], as_of: date) -> list[Mover]:
     """The largest score changes: against the scorecard stored a week before when there is one, else against
-    the score the scorecard itself compares with (its trend window)."""
-    moved = []
-    for account_id, card in now.items():
-        if card["score"] is None:
-            continue
-        earlier = then.get(account_id)
-        if earlier is not None and earlier["as_of"] < card["as_of"] and earlier["score"] is not None:
-            previous, previous_band, window = earlier["score"], earlier["band"], (card["as_of"] - earlier["as_of"]).days
-        elif card["previous_score"] is not None and card["trend"] is not None:
-            previous, previous_band, window = card["previous_score"], None, 30
-        else:
-            continue
-        change = round(card["score"] - previous, 1)
-        if change == 0:
-            continue
-        account = accounts[account_id]
-        moved.append(
-            Mover(
-                id=f"mover.{account['external_id']}",
-                account=account["external_id"],
-                account_name=account["name"],
-                owner_csm=account["owner_csm"],
-                score=round(card["score"], 1),
-                previous_score=round(previous, 1),
-                change=change,
-                band=card["band"],
-                previous_band=previous_band,
-                window_days=window,
-                quoted=[r["text"] for r in (card["reasons"] or [])[:2] if r.get("text")],
-            )
+    the score the scorecard itself compares with (its trend window); ranked by ``scorecards.portfolio.movers``
+    as the dashboard's are."""
+    return [
+        Mover(
+            id=f"mover.{m.external_id}",
+            account=m.external_id,
+            account_name=m.name,
+            owner_csm=accounts[m.account_id]["owner_csm"],
+            score=round(m.score, 1),
+            previous_score=round(m.score_before, 1),
+            change=m.change,
+            band=m.band,
+            previous_band=m.band_before,
+            window_days=m.window_days,
+            quoted=list(m.quoted),
         )
-    moved.sort(key=lambda m: (-abs(m.change), m.account))
-    return moved[:MOVERS]
+        for m in scored_movers(conn, as_of=as_of, weeks=1, limit=MOVERS, account_ids=accounts, trend_fallback=True)
+    ]
 
 
 def _alert_entry(row: Any, accounts: dict[int, dict[str, Any]], as_of: date) -> AlertEntry:
@@ -752,7 +733,7 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
         renewals=windows,
         renewal_changes=_renewal_changes(conn, accounts, as_of, week_before),
         bands=_bands(accounts, now, then),
-        movers=_movers(accounts, now, then, as_of),
+        movers=_movers(conn, accounts, as_of),
         alerts=_alerts(accounts, alerts, as_of, week_before),
         plays=_plays(conn, accounts, as_of, week_before),
         approvals=_approvals(conn, accounts, as_of, week_before),

@@ -55,9 +55,17 @@ def _latest_on_or_before(conn: Connection, day: date, account_ids: Collection[in
     return {r["account_id"]: r for r in rows}
 
 
+#: The window a scorecard's own trend compares with (``previous_score``), in days.
+TREND_WINDOW_DAYS = 30
+
+
 @dataclass(frozen=True)
 class Mover:
-    """An account whose score moved over the window, and the signal that moved it most, in words."""
+    """An account whose score moved over the window, and the signal that moved it most, in words.
+
+    ``band_before`` is None when the earlier score is the scorecard's own trend comparison (no stored scorecard
+    to read a band from); ``quoted`` holds the latest scorecard's own first sentences on why, verbatim.
+    """
 
     account_id: int
     external_id: str
@@ -69,6 +77,9 @@ class Mover:
     change: float
     since: date
     reason: str
+    quoted: tuple[str, ...] = ()
+    #: Days between the two scores compared.
+    window_days: int = 0
 
 
 def movers(
@@ -78,8 +89,16 @@ def movers(
     weeks: int = 4,
     limit: int = 10,
     account_ids: Collection[int] | None = None,
+    trend_fallback: bool = False,
 ) -> list[Mover]:
     """The largest score changes (either way) between each account's scorecard ``weeks`` weeks back and its latest.
+
+    The dashboard and the weekly briefing both rank movers here, with the same rows and the same order; they
+    differ only in the window and in what they do without an earlier stored score, hence the parameters
+    rather than two readers. The dashboard looks over four weeks and leaves out an account with no scorecard
+    that far back. The briefing looks one week back and, with ``trend_fallback``, compares such an account
+    with the score its latest scorecard itself compares with (``previous_score``, over its trend window), so a
+    newly scored account that moved still shows.
 
     The reason compares the two scorecards' contributions (``scorecards.reasons.explain``), so it names the
     signal that moved the score over the whole window rather than since last week alone.
@@ -92,13 +111,22 @@ def movers(
     )
     found: list[Mover] = []
     for account_id, card in now.items():
-        before = then.get(account_id)
-        if before is None or card["score"] is None or before["score"] is None or before["as_of"] == card["as_of"]:
+        if card["score"] is None:
             continue
-        change = round(card["score"] - before["score"], 1)
+        before = then.get(account_id)
+        if before is not None and before["score"] is not None and before["as_of"] != card["as_of"]:
+            score_before, band_before, since = before["score"], before["band"], before["as_of"]
+            contributions_before = before["contributions"] or []
+        elif trend_fallback and card["previous_score"] is not None and card["trend"] is not None:
+            score_before, band_before = card["previous_score"], None
+            since = card["as_of"] - timedelta(days=TREND_WINDOW_DAYS)
+            contributions_before = None
+        else:
+            continue
+        change = round(card["score"] - score_before, 1)
         if change == 0:
             continue
-        reasons = explain(card["contributions"] or [], before["contributions"] or [], limit=1, direction=change)
+        reasons = explain(card["contributions"] or [], contributions_before, limit=1, direction=change)
         caps = [r for r in card["reasons"] or [] if r.get("kind") in ("cap", "floor")]
         reason = reasons[0].text if reasons else (caps[0]["text"] if caps else "weights or caps changed")
         external_id, name = names[account_id]
@@ -107,13 +135,15 @@ def movers(
                 account_id,
                 external_id,
                 name,
-                before["band"],
+                band_before,
                 card["band"],
-                before["score"],
+                score_before,
                 card["score"],
                 change,
-                before["as_of"],
+                since,
                 reason,
+                quoted=tuple(r["text"] for r in (card["reasons"] or [])[:2] if r.get("text")),
+                window_days=(card["as_of"] - since).days,
             )
         )
     found.sort(key=lambda m: (-abs(m.change), m.external_id))
