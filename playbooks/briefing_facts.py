@@ -17,11 +17,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, or_, select
 
 import metrics
-from core.tables import ACCOUNT, ALERT, APPROVAL, FORECAST, OFFER, RUN, STEP
+from core.tables import ACCOUNT, ALERT, APPROVAL, OFFER, RUN, STEP
 from metrics.periods import last_full_quarter
+from playbooks.portfolio import stored_forecasts
 from scorecards.portfolio import latest_scorecards
 from scorecards.portfolio import movers as scored_movers
 
@@ -302,33 +303,14 @@ def _accounts(conn: Connection, owner: str | None, as_of: date) -> dict[int, dic
     return {r.id: dict(r._mapping) for r in conn.execute(query)}
 
 
-def _latest_forecasts(conn: Connection, ids: Iterable[int], on: date) -> dict[int, dict[str, Any]]:
-    """Each contract's latest stored forecast on or before ``on``, for the accounts ``ids``."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    latest = (
-        select(FORECAST.c.contract_id, func.max(FORECAST.c.as_of).label("as_of"))
-        .where(FORECAST.c.as_of <= on, FORECAST.c.account_id.in_(ids))
-        .group_by(FORECAST.c.contract_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(FORECAST).join(
-            latest, and_(FORECAST.c.contract_id == latest.c.contract_id, FORECAST.c.as_of == latest.c.as_of)
-        )
-    ).mappings()
-    return {r["contract_id"]: dict(r) for r in rows}
-
-
 def renewals_due(conn: Connection, accounts: dict[int, dict[str, Any]], on: date, within: int) -> list[dict[str, Any]]:
-    """Contracts of ``accounts`` ending in ``(on, on + within]`` with their latest forecast on or before ``on``;
-    days and weighted ARR are counted from ``on``, not from the forecast's own date."""
-    found = []
-    for f in _latest_forecasts(conn, accounts, on).values():
-        days = (f["renewal_on"] - on).days
-        if 0 < days <= within:
-            found.append({**f, "days_to_renewal": days})
+    """Contracts of ``accounts`` ending in ``(on, on + within]`` with their latest forecast on or before ``on``
+    (``playbooks.portfolio.stored_forecasts``); days and weighted ARR are counted from ``on``, not from the
+    forecast's own date."""
+    found = [
+        {**f, "days_to_renewal": (f["renewal_on"] - on).days}
+        for f in stored_forecasts(conn, on=on, within=within, account_ids=accounts, due_today=False)
+    ]
     return sorted(found, key=lambda f: (f["renewal_on"], f["account_id"]))
 
 

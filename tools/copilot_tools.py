@@ -25,8 +25,6 @@ from core.tables import (
     ALERT,
     APPROVAL,
     CONTACT,
-    CONTRACT,
-    FORECAST,
     OFFER,
     OUTPUT,
     RUN,
@@ -35,6 +33,7 @@ from core.tables import (
     USAGE,
 )
 from knowledge_base.chunks import Chunk, Hit
+from playbooks.portfolio import stored_forecasts
 from tools.access import AccountRef, reachable_accounts
 from tools.copilot_results import (
     AccountSummary,
@@ -358,18 +357,8 @@ class CopilotTools:
         return PlaysResult(account=self._summary(), plays=plays)
 
     def _latest_forecasts(self, account_ids: Sequence[int] | None) -> list[dict[str, Any]]:
-        query = (
-            select(FORECAST, CONTRACT.c.external_id.label("contract_external_id"))
-            .join(CONTRACT, CONTRACT.c.id == FORECAST.c.contract_id)
-            .where(FORECAST.c.as_of <= self.as_of)
-            .order_by(FORECAST.c.contract_id, FORECAST.c.as_of.desc())
-        )
-        if account_ids is not None:
-            query = query.where(FORECAST.c.account_id.in_(list(account_ids)))
-        latest: dict[int, dict[str, Any]] = {}
-        for r in self.conn.execute(query).mappings().all():
-            latest.setdefault(r["contract_id"], dict(r))
-        return sorted(latest.values(), key=lambda r: (r["renewal_on"], r["id"]))
+        rows = stored_forecasts(self.conn, on=self.as_of, account_ids=account_ids)
+        return sorted(rows, key=lambda r: (r["renewal_on"], r["id"]))
 
     def renewals(self) -> RenewalResult:
         rows = self._latest_forecasts([self.account.id])
