@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, or_, select
 
 import metrics
+from core.db import as_utc
 from core.tables import ACCOUNT, ALERT, APPROVAL, OFFER, RUN, STEP
 from metrics.periods import last_full_quarter
 from playbooks.portfolio import stored_forecasts
@@ -555,10 +556,6 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _approvals(
     conn: Connection, accounts: dict[int, dict[str, Any]], as_of: date, week_before: date
 ) -> ApprovalsSection:
@@ -587,25 +584,25 @@ def _approvals(
 
     def entry(r: Any, status: str) -> ApprovalEntry:
         account = accounts[r.account_id]
-        due = _aware(r.next_due_at) if r.next_due_at is not None and status == "pending" else None
-        settled = _aware(r.settled_at) if r.settled_at is not None and status != "pending" else None
+        due = as_utc(r.next_due_at) if r.next_due_at is not None and status == "pending" else None
+        settled = as_utc(r.settled_at) if r.settled_at is not None and status != "pending" else None
         return ApprovalEntry(
             id=f"approval.{r.id}",
             account=account["external_id"],
             account_name=account["name"],
             offer_kind=r.kind,
             status=status,
-            age_days=((settled or end) - _aware(r.created_at)).days,
+            age_days=((settled or end) - as_utc(r.created_at)).days,
             sla_due_on=due.date() if due else None,
             overdue=due is not None and due < end,
             settled_on=settled.date() if settled else None,
         )
 
-    pending = [entry(r, "pending") for r in rows if r.settled_at is None or _aware(r.settled_at) >= end]
+    pending = [entry(r, "pending") for r in rows if r.settled_at is None or as_utc(r.settled_at) >= end]
     settled = [
         entry(r, r.status)
         for r in rows
-        if r.settled_at is not None and start <= _aware(r.settled_at) < end and r.status != "pending"
+        if r.settled_at is not None and start <= as_utc(r.settled_at) < end and r.status != "pending"
     ]
     pending.sort(key=lambda e: (not e.overdue, -e.age_days, e.id))
     return ApprovalsSection(
