@@ -103,12 +103,13 @@ def _main_role(roles: list[str], stance: str | None) -> str:
     return next((r for r in ROLE_ORDER if r in roles), "other")
 
 
-def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date | None, list[Person]]:
-    """Contacts with roles, and the sentiment watchtower's read of each (its latest ``stakeholders`` payload on
-    or before ``as_of``): the map's people, with who left and when."""
+def stakeholder_reads(conn: Connection, account_id: int, as_of: date) -> tuple[Any | None, dict[Any, dict[str, Any]]]:
+    """The sentiment watchtower's latest output on or before ``as_of`` (the stored row, or None) and its read of
+    each stakeholder by contact id. The account page and the copilot's stakeholder tool both draw the map from
+    this one read, so they cannot disagree on who is engaged."""
     output = (
         conn.execute(
-            select(OUTPUT.c.as_of, OUTPUT.c.payload)
+            select(OUTPUT)
             .where(OUTPUT.c.account_id == account_id, OUTPUT.c.agent == "sentiment", OUTPUT.c.as_of <= as_of)
             .order_by(OUTPUT.c.as_of.desc())
             .limit(1)
@@ -117,6 +118,13 @@ def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date |
         .first()
     )
     read = {s.get("contact_id"): s for s in (output["payload"] or {}).get("stakeholders", [])} if output else {}
+    return output, read
+
+
+def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date | None, list[Person]]:
+    """Contacts with roles, and the sentiment watchtower's read of each (its latest ``stakeholders`` payload on
+    or before ``as_of``): the map's people, with who left and when."""
+    output, read = stakeholder_reads(conn, account_id, as_of)
     people = []
     for c in conn.execute(select(CONTACT).where(CONTACT.c.account_id == account_id).order_by(CONTACT.c.id)).mappings():
         seen = read.get(c["id"])

@@ -26,13 +26,13 @@ from core.tables import (
     APPROVAL,
     CONTACT,
     OFFER,
-    OUTPUT,
     RUN,
     SCORECARD,
     TASK,
     USAGE,
 )
 from knowledge_base.chunks import Chunk, Hit
+from playbooks.account_view import stakeholder_reads
 from playbooks.portfolio import stored_forecasts
 from tools.access import AccountRef, reachable_accounts
 from tools.copilot_results import (
@@ -245,21 +245,7 @@ class CopilotTools:
             .mappings()
             .all()
         )
-        output = (
-            self.conn.execute(
-                select(OUTPUT)
-                .where(
-                    OUTPUT.c.account_id == self.account.id,
-                    OUTPUT.c.agent == "sentiment",
-                    OUTPUT.c.as_of <= self.as_of,
-                )
-                .order_by(OUTPUT.c.as_of.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-        read = {s.get("contact_id"): s for s in (output["payload"] or {}).get("stakeholders", [])} if output else {}
+        output, read = stakeholder_reads(self.conn, self.account.id, self.as_of)
         people = []
         for c in contacts:
             seen = read.get(c["id"])
