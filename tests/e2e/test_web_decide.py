@@ -91,27 +91,17 @@ def test_a_cs_manager_bulk_decides_from_the_queue(browser_page, people_book, scr
 
 
 def test_a_csm_edits_a_draft_and_sends_it_and_sees_a_held_one(browser_page, people_book, screenshot):
-    from sqlalchemy import update
-
-    from core.audit import record
-    from tests.integration.api_support import OUTBOX, add_drafts
+    from tests.integration.api_support import OUTBOX, add_drafts, hold_draft
 
     url, engine, people = people_book
     mine = account_ids(engine, owner=people["csm"].email)
     draft, held = add_drafts(engine, mine[:2], 2)
-    with engine.begin() as conn:
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id == held).values(status="held"))
-        record(
-            conn,
-            at=NOW,
-            actor="play:renewal_timeline",
-            actor_kind="play",
-            action="hold",
-            entity="outbox_message",
-            entity_id=held,
-            reason=f"champion1@customer.test already has an email from the usage_decline play (message {draft}, "
-            "drafted, 2026-11-24); the quiet period is 5 days",
-        )
+    hold_draft(
+        engine,
+        held,
+        f"champion1@customer.test already has an email from the usage_decline play (message {draft}, "
+        "drafted, 2026-11-24); the quiet period is 5 days",
+    )
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
     with running_server(url) as base:
