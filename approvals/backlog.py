@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from core.models import Approval
-
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
+from core.db import as_utc
+from core.tables import APPROVAL
 
 
 @dataclass(frozen=True)
@@ -37,16 +36,11 @@ class Backlog:
         return self.oldest_due_at is not None and self.oldest_due_at < self.now
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes for what was stored in UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def pending_backlog(conn: Connection, *, now: datetime, account_ids: Collection[int] | None = None) -> Backlog:
     query = select(APPROVAL.c.id, APPROVAL.c.created_at, APPROVAL.c.next_due_at).where(APPROVAL.c.status == "pending")
     if account_ids is not None:
         query = query.where(APPROVAL.c.account_id.in_(list(account_ids)))
-    rows = [(r.id, _aware(r.created_at), _aware(r.next_due_at)) for r in conn.execute(query)]
+    rows = [(r.id, as_utc(r.created_at), as_utc(r.next_due_at)) for r in conn.execute(query)]
     overdue = sum(1 for _, _, due in rows if due is not None and due < now)
     oldest = min(rows, key=lambda r: (r[1], r[0]), default=None)
     return Backlog(

@@ -26,7 +26,7 @@ from approvals.views import approval_detail, list_approvals
 from cli.context import AppContext, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
 from cli.listing import Column, Format, FormatOption, Listing, emit, page
-from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
+from cli.owner import AccountOption, LimitOption, MineOption, OwnerOption, for_owner, list_context
 from core.config_errors import ConfigError
 from core.identity import ROLES, USER, IdentityError, User, add_user, create_token, find_user, hash_password, list_users
 from core.user_admin import NotFound, deactivate, list_tokens, revoke
@@ -234,13 +234,11 @@ def approvals_list(
     role: Annotated[str | None, typer.Option("--role", help="Only what this role may decide now.")] = None,
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The approvals queue as one person sees it, soonest SLA first."""
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     user = _person(app, as_user)
     with app.engine.connect() as conn:
         items, total = list_approvals(conn, user, status=status, role=role, owner=who, limit=limit)
@@ -402,19 +400,17 @@ def approvals_check(policy_path: PolicyPath = None) -> None:
 def offers_list(
     ctx: typer.Context,
     status: Annotated[str, typer.Option("--status", help="proposed, approved, rejected or all.")] = "all",
-    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    account: AccountOption = None,
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Offers, newest first, with their concession and where their approval stands."""
     from approvals.views import waiting_for
     from core.models import Account, Approval, Offer
 
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     query = (
         select(
             Offer.id.label("offer"),

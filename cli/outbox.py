@@ -14,7 +14,7 @@ from actions.outbox import OutboxError, approve, discard, send_approved, senders
 from cli.context import CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
 from cli.listing import Column, Format, FormatOption, Listing, emit, page
-from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
+from cli.owner import AccountOption, LimitOption, MineOption, OwnerOption, for_owner, list_context
 from core.models import Account, OutboxMessage
 
 outbox_app = typer.Typer(
@@ -30,19 +30,17 @@ def list_command(
     status: Annotated[
         str, typer.Option("--status", help="drafted, held, approved, sent, discarded or all.")
     ] = "drafted",
-    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    account: AccountOption = None,
     audience: Annotated[str | None, typer.Option("--audience", help="customer or internal.")] = None,
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List outbox messages (drafts awaiting approval by default)."""
     if ctx.invoked_subcommand is not None:
         return
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     query = select(
         OutboxMessage.id,
         Account.external_id.label("account"),

@@ -1,5 +1,8 @@
 """`--owner EMAIL` and `--mine` on every list: a CSM's own book, named by the email accounts carry as owner_csm.
 
+The other options every list shares (`--account`, `--limit`) and the opening every list command makes (the
+context, the schema check, the owner) are here too, so the lists cannot drift apart.
+
 The person behind `--mine` is configured once, as WATCHTOWER_USER (the environment or `.env`): an email, or the
 username of someone added with `watchtower users add`, whose email is then used.
 """
@@ -12,7 +15,8 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from cli.context import AppContext, CliError
+from cli.context import AppContext, CliError, app_context
+from cli.guards import require_schema
 
 OwnerOption = Annotated[
     str | None, typer.Option("--owner", help="Only accounts whose owner (owner_csm) is this email.", show_default=False)
@@ -20,6 +24,10 @@ OwnerOption = Annotated[
 MineOption = Annotated[
     bool, typer.Option("--mine", help="Only your accounts: the person set in WATCHTOWER_USER (an email or username).")
 ]
+
+AccountOption = Annotated[str | None, typer.Option("--account", help="One account's external id.")]
+#: A list's page size; each command keeps its own default beside the parameter.
+LimitOption = Annotated[int, typer.Option("--limit", min=1)]
 
 
 def email_of(engine: Engine, user: str) -> str:
@@ -57,3 +65,11 @@ def owner_filter(app: AppContext, owner: str | None, mine: bool) -> str | None:
 def for_owner(owner: str | None) -> str:
     """The tail of an empty-list message: ' for owner x@y' or nothing."""
     return f" for owner {owner}" if owner else ""
+
+
+def list_context(ctx: typer.Context, owner: str | None, mine: bool) -> tuple[AppContext, str | None]:
+    """The app context of a list command, with its schema checked, and the owner email it filters by (None:
+    every account)."""
+    app = app_context(ctx)
+    require_schema(app.engine)
+    return app, owner_filter(app, owner, mine)

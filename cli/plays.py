@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from cli.context import AppContext, AsOf, CliError, app_context, console, err_console, handle_errors, parse_date
 from cli.guards import require_schema
 from cli.listing import Column, Format, FormatOption, Listing, emit, page
-from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
+from cli.owner import AccountOption, LimitOption, MineOption, OwnerOption, for_owner, list_context
 from core.conditions import parse, summary
 from core.config_errors import ConfigError
 from core.models import Account, OutboxMessage, PlayEvent, PlayRun, PlayStep, Task
@@ -94,9 +94,7 @@ def list_command(
     ctx: typer.Context, owner: OwnerOption = None, mine: MineOption = False, fmt: FormatOption = Format.table
 ) -> None:
     """The plays in the team's plays.yaml (`watchtower config`), their triggers and how many runs are open."""
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     playbook, _ = load_configs()
     query = select(PlayRun.play, func.count()).where(PlayRun.status != "closed").group_by(PlayRun.play)
     if who:
@@ -221,18 +219,16 @@ def show_counts(counts: Counter[str], day: date) -> None:
 @handle_errors
 def runs_command(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    account: AccountOption = None,
     play: Annotated[str | None, typer.Option("--play", help="Only this play.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, closed or all.")] = "open",
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List play runs with where each stands."""
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     query = select(
         PlayRun.id.label("run"),
         Account.external_id.label("account"),
@@ -433,20 +429,18 @@ def respond_command(ctx: typer.Context, run_id: int, by: By, reason: Reason, as_
 def tasks_command(
     ctx: typer.Context,
     assignee: Annotated[str | None, typer.Option("--assignee", help="Only this person's tasks.")] = None,
-    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    account: AccountOption = None,
     status: Annotated[str, typer.Option("--status", help="open, done, cancelled or all.")] = "open",
     owner: OwnerOption = None,
     mine: MineOption = False,
     as_of: AsOf = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List tasks, the most overdue first; open tasks past their due date are flagged."""
     if ctx.invoked_subcommand is not None:
         return
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     day = app.as_of(as_of)
     query = select(
         Task.id.label("task"),

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, or_, select
 from cli.context import AsOf, CliError, app_context, console, err_console, handle_errors
 from cli.guards import require_schema
 from cli.listing import Column, Format, FormatOption, Listing, emit
-from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
+from cli.owner import LimitOption, MineOption, OwnerOption, for_owner, owner_filter
 from cli.plays import load_configs
 from core.models import Account, Artifact, Contract, RenewalForecast
 from playbooks.facts import load_facts
@@ -63,7 +63,7 @@ def list_command(
     category: Annotated[str | None, typer.Option("--category", help=f"Only {', '.join(CATEGORIES)}.")] = None,
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Renewals due in the next N days (the contracts `watchtower summary` counts), and those up to 30 days past

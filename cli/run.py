@@ -37,7 +37,7 @@ from cli.context import AppContext, CliError, app_context, console, err_console,
 from cli.guards import require_schema
 from cli.kb import vector_progress
 from cli.listing import Column, Format, FormatOption, Listing, emit, page
-from cli.owner import MineOption, OwnerOption, for_owner, owner_filter
+from cli.owner import AccountOption, LimitOption, MineOption, OwnerOption, for_owner, list_context
 from cli.plays import play_engine, show_counts
 from cli.score import load_scoring_config
 from core.config_errors import ConfigError
@@ -178,21 +178,19 @@ def show_run(app: AppContext, run_id: int) -> None:
 @handle_errors
 def alerts_command(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Option("--account", help="One account's external id.")] = None,
+    account: AccountOption = None,
     type_: Annotated[str | None, typer.Option("--type", help="Only this alert type.")] = None,
     status: Annotated[str, typer.Option("--status", help="open, resolved or all.")] = "open",
     owner: OwnerOption = None,
     mine: MineOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: LimitOption = 50,
     evidence: Annotated[
         bool, typer.Option("--evidence", help="Show evidence references (always shown with --account).")
     ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List alerts, most severe first, with their reasons (and evidence with --account or --evidence)."""
-    app = app_context(ctx)
-    require_schema(app.engine)
-    who = owner_filter(app, owner, mine)
+    app, who = list_context(ctx, owner, mine)
     query = select(
         Account.external_id.label("account"),
         Account.owner_csm.label("owner"),

@@ -7,8 +7,9 @@ Engines are built on request, never at import, so a process can hold several
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -19,6 +20,16 @@ from sqlmodel import create_engine
 # rounds back to two decimals, which is exact for amounts below 10^12; the
 # generic warning about that conversion is therefore noise here.
 warnings.filterwarnings("ignore", message=r".*does \*not\* support Decimal objects natively.*", category=SAWarning)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime: SQLite hands back naive datetimes for what was stored in UTC,
+    PostgreSQL aware ones; ``None`` stays ``None``."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _prepare_sqlite_path(url: str) -> None:

@@ -14,31 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from core.models import (
-    Account,
-    AgentOutput,
-    Approval,
-    Contact,
-    Contract,
-    Interaction,
-    Offer,
-    PlayRun,
-    Task,
-)
+from core.tables import ACCOUNT, APPROVAL, CONTACT, CONTRACT, INTERACTION, OFFER, OUTPUT, RUN, TASK
 from playbooks.play_config import Play
 from playbooks.timeline import Milestone, renewal_timelines
 from scorecards.portfolio import score_history
 from scorecards.reasons import describe, label
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-OUTPUT = AgentOutput.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
-CONTACT = Contact.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-INTERACTION = Interaction.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-TASK = Task.__table__  # type: ignore[attr-defined]
 
 #: The stakeholder map's columns, in the order they are drawn; a person with none of these roles is "other".
 ROLE_ORDER = ("champion", "sponsor", "decision_maker", "user", "detractor", "other")
@@ -123,12 +103,13 @@ def _main_role(roles: list[str], stance: str | None) -> str:
     return next((r for r in ROLE_ORDER if r in roles), "other")
 
 
-def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date | None, list[Person]]:
-    """Contacts with roles, and the sentiment watchtower's read of each (its latest ``stakeholders`` payload on
-    or before ``as_of``): the map's people, with who left and when."""
+def stakeholder_reads(conn: Connection, account_id: int, as_of: date) -> tuple[Any | None, dict[Any, dict[str, Any]]]:
+    """The sentiment watchtower's latest output on or before ``as_of`` (the stored row, or None) and its read of
+    each stakeholder by contact id. The account page and the copilot's stakeholder tool both draw the map from
+    this one read, so they cannot disagree on who is engaged."""
     output = (
         conn.execute(
-            select(OUTPUT.c.as_of, OUTPUT.c.payload)
+            select(OUTPUT)
             .where(OUTPUT.c.account_id == account_id, OUTPUT.c.agent == "sentiment", OUTPUT.c.as_of <= as_of)
             .order_by(OUTPUT.c.as_of.desc())
             .limit(1)
@@ -137,6 +118,13 @@ def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date |
         .first()
     )
     read = {s.get("contact_id"): s for s in (output["payload"] or {}).get("stakeholders", [])} if output else {}
+    return output, read
+
+
+def stakeholders(conn: Connection, account_id: int, as_of: date) -> tuple[date | None, list[Person]]:
+    """Contacts with roles, and the sentiment watchtower's read of each (its latest ``stakeholders`` payload on
+    or before ``as_of``): the map's people, with who left and when."""
+    output, read = stakeholder_reads(conn, account_id, as_of)
     people = []
     for c in conn.execute(select(CONTACT).where(CONTACT.c.account_id == account_id).order_by(CONTACT.c.id)).mappings():
         seen = read.get(c["id"])

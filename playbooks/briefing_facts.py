@@ -17,21 +17,15 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, or_, select
 
 import metrics
-from core.models import Account, Alert, Approval, Contract, Offer, PlayRun, PlayStep, RenewalForecast, Scorecard
+from core.db import as_utc
+from core.tables import ACCOUNT, ALERT, APPROVAL, OFFER, RUN, STEP
 from metrics.periods import last_full_quarter
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-STEP = PlayStep.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
+from playbooks.portfolio import stored_forecasts
+from scorecards.portfolio import latest_scorecards
+from scorecards.portfolio import movers as scored_movers
 
 WINDOWS = (90, 180)
 BANDS = ("Green", "Yellow", "Orange", "Red")
@@ -310,33 +304,14 @@ def _accounts(conn: Connection, owner: str | None, as_of: date) -> dict[int, dic
     return {r.id: dict(r._mapping) for r in conn.execute(query)}
 
 
-def _latest_forecasts(conn: Connection, ids: Iterable[int], on: date) -> dict[int, dict[str, Any]]:
-    """Each contract's latest stored forecast on or before ``on``, for the accounts ``ids``."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    latest = (
-        select(FORECAST.c.contract_id, func.max(FORECAST.c.as_of).label("as_of"))
-        .where(FORECAST.c.as_of <= on, FORECAST.c.account_id.in_(ids))
-        .group_by(FORECAST.c.contract_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(FORECAST).join(
-            latest, and_(FORECAST.c.contract_id == latest.c.contract_id, FORECAST.c.as_of == latest.c.as_of)
-        )
-    ).mappings()
-    return {r["contract_id"]: dict(r) for r in rows}
-
-
 def renewals_due(conn: Connection, accounts: dict[int, dict[str, Any]], on: date, within: int) -> list[dict[str, Any]]:
-    """Contracts of ``accounts`` ending in ``(on, on + within]`` with their latest forecast on or before ``on``;
-    days and weighted ARR are counted from ``on``, not from the forecast's own date."""
-    found = []
-    for f in _latest_forecasts(conn, accounts, on).values():
-        days = (f["renewal_on"] - on).days
-        if 0 < days <= within:
-            found.append({**f, "days_to_renewal": days})
+    """Contracts of ``accounts`` ending in ``(on, on + within]`` with their latest forecast on or before ``on``
+    (``playbooks.portfolio.stored_forecasts``); days and weighted ARR are counted from ``on``, not from the
+    forecast's own date."""
+    found = [
+        {**f, "days_to_renewal": (f["renewal_on"] - on).days}
+        for f in stored_forecasts(conn, on=on, within=within, account_ids=accounts, due_today=False)
+    ]
     return sorted(found, key=lambda f: (f["renewal_on"], f["account_id"]))
 
 
@@ -425,31 +400,6 @@ def _renewal_changes(
     return changes
 
 
-def latest_scorecards(conn: Connection, ids: Iterable[int], on: date) -> dict[int, dict[str, Any]]:
-    """Each account's latest scorecard on or before ``on``."""
-    ids = list(ids)
-    if not ids:
-        return {}
-    latest = (
-        select(SCORECARD.c.account_id, func.max(SCORECARD.c.as_of).label("as_of"))
-        .where(SCORECARD.c.as_of <= on, SCORECARD.c.account_id.in_(ids))
-        .group_by(SCORECARD.c.account_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(
-            SCORECARD.c.account_id,
-            SCORECARD.c.as_of,
-            SCORECARD.c.score,
-            SCORECARD.c.band,
-            SCORECARD.c.previous_score,
-            SCORECARD.c.trend,
-            SCORECARD.c.reasons,
-        ).join(latest, and_(SCORECARD.c.account_id == latest.c.account_id, SCORECARD.c.as_of == latest.c.as_of))
-    ).mappings()
-    return {r["account_id"]: dict(r) for r in rows}
-
-
 def _bands(
     accounts: dict[int, dict[str, Any]], now: dict[int, dict[str, Any]], then: dict[int, dict[str, Any]]
 ) -> list[BandCount]:
@@ -471,46 +421,26 @@ def _bands(
     ]
 
 
-def _movers(
-    accounts: dict[int, dict[str, Any]],
-    now: dict[int, dict[str, Any]],
-    then: dict[int, dict[str, Any]],
-    as_of: date,
-) -> list[Mover]:
+def _movers(conn: Connection, accounts: dict[int, dict[str, Any]], as_of: date) -> list[Mover]:
     """The largest score changes: against the scorecard stored a week before when there is one, else against
-    the score the scorecard itself compares with (its trend window)."""
-    moved = []
-    for account_id, card in now.items():
-        if card["score"] is None:
-            continue
-        earlier = then.get(account_id)
-        if earlier is not None and earlier["as_of"] < card["as_of"] and earlier["score"] is not None:
-            previous, previous_band, window = earlier["score"], earlier["band"], (card["as_of"] - earlier["as_of"]).days
-        elif card["previous_score"] is not None and card["trend"] is not None:
-            previous, previous_band, window = card["previous_score"], None, 30
-        else:
-            continue
-        change = round(card["score"] - previous, 1)
-        if change == 0:
-            continue
-        account = accounts[account_id]
-        moved.append(
-            Mover(
-                id=f"mover.{account['external_id']}",
-                account=account["external_id"],
-                account_name=account["name"],
-                owner_csm=account["owner_csm"],
-                score=round(card["score"], 1),
-                previous_score=round(previous, 1),
-                change=change,
-                band=card["band"],
-                previous_band=previous_band,
-                window_days=window,
-                quoted=[r["text"] for r in (card["reasons"] or [])[:2] if r.get("text")],
-            )
+    the score the scorecard itself compares with (its trend window); ranked by ``scorecards.portfolio.movers``
+    as the dashboard's are."""
+    return [
+        Mover(
+            id=f"mover.{m.external_id}",
+            account=m.external_id,
+            account_name=m.name,
+            owner_csm=accounts[m.account_id]["owner_csm"],
+            score=round(m.score, 1),
+            previous_score=round(m.score_before, 1),
+            change=m.change,
+            band=m.band,
+            previous_band=m.band_before,
+            window_days=m.window_days,
+            quoted=list(m.quoted),
         )
-    moved.sort(key=lambda m: (-abs(m.change), m.account))
-    return moved[:MOVERS]
+        for m in scored_movers(conn, as_of=as_of, weeks=1, limit=MOVERS, account_ids=accounts, trend_fallback=True)
+    ]
 
 
 def _alert_entry(row: Any, accounts: dict[int, dict[str, Any]], as_of: date) -> AlertEntry:
@@ -626,10 +556,6 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _approvals(
     conn: Connection, accounts: dict[int, dict[str, Any]], as_of: date, week_before: date
 ) -> ApprovalsSection:
@@ -658,25 +584,25 @@ def _approvals(
 
     def entry(r: Any, status: str) -> ApprovalEntry:
         account = accounts[r.account_id]
-        due = _aware(r.next_due_at) if r.next_due_at is not None and status == "pending" else None
-        settled = _aware(r.settled_at) if r.settled_at is not None and status != "pending" else None
+        due = as_utc(r.next_due_at) if r.next_due_at is not None and status == "pending" else None
+        settled = as_utc(r.settled_at) if r.settled_at is not None and status != "pending" else None
         return ApprovalEntry(
             id=f"approval.{r.id}",
             account=account["external_id"],
             account_name=account["name"],
             offer_kind=r.kind,
             status=status,
-            age_days=((settled or end) - _aware(r.created_at)).days,
+            age_days=((settled or end) - as_utc(r.created_at)).days,
             sla_due_on=due.date() if due else None,
             overdue=due is not None and due < end,
             settled_on=settled.date() if settled else None,
         )
 
-    pending = [entry(r, "pending") for r in rows if r.settled_at is None or _aware(r.settled_at) >= end]
+    pending = [entry(r, "pending") for r in rows if r.settled_at is None or as_utc(r.settled_at) >= end]
     settled = [
         entry(r, r.status)
         for r in rows
-        if r.settled_at is not None and start <= _aware(r.settled_at) < end and r.status != "pending"
+        if r.settled_at is not None and start <= as_utc(r.settled_at) < end and r.status != "pending"
     ]
     pending.sort(key=lambda e: (not e.overdue, -e.age_days, e.id))
     return ApprovalsSection(
@@ -770,8 +696,8 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
     accounts = _accounts(conn, owner, as_of)
     if owner is not None and not accounts:
         raise ValueError(f"audience: no active account on {as_of.isoformat()} has owner_csm {owner!r}")
-    now = latest_scorecards(conn, accounts, as_of)
-    then = latest_scorecards(conn, accounts, week_before)
+    now = latest_scorecards(conn, as_of=as_of, account_ids=accounts)
+    then = latest_scorecards(conn, as_of=week_before, account_ids=accounts)
     windows = _windows(conn, accounts, as_of)
     alerts = open_alerts(conn, accounts, as_of)
     return BriefingFacts(
@@ -786,7 +712,7 @@ def briefing_facts(conn: Connection, *, audience: Audience, as_of: date) -> Brie
         renewals=windows,
         renewal_changes=_renewal_changes(conn, accounts, as_of, week_before),
         bands=_bands(accounts, now, then),
-        movers=_movers(accounts, now, then, as_of),
+        movers=_movers(conn, accounts, as_of),
         alerts=_alerts(accounts, alerts, as_of, week_before),
         plays=_plays(conn, accounts, as_of, week_before),
         approvals=_approvals(conn, accounts, as_of, week_before),

@@ -14,15 +14,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
-from core.models import Account, Alert, Contract, RenewalForecast
+from core.tables import ACCOUNT, ALERT, CONTRACT, FORECAST
 from scorecards.portfolio import latest_scorecards
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
 
 #: The book's sort keys; a leading ``-`` sorts descending.
 BOOK_SORTS: tuple[str, ...] = ("score", "-score", "arr", "-arr", "renewal", "-renewal", "trend", "-trend", "name")
@@ -161,6 +156,52 @@ class RenewalMonth:
         return sum((r.weighted_arr for r in self.renewals), Decimal(0))
 
 
+def stored_forecasts(
+    conn: Connection,
+    *,
+    on: date,
+    within: int | None = None,
+    account_ids: Collection[int] | None = None,
+    run: date | None = None,
+    due_today: bool = True,
+) -> list[dict[str, Any]]:
+    """Stored renewal forecasts as known on ``on``, with the contract's external id (``contract_external_id``)
+    and the account's external id and name, ordered by renewal date and contract.
+
+    The renewals calendar, the weekly briefing and the copilot read the stored forecast here. They differ on
+    purpose in which forecast counts, hence parameters rather than three queries: the calendar reads one weekly
+    ``run`` (the latest stored on or before ``on``) so a month's totals come from one forecast; without ``run``
+    each contract's own latest forecast on or before ``on`` counts, which is what the briefing needs to rebuild
+    the week before and what the copilot shows for one contract. ``within`` keeps the renewals due in the next
+    ``within`` days (``None``: every one, past ones too); ``due_today`` says whether a renewal due on ``on``
+    itself is among them (the briefing counts days to renewal from 1).
+    """
+    if run is not None:
+        chosen = FORECAST.c.as_of == run
+    else:
+        latest = _scope(
+            select(FORECAST.c.contract_id, func.max(FORECAST.c.as_of).label("as_of"))
+            .where(FORECAST.c.as_of <= on)
+            .group_by(FORECAST.c.contract_id),
+            FORECAST.c.account_id,
+            account_ids,
+        ).subquery()
+        chosen = and_(FORECAST.c.contract_id == latest.c.contract_id, FORECAST.c.as_of == latest.c.as_of)
+    query = (
+        select(FORECAST, CONTRACT.c.external_id.label("contract_external_id"), ACCOUNT.c.external_id, ACCOUNT.c.name)
+        .join(CONTRACT, CONTRACT.c.id == FORECAST.c.contract_id)
+        .join(ACCOUNT, ACCOUNT.c.id == FORECAST.c.account_id)
+        .where(chosen)
+        .order_by(FORECAST.c.renewal_on, CONTRACT.c.external_id)
+    )
+    if within is not None:
+        query = query.where(
+            FORECAST.c.renewal_on >= on if due_today else FORECAST.c.renewal_on > on,
+            FORECAST.c.renewal_on <= on + timedelta(days=within),
+        )
+    return [dict(r) for r in conn.execute(_scope(query, FORECAST.c.account_id, account_ids)).mappings()]
+
+
 def renewals_calendar(
     conn: Connection, *, as_of: date, days: int = 180, account_ids: Collection[int] | None = None
 ) -> tuple[date | None, list[RenewalMonth]]:
@@ -169,28 +210,15 @@ def renewals_calendar(
     forecast_on = conn.execute(select(func.max(FORECAST.c.as_of)).where(FORECAST.c.as_of <= as_of)).scalar()
     if forecast_on is None:
         return None, []
-    query = _scope(
-        select(FORECAST, CONTRACT.c.external_id.label("contract"), ACCOUNT.c.external_id, ACCOUNT.c.name)
-        .join(CONTRACT, CONTRACT.c.id == FORECAST.c.contract_id)
-        .join(ACCOUNT, ACCOUNT.c.id == FORECAST.c.account_id)
-        .where(
-            FORECAST.c.as_of == forecast_on,
-            FORECAST.c.renewal_on >= as_of,
-            FORECAST.c.renewal_on <= as_of + timedelta(days=days),
-        )
-        .order_by(FORECAST.c.renewal_on, CONTRACT.c.external_id),
-        FORECAST.c.account_id,
-        account_ids,
-    )
     months: dict[date, RenewalMonth] = {}
-    for r in conn.execute(query).mappings():
+    for r in stored_forecasts(conn, on=as_of, within=days, account_ids=account_ids, run=forecast_on):
         month = r["renewal_on"].replace(day=1)
         months.setdefault(month, RenewalMonth(month)).renewals.append(
             Renewal(
                 r["account_id"],
                 r["external_id"],
                 r["name"],
-                r["contract"],
+                r["contract_external_id"],
                 r["renewal_on"],
                 r["band"],
                 r["timeline"],

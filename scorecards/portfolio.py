@@ -15,11 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from core.models import Account, Scorecard
+from core.tables import ACCOUNT, SCORECARD
 from scorecards.reasons import explain
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 
 
 def _scoped(query: Any, account_ids: Collection[int] | None) -> Any:
@@ -100,9 +97,17 @@ def arr_by_band(conn: Connection, *, as_of: date, account_ids: Collection[int] |
     return totals
 
 
+#: The window a scorecard's own trend compares with (``previous_score``), in days.
+TREND_WINDOW_DAYS = 30
+
+
 @dataclass(frozen=True)
 class Mover:
-    """An account whose score moved over the window, and the signal that moved it most, in words."""
+    """An account whose score moved over the window, and the signal that moved it most, in words.
+
+    ``band_before`` is None when the earlier score is the scorecard's own trend comparison (no stored scorecard
+    to read a band from); ``quoted`` holds the latest scorecard's own first sentences on why, verbatim.
+    """
 
     account_id: int
     external_id: str
@@ -114,6 +119,9 @@ class Mover:
     change: float
     since: date
     reason: str
+    quoted: tuple[str, ...] = ()
+    #: Days between the two scores compared.
+    window_days: int = 0
 
 
 def movers(
@@ -123,51 +131,88 @@ def movers(
     weeks: int = 4,
     limit: int = 10,
     account_ids: Collection[int] | None = None,
+    trend_fallback: bool = False,
 ) -> list[Mover]:
     """The largest score changes (either way) between each account's scorecard ``weeks`` weeks back and its latest.
+
+    The dashboard and the weekly briefing both rank movers here, with the same rows and the same order; they
+    differ only in the window and in what they do without an earlier stored score, hence the parameters
+    rather than two readers. The dashboard looks over four weeks and leaves out an account with no scorecard
+    that far back. The briefing looks one week back and, with ``trend_fallback``, compares such an account
+    with the score its latest scorecard itself compares with (``previous_score``, over its trend window), so a
+    newly scored account that moved still shows.
 
     The reason compares the two scorecards' contributions (``scorecards.reasons.explain``), so it names the
     signal that moved the score over the whole window rather than since last week alone.
     """
-    now = _latest_on_or_before(conn, as_of, account_ids, LIGHT)
+    now = _latest_on_or_before(conn, as_of, account_ids, (*LIGHT, "previous_score"))
     then = _latest_on_or_before(conn, as_of - timedelta(weeks=weeks), account_ids, LIGHT)
-    moved: list[tuple[float, int]] = []
+    moved: list[tuple[float, int, float, str | None, date, bool]] = []
     for account_id, card in now.items():
-        before = then.get(account_id)
-        if before is None or card["score"] is None or before["score"] is None or before["as_of"] == card["as_of"]:
+        if card["score"] is None:
             continue
-        change = round(card["score"] - before["score"], 1)
-        if change != 0:
-            moved.append((change, account_id))
+        before = then.get(account_id)
+        if before is not None and before["score"] is not None and before["as_of"] != card["as_of"]:
+            moved.append(
+                (
+                    round(card["score"] - before["score"], 1),
+                    account_id,
+                    before["score"],
+                    before["band"],
+                    before["as_of"],
+                    False,
+                )
+            )
+        elif trend_fallback and card["previous_score"] is not None and card["trend"] is not None:
+            since = card["as_of"] - timedelta(days=TREND_WINDOW_DAYS)
+            moved.append(
+                (
+                    round(card["score"] - card["previous_score"], 1),
+                    account_id,
+                    card["previous_score"],
+                    None,
+                    since,
+                    True,
+                )
+            )
+    moved = [m for m in moved if m[0] != 0]
     if not moved:
         return []
     names = dict(
         ((r.id), (r.external_id, r.name))
         for r in conn.execute(
-            select(ACCOUNT.c.id, ACCOUNT.c.external_id, ACCOUNT.c.name).where(ACCOUNT.c.id.in_([a for _, a in moved]))
+            select(ACCOUNT.c.id, ACCOUNT.c.external_id, ACCOUNT.c.name).where(ACCOUNT.c.id.in_([m[1] for m in moved]))
         )
     )
-    top = sorted(((change, names[a][0], a) for change, a in moved), key=lambda m: (-abs(m[0]), m[1]))[:limit]
-    explained = _explained(conn, [(a, now[a]["as_of"]) for _, _, a in top] + [(a, then[a]["as_of"]) for _, _, a in top])
+    top = sorted(moved, key=lambda m: (-abs(m[0]), names[m[1]][0]))[:limit]
+    # Only the movers shown are explained: their contributions and reasons are the JSON worth decoding.
+    explained = _explained(
+        conn,
+        [(m[1], now[m[1]]["as_of"]) for m in top] + [(m[1], then[m[1]]["as_of"]) for m in top if not m[5]],
+    )
     found: list[Mover] = []
-    for change, external_id, account_id in top:
-        card, before = now[account_id], then[account_id]
-        latest, earlier = explained[(account_id, card["as_of"])], explained[(account_id, before["as_of"])]
-        reasons = explain(latest["contributions"] or [], earlier["contributions"] or [], limit=1, direction=change)
+    for change, account_id, score_before, band_before, since, from_trend in top:
+        card = now[account_id]
+        latest = explained[(account_id, card["as_of"])]
+        earlier = None if from_trend else (explained[(account_id, then[account_id]["as_of"])]["contributions"] or [])
+        reasons = explain(latest["contributions"] or [], earlier, limit=1, direction=change)
         caps = [r for r in latest["reasons"] or [] if r.get("kind") in ("cap", "floor")]
         reason = reasons[0].text if reasons else (caps[0]["text"] if caps else "weights or caps changed")
+        external_id, name = names[account_id]
         found.append(
             Mover(
                 account_id,
                 external_id,
-                names[account_id][1],
-                before["band"],
+                name,
+                band_before,
                 card["band"],
-                before["score"],
+                score_before,
                 card["score"],
                 change,
-                before["as_of"],
+                since,
                 reason,
+                quoted=tuple(r["text"] for r in (latest["reasons"] or [])[:2] if r.get("text")),
+                window_days=(card["as_of"] - since).days,
             )
         )
     return found

@@ -19,22 +19,21 @@ from sqlalchemy import Connection, select
 
 from approvals.views import waiting_for
 from core.identity import User
-from core.models import (
-    Account,
-    AgentOutput,
-    Alert,
-    Approval,
-    Contact,
-    Contract,
-    Offer,
-    PlayRun,
-    RenewalForecast,
-    Scorecard,
-    Task,
-    UsageSnapshot,
-)
 from core.models.plays import OPEN_RUN_STATUSES
+from core.tables import (
+    ACCOUNT,
+    ALERT,
+    APPROVAL,
+    CONTACT,
+    OFFER,
+    RUN,
+    SCORECARD,
+    TASK,
+    USAGE,
+)
 from knowledge_base.chunks import Chunk, Hit
+from playbooks.account_view import stakeholder_reads
+from playbooks.portfolio import stored_forecasts
 from tools.access import AccountRef, reachable_accounts
 from tools.copilot_results import (
     AccountSummary,
@@ -61,19 +60,6 @@ from tools.copilot_results import (
     UsageTrendResult,
 )
 from tools.copilot_sources import points_lost, source_of
-
-ACCOUNT = Account.__table__  # type: ignore[attr-defined]
-SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
-USAGE = UsageSnapshot.__table__  # type: ignore[attr-defined]
-CONTACT = Contact.__table__  # type: ignore[attr-defined]
-OUTPUT = AgentOutput.__table__  # type: ignore[attr-defined]
-ALERT = Alert.__table__  # type: ignore[attr-defined]
-RUN = PlayRun.__table__  # type: ignore[attr-defined]
-TASK = Task.__table__  # type: ignore[attr-defined]
-FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-CONTRACT = Contract.__table__  # type: ignore[attr-defined]
-OFFER = Offer.__table__  # type: ignore[attr-defined]
-APPROVAL = Approval.__table__  # type: ignore[attr-defined]
 
 #: How far back the usage trend reads.
 USAGE_WEEKS = 12
@@ -259,21 +245,7 @@ class CopilotTools:
             .mappings()
             .all()
         )
-        output = (
-            self.conn.execute(
-                select(OUTPUT)
-                .where(
-                    OUTPUT.c.account_id == self.account.id,
-                    OUTPUT.c.agent == "sentiment",
-                    OUTPUT.c.as_of <= self.as_of,
-                )
-                .order_by(OUTPUT.c.as_of.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-        read = {s.get("contact_id"): s for s in (output["payload"] or {}).get("stakeholders", [])} if output else {}
+        output, read = stakeholder_reads(self.conn, self.account.id, self.as_of)
         people = []
         for c in contacts:
             seen = read.get(c["id"])
@@ -371,18 +343,8 @@ class CopilotTools:
         return PlaysResult(account=self._summary(), plays=plays)
 
     def _latest_forecasts(self, account_ids: Sequence[int] | None) -> list[dict[str, Any]]:
-        query = (
-            select(FORECAST, CONTRACT.c.external_id.label("contract_external_id"))
-            .join(CONTRACT, CONTRACT.c.id == FORECAST.c.contract_id)
-            .where(FORECAST.c.as_of <= self.as_of)
-            .order_by(FORECAST.c.contract_id, FORECAST.c.as_of.desc())
-        )
-        if account_ids is not None:
-            query = query.where(FORECAST.c.account_id.in_(list(account_ids)))
-        latest: dict[int, dict[str, Any]] = {}
-        for r in self.conn.execute(query).mappings().all():
-            latest.setdefault(r["contract_id"], dict(r))
-        return sorted(latest.values(), key=lambda r: (r["renewal_on"], r["id"]))
+        rows = stored_forecasts(self.conn, on=self.as_of, account_ids=account_ids)
+        return sorted(rows, key=lambda r: (r["renewal_on"], r["id"]))
 
     def renewals(self) -> RenewalResult:
         rows = self._latest_forecasts([self.account.id])

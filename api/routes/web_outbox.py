@@ -3,6 +3,7 @@ discarded there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -56,6 +57,29 @@ def _outbox_page(
     )
 
 
+def _act_on_message(
+    request: Request,
+    engine: Engine,
+    session: tuple[User, str],
+    message_id: int,
+    back_to: str,
+    texts: dict[str, str],
+    act: Callable[[], str],
+) -> Response:
+    """What every action on one message does around the action itself: a text that cannot be stored comes back
+    as the outbox with the error, as 422; a refusal goes back to the page it came from with the reason, and a
+    success with what ``act`` says was done."""
+    for name, value in texts.items():
+        unreadable = not_form_text(value)
+        if unreadable:
+            return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"{name}: {unreadable}")
+    try:
+        said = act()
+    except (NotVisible, OutboxError) as exc:
+        return back(request, back_to, error=str(exc))
+    return back(request, back_to, message=f"Message {message_id}: {said}")
+
+
 @router.get("/outbox")
 def outbox_page(request: Request, engine: Db, session: WebSession, params: Paging) -> HTMLResponse:
     return _outbox_page(request, engine, session, params)
@@ -75,14 +99,12 @@ def outbox_decision(
 ) -> Response:
     """Back to the page the message was on, whichever page of the outbox that is. A reason that cannot be
     stored comes back as the outbox with the error, as 422; a refusal goes back with the reason."""
-    unreadable = not_form_text(reason)
-    if unreadable:
-        return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"reason: {unreadable}")
-    try:
+
+    def act() -> str:
         decide_draft(engine, user=user, message_id=message_id, decision=decision, reason=reason, now=clock())
-    except (NotVisible, OutboxError) as exc:
-        return back(request, back_to, error=str(exc))
-    return back(request, back_to, message=f"Message {message_id}: {DRAFT_DECISIONS[decision]}")
+        return DRAFT_DECISIONS[decision]
+
+    return _act_on_message(request, engine, session, message_id, back_to, {"reason": reason}, act)
 
 
 @router.post("/outbox/{message_id}/edit")
@@ -98,15 +120,12 @@ def outbox_edit(
     back_to: Annotated[str, Form(alias="back")] = "/outbox",
 ) -> Response:
     """A rewrite of the subject and body, audited with the text before and after; the draft still waits."""
-    for name, value in (("subject", subject), ("body", body)):
-        unreadable = not_form_text(value)
-        if unreadable:
-            return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"{name}: {unreadable}")
-    try:
+
+    def act() -> str:
         changed = edit_message(engine, user=user, message_id=message_id, subject=subject, body=body, now=clock())
-    except (NotVisible, OutboxError) as exc:
-        return back(request, back_to, error=str(exc))
-    return back(request, back_to, message=f"Message {message_id}: {'edited' if changed else 'unchanged'}")
+        return "edited" if changed else "unchanged"
+
+    return _act_on_message(request, engine, session, message_id, back_to, {"subject": subject, "body": body}, act)
 
 
 @router.post("/outbox/{message_id}/send")
@@ -122,11 +141,8 @@ def outbox_send(
     back_to: Annotated[str, Form(alias="back")] = "/outbox",
 ) -> Response:
     """Approve this one message and send it now, through the same sender and rules as every send."""
-    unreadable = not_form_text(reason)
-    if unreadable:
-        return _outbox_page(request, engine, session, PageParams(), status_code=422, error=f"reason: {unreadable}")
-    try:
-        said = send_one(engine, settings=settings, user=user, message_id=message_id, reason=reason, now=clock())
-    except (NotVisible, OutboxError) as exc:
-        return back(request, back_to, error=str(exc))
-    return back(request, back_to, message=f"Message {message_id}: {said}")
+
+    def act() -> str:
+        return send_one(engine, settings=settings, user=user, message_id=message_id, reason=reason, now=clock())
+
+    return _act_on_message(request, engine, session, message_id, back_to, {"reason": reason}, act)

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
+
+from core.db import make_engine
+from core.identity import User
+from core.schema import upgrade
+from tests.integration.approval_support import book_with_people
 
 CHROMIUM = os.environ.get("WATCHTOWER_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -62,3 +68,15 @@ def screenshot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def people_book(tmp_path: Path) -> Iterator[tuple[str, Engine, dict[str, User]]]:
+    """A SQLite file with the approvals' small book and one user per role: its URL (for a served app), an engine
+    on it and the users by role."""
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    people = book_with_people(engine)
+    yield url, engine, people
+    engine.dispose()

@@ -3,25 +3,12 @@ wrong, and approves a customer email on the second page of the outbox."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from api.child_process import running_server
 from approvals.queue import APPROVAL
-from core.db import make_engine
-from core.schema import upgrade
 from tests.integration.api_support import OUTBOX, add_drafts
-from tests.integration.approval_support import PASSWORD, account_ids, book_with_people, propose
-
-
-@pytest.fixture
-def book(tmp_path):
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    people = book_with_people(engine)
-    yield url, engine, people
-    engine.dispose()
+from tests.integration.approval_support import PASSWORD, account_ids, propose
 
 
 def _sign_in(page, base: str, path: str = "/approvals") -> None:
@@ -32,8 +19,8 @@ def _sign_in(page, base: str, path: str = "/approvals") -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_click_through_one_approval(browser_page, book, screenshot):
-    url, engine, people = book
+def test_click_through_one_approval(browser_page, people_book, screenshot):
+    url, engine, people = people_book
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 7.5}, by=people["ae"])
     page = browser_page
     refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
@@ -58,8 +45,8 @@ def test_click_through_one_approval(browser_page, book, screenshot):
     assert tuple(settled) == ("approved", "cs-manager", "Within my 10% guidance")
 
 
-def test_queue_pages_and_the_edit_form_names_a_wrong_number(browser_page, book, screenshot):
-    url, engine, people = book
+def test_queue_pages_and_the_edit_form_names_a_wrong_number(browser_page, people_book, screenshot):
+    url, engine, people = people_book
     ids = [propose(engine, a, {"discount_pct": 4}, by=people["ae"]).approval_id for a in account_ids(engine)[:7]]
     page = browser_page
     with running_server(url) as base:
@@ -86,8 +73,8 @@ def test_queue_pages_and_the_edit_form_names_a_wrong_number(browser_page, book, 
         assert conn.execute(select(APPROVAL.c.status).where(APPROVAL.c.id == ids[4])).scalar_one() == "pending"
 
 
-def test_a_draft_on_the_second_outbox_page_is_approved(browser_page, book, screenshot):
-    url, engine, _ = book
+def test_a_draft_on_the_second_outbox_page_is_approved(browser_page, people_book, screenshot):
+    url, engine, _ = people_book
     drafts = add_drafts(engine, account_ids(engine), 60)
     page = browser_page
     with running_server(url) as base:

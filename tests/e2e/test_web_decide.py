@@ -6,27 +6,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import insert, select
 
 from api.child_process import running_server
 from approvals.queue import APPROVAL
-from core.db import make_engine
 from core.models import Invoice
-from core.schema import upgrade
-from tests.integration.approval_support import NOW, PASSWORD, account_ids, book_with_people, propose
+from tests.integration.approval_support import NOW, PASSWORD, account_ids, propose
 
 INVOICE = Invoice.__table__  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def book(tmp_path):
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    people = book_with_people(engine)
-    yield url, engine, people
-    engine.dispose()
 
 
 def _sign_in(page, base: str, username: str, path: str) -> None:
@@ -37,8 +24,8 @@ def _sign_in(page, base: str, username: str, path: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_finance_approves_from_the_approval_page(browser_page, book, screenshot):
-    url, engine, people = book
+def test_finance_approves_from_the_approval_page(browser_page, people_book, screenshot):
+    url, engine, people = people_book
     account = account_ids(engine)[0]
     with engine.begin() as conn:
         conn.execute(
@@ -72,8 +59,8 @@ def test_finance_approves_from_the_approval_page(browser_page, book, screenshot)
         assert conn.execute(select(APPROVAL.c.status, APPROVAL.c.settled_by)).one() == ("approved", "finance")
 
 
-def test_a_cs_manager_bulk_decides_from_the_queue(browser_page, book, screenshot):
-    url, engine, people = book
+def test_a_cs_manager_bulk_decides_from_the_queue(browser_page, people_book, screenshot):
+    url, engine, people = people_book
     accounts = account_ids(engine)
     ids = [propose(engine, a, {"discount_pct": 4}, by=people["ae"]).approval_id for a in accounts[:3]]
     own = propose(engine, accounts[3], {"discount_pct": 5}, by=people["cs_manager"]).approval_id
@@ -103,28 +90,18 @@ def test_a_cs_manager_bulk_decides_from_the_queue(browser_page, book, screenshot
     assert [statuses[i] for i in ids] == ["approved"] * 3 and statuses[own] == "pending"
 
 
-def test_a_csm_edits_a_draft_and_sends_it_and_sees_a_held_one(browser_page, book, screenshot):
-    from sqlalchemy import update
+def test_a_csm_edits_a_draft_and_sends_it_and_sees_a_held_one(browser_page, people_book, screenshot):
+    from tests.integration.api_support import OUTBOX, add_drafts, hold_draft
 
-    from core.audit import record
-    from tests.integration.api_support import OUTBOX, add_drafts
-
-    url, engine, people = book
+    url, engine, people = people_book
     mine = account_ids(engine, owner=people["csm"].email)
     draft, held = add_drafts(engine, mine[:2], 2)
-    with engine.begin() as conn:
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id == held).values(status="held"))
-        record(
-            conn,
-            at=NOW,
-            actor="play:renewal_timeline",
-            actor_kind="play",
-            action="hold",
-            entity="outbox_message",
-            entity_id=held,
-            reason=f"champion1@customer.test already has an email from the usage_decline play (message {draft}, "
-            "drafted, 2026-11-24); the quiet period is 5 days",
-        )
+    hold_draft(
+        engine,
+        held,
+        f"champion1@customer.test already has an email from the usage_decline play (message {draft}, "
+        "drafted, 2026-11-24); the quiet period is 5 days",
+    )
     page = browser_page
     page.set_viewport_size({"width": 1280, "height": 900})
     with running_server(url) as base:

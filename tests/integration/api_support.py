@@ -7,6 +7,7 @@ statement that waits on a lock.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -18,11 +19,12 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from starlette.routing import BaseRoute
 
 from api.app import create_app
 from api.child_process import free_port
+from core.audit import record
 from core.identity import User
 from core.models import OutboxMessage
 from core.settings import Settings
@@ -31,6 +33,8 @@ from tests.integration.approval_support import NOW, PASSWORD, POLICY, book_with_
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
+STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
 
 
 @contextmanager
@@ -102,3 +106,31 @@ def app_with_people(engine: Engine, database_url: str) -> Iterator[tuple[TestCli
 
 def bearer(engine: Engine, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(engine, user)}"}
+
+
+def page_alert(page: str) -> str:
+    """A page's error (its role="alert" box), as a person reads it; empty when it shows none."""
+    found = ALERT.search(page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def page_status(page: str) -> str:
+    """A page's message, or its error when it shows one instead, so a failed assertion says what went wrong."""
+    found = STATUS.search(page)
+    return html.unescape(found.group(1)) if found else f"(no message; error: {page_alert(page)!r})"
+
+
+def hold_draft(engine: Engine, message_id: int, reason: str) -> None:
+    """Hold a draft as the quiet-period rule does: the status, and the audited reason the outbox shows."""
+    with engine.begin() as conn:
+        conn.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(status="held"))
+        record(
+            conn,
+            at=NOW,
+            actor="play:renewal_timeline",
+            actor_kind="play",
+            action="hold",
+            entity="outbox_message",
+            entity_id=message_id,
+            reason=reason,
+        )

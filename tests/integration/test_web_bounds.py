@@ -6,8 +6,6 @@ numbers do (tests/integration/test_web_pages.py).
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import urlencode
 
 import pytest
@@ -18,10 +16,9 @@ from api.app import create_app
 from api.bounds import MAX_TEXT
 from approvals.queue import APPROVAL
 from core.settings import Settings
-from tests.integration.api_support import OUTBOX, add_drafts, web_login
+from tests.integration.api_support import OUTBOX, add_drafts, page_alert, web_login
 from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people, propose
 
-ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
 #: A NUL byte (Postgres refuses it) and text past the bound. A browser's form cannot carry a lone surrogate:
 #: the form decoder turns bytes that are not UTF-8 into U+FFFD.
 NOT_TEXT = ["a\x00b", "x" * (MAX_TEXT + 1)]
@@ -33,11 +30,6 @@ def web(engine, database_url):
     app = create_app(Settings(database_url=database_url), engine=engine, policy=POLICY, clock=lambda: NOW)
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client, people
-
-
-def _alert(page: str) -> str:
-    found = ALERT.search(page)
-    return html.unescape(found.group(1)) if found else ""
 
 
 def _form(values: dict[str, str]) -> bytes:
@@ -57,7 +49,7 @@ def test_a_reason_that_is_not_text_comes_back_as_a_422_page(web, engine, bad):
         form = {"decision": decision, "reason": bad, "csrf": csrf, "discount_pct": "4"}
         answer = client.post(f"/approvals/{offer.approval_id}/decision", content=_form(form), headers=FORM)
         assert answer.status_code == 422, (decision, answer.status_code, answer.text[:300])
-        assert "reason" in _alert(answer.text), _alert(answer.text)
+        assert "reason" in page_alert(answer.text), page_alert(answer.text)
     with engine.connect() as conn:
         assert conn.execute(select(APPROVAL.c.status, APPROVAL.c.version)).one() == ("pending", 1)
 
@@ -70,7 +62,7 @@ def test_an_outbox_reason_that_is_not_text_comes_back_as_a_422_page(web, engine,
     form = {"decision": "discard", "reason": bad, "csrf": csrf, "back": "/outbox"}
     answer = client.post(f"/outbox/{draft}/decision", content=_form(form), headers=FORM)
     assert answer.status_code == 422, (answer.status_code, answer.text[:300])
-    assert "reason" in _alert(answer.text) and f'id="message-{draft}"' in answer.text
+    assert "reason" in page_alert(answer.text) and f'id="message-{draft}"' in answer.text
     with engine.connect() as conn:
         assert conn.execute(select(OUTBOX.c.status)).scalar_one() == "drafted"
 
@@ -80,7 +72,7 @@ def test_a_sign_in_that_is_not_text_comes_back_as_a_422_page(web, bad):
     client, _ = web
     answer = client.post("/login", content=_form({"username": bad, "password": bad}), headers=FORM)
     assert answer.status_code == 422, (answer.status_code, answer.text[:300])
-    assert "username" in _alert(answer.text)
+    assert "username" in page_alert(answer.text)
 
 
 @pytest.mark.parametrize("big", [2**31, 2**63, 0])

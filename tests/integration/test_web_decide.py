@@ -13,27 +13,18 @@ import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from approvals.queue import APPROVAL, CONTRACT, OFFER
 from core.audit import AUDIT
 from core.models import Invoice, RenewalForecast, Scorecard
-from tests.integration.api_support import app_with_people, web_login
+from tests.integration.api_support import web_login
 from tests.integration.approval_support import NOW, account_ids, propose
 
 SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
 INVOICE = Invoice.__table__  # type: ignore[attr-defined]
 FORECAST = RenewalForecast.__table__  # type: ignore[attr-defined]
-ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
-STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
 DECIDE_FORM = re.compile(r'<form[^>]+action="/approvals/\d+/decision"')
-
-
-@pytest.fixture
-def web(engine, database_url):
-    with app_with_people(engine, database_url) as served:
-        yield served
 
 
 def _text(page: str) -> str:

@@ -8,14 +8,14 @@ import html
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.app import create_app
 from cli.main import app as cli
-from core.audit import AUDIT, record
+from core.audit import AUDIT
 from core.settings import Settings
-from tests.integration.api_support import OUTBOX, add_drafts, app_with_people, web_login
+from tests.integration.api_support import OUTBOX, add_drafts, app_with_people, hold_draft, web_login
 from tests.integration.approval_support import NOW, POLICY, account_ids, book_with_people
 from tests.integration.test_outbox import Mailbox, smtp  # noqa: F401  (the SMTP server fixture)
 
@@ -90,18 +90,7 @@ def test_a_held_draft_shows_its_reason_and_can_be_approved_anyway(engine, databa
     with app_with_people(engine, database_url) as (client, _):
         (message,) = add_drafts(engine, account_ids(engine)[:1], 1)
         reason = "champion0@customer.test already has an email from the usage_decline play; the quiet period is 5 days"
-        with engine.begin() as conn:
-            conn.execute(update(OUTBOX).values(status="held"))
-            record(
-                conn,
-                at=NOW,
-                actor="play:renewal_timeline",
-                actor_kind="play",
-                action="hold",
-                entity="outbox_message",
-                entity_id=message,
-                reason=reason,
-            )
+        hold_draft(engine, message, reason)
         csrf = web_login(client, "cs-manager")
         row = re.search(rf'<tr id="message-{message}"[^>]*>(.*?)</tr>', client.get("/outbox").text, re.S).group(1)
         assert "HELD, not sent:" in row and html.escape(reason) in row and "Approve anyway" in row

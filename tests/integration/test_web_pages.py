@@ -16,31 +16,12 @@ from sqlalchemy import insert, select
 
 from approvals.queue import APPROVAL, OFFER
 from core.models import Scorecard
-from tests.integration.api_support import OUTBOX, add_drafts, app_with_people, web_login
+from tests.integration.api_support import OUTBOX, add_drafts, page_alert, page_status, web_login
 from tests.integration.approval_support import PASSWORD, account_ids, propose
 
 SCORECARD = Scorecard.__table__  # type: ignore[attr-defined]
-ALERT = re.compile(r'role="alert">(.*?)</div>', re.S)
-STATUS = re.compile(r'role="status">(.*?)</div>', re.S)
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
 PREVIOUS = re.compile(r'<a rel="prev" href="([^"]+)"')
-
-
-@pytest.fixture
-def web(engine, database_url):
-    with app_with_people(engine, database_url) as served:
-        yield served
-
-
-def _alert(page: str) -> str:
-    found = ALERT.search(page)
-    return html.unescape(found.group(1)) if found else ""
-
-
-def _status(page: str) -> str:
-    """The page's message, or its error when it shows one instead."""
-    found = STATUS.search(page)
-    return html.unescape(found.group(1)) if found else f"(no message; error: {_alert(page)!r})"
 
 
 #: (field, what was typed): text that is no number, numbers no float holds, and numbers out of the terms' bounds.
@@ -69,7 +50,7 @@ def test_bad_numbers_on_the_edit_form_are_a_422_naming_the_field(web, engine):
         form = {"decision": "edit", "reason": "tidy the terms", "csrf": csrf, field: typed}
         answer = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
         assert answer.status_code == 422, (field, typed, answer.status_code)
-        assert field in _alert(answer.text), (field, typed, _alert(answer.text))
+        assert field in page_alert(answer.text), (field, typed, page_alert(answer.text))
         assert 'name="reason" required size="60" value="tidy the terms"' in answer.text
         if field != "version":  # what was typed comes back, to be corrected
             assert f'name="{field}" value="{html.escape(typed)}"' in answer.text, (field, typed)
@@ -99,7 +80,7 @@ def test_good_numbers_on_the_edit_form_still_edit_and_approve(web, engine):
         assert conn.execute(select(OFFER.c.terms)).scalar_one() == {"discount_pct": 4.5, "payment_terms_days": 45}
     stale = client.post(f"/approvals/{offer.approval_id}/decision", data=form, follow_redirects=False)
     assert stale.status_code == 303  # a refusal still goes back, with the reason
-    assert "already" in _alert(client.get(stale.headers["location"]).text)
+    assert "already" in page_alert(client.get(stale.headers["location"]).text)
 
 
 def test_the_approval_page_says_why_the_account_has_its_band_cap_first(web, engine):
@@ -171,7 +152,7 @@ def test_the_queue_page_pages_and_a_decision_returns_to_its_page(web, engine):
     form = {"decision": "approve", "reason": "fine", "csrf": csrf, "back": html.unescape(back)}
     done = client.post(f"/approvals/{ids[4]}/decision", data=form)
     assert done.url.path == "/approvals" and done.url.params["offset"] == "3"
-    assert f"Approval {ids[4]}: offer" in _status(done.text)
+    assert f"Approval {ids[4]}: offer" in page_status(done.text)
     assert "Approvals 4–6 of 6" in done.text and f'id="approval-{ids[4]}"' not in done.text
     beyond = client.get("/approvals?limit=3&offset=300").text  # past the end: the last page
     assert "Approvals 4–6 of 6" in beyond
@@ -190,12 +171,12 @@ def test_every_outbox_draft_can_be_approved_on_the_web_past_the_first_200(web, e
     form = {"decision": "approve", "reason": "tone is right", "csrf": csrf, "back": back}
     done = client.post(f"/outbox/{target}/decision", data=form)
     assert done.url.path == "/outbox" and done.url.params["offset"] == "200"
-    assert f"Message {target}: approved" in _status(done.text)
+    assert f"Message {target}: approved" in page_status(done.text)
     assert "Drafts 201–204 of 204" in done.text
     odd = client.post(f"/outbox/{ids[204]}/decision", data={**form, "decision": "send"})
-    assert "decision must be approve or discard, not 'send'" in _alert(odd.text)
+    assert "decision must be approve or discard, not 'send'" in page_alert(odd.text)
     discard = client.post(f"/outbox/{ids[204]}/decision", data={**form, "decision": "discard"})
-    assert f"Message {ids[204]}: discarded" in _status(discard.text)
+    assert f"Message {ids[204]}: discarded" in page_status(discard.text)
     with engine.connect() as conn:
         statuses = dict(conn.execute(select(OUTBOX.c.id, OUTBOX.c.status).where(OUTBOX.c.id.in_(ids[200:]))).all())
     assert statuses == {
@@ -217,7 +198,7 @@ def test_a_csm_pages_only_through_their_own_drafts(web, engine):
     seen, _ = _walk(client, "/outbox")
     assert seen == own
     refused = client.post(f"/outbox/{theirs[-1]}/decision", data={"decision": "approve", "reason": "x", "csrf": csrf})
-    assert f"message {theirs[-1]} is not a draft you may approve" in _alert(refused.text)
+    assert f"message {theirs[-1]} is not a draft you may approve" in page_alert(refused.text)
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "offset=99999999999999999999", "limit=x"])

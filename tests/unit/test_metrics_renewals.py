@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection
 
 import metrics
-from core.db import make_engine
-from core.schema import upgrade
 from tests.factories import BookRows
-from tests.unit import metrics_book
 from tests.unit.metrics_book import END, KINDS, START
-
-
-@pytest.fixture
-def conn() -> Iterator[Connection]:
-    engine = make_engine("sqlite://")
-    upgrade(engine)
-    with engine.begin() as connection:
-        yield connection
-
-
-@pytest.fixture
-def report(conn: Connection) -> metrics.MetricsReport:
-    metrics_book.build(conn)
-    return metrics.compute(conn, start=START, end=END, kinds=KINDS)
 
 
 def test_gross_renewal_rate_caps_the_upsell_and_does_not_count_a_late_win_back(report):

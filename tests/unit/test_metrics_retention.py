@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection
 
 import metrics
-from core.db import make_engine
-from core.schema import upgrade
 from tests.factories import BookRows
 from tests.unit import metrics_book
 from tests.unit.metrics_book import END, KINDS, START
-
-
-@pytest.fixture
-def conn() -> Iterator[Connection]:
-    engine = make_engine("sqlite://")
-    upgrade(engine)
-    with engine.begin() as connection:
-        yield connection
-
-
-@pytest.fixture
-def report(conn: Connection) -> metrics.MetricsReport:
-    metrics_book.build(conn)
-    return metrics.compute(conn, start=START, end=END, kinds=KINDS)
 
 
 def test_nrr_counts_expansion_contraction_and_churn_of_the_start_cohort_only(report):

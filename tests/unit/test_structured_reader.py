@@ -8,17 +8,13 @@ tests/integration/test_llm_cassettes.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from langchain_core.language_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 from sqlalchemy import Connection, func, select
 
 from agents.text_reading import InteractionReading, Statement, check_interaction
-from core.db import make_engine
 from core.models import LlmCacheEntry
-from core.schema import upgrade
 from llm.cache import DatabaseLlmCache
 from llm.structured import LlmReader, StepResult
 from prompts.loader import load_prompt
@@ -29,14 +25,6 @@ GOOD = {
     "statements": [{"contact_id": 7, "quote": "Support keeps closing issues that are not fixed.", "sentiment": -0.8}]
 }
 INVENTED = {"statements": [{"contact_id": 7, "quote": "We are leaving.", "sentiment": -1}]}
-
-
-@pytest.fixture
-def conn() -> Iterator[Connection]:
-    engine = make_engine("sqlite://")
-    upgrade(engine)
-    with engine.begin() as connection:
-        yield connection
 
 
 def _reader(replies: list[dict | str], cache: DatabaseLlmCache | None = None) -> LlmReader:
