@@ -101,6 +101,8 @@ PLAYS_BENCH_SIZES ?= 2000 10000
 APPROVALS_BENCH_OFFERS ?= 2000
 KB_BENCH_CHUNKS ?= 50000
 VECTOR_BENCH_ACCOUNTS ?= 500
+# The dashboard, book and account pages and the leadership briefing, on a book built and scored first (~15 min).
+WEB_BENCH_ACCOUNTS ?= 10000
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 # The copilot's latency is measured on a 500-account book, scored and indexed, of its own.
 COPILOT_BENCH := DATABASE_URL=sqlite:///./var/bench-copilot.db WATCHTOWER_DATA_DIR=var/bench-copilot
@@ -109,6 +111,7 @@ bench: install
 	$(BIN)/python -m bench.cycle_bench --sizes $(CYCLE_BENCH_SIZES)
 	$(BIN)/python -m bench.plays_bench --sizes $(PLAYS_BENCH_SIZES)
 	$(BIN)/python -m bench.approvals_bench --offers $(APPROVALS_BENCH_OFFERS)
+	$(BIN)/python -m bench.web_bench --accounts $(WEB_BENCH_ACCOUNTS)
 	$(BIN)/python -m bench.kb_bench --chunks $(KB_BENCH_CHUNKS) --chroma
 	$(BIN)/python -m bench.vector_bench --chunks $(KB_BENCH_CHUNKS) --accounts $(VECTOR_BENCH_ACCOUNTS)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false $(BIN)/python -m bench.embed_bench
