@@ -181,6 +181,12 @@ class _TransientHttp(Exception):
     """HTTP 429 or 5xx from the webhook."""
 
 
+def _slack_text(text: str) -> str:
+    """Text as Slack shows it, never as its controls: names come from customer data, and in a Slack message
+    ``<!channel>`` notifies a whole channel and ``<url|label>`` disguises a link. Slack's three escapes."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class WebhookSender:
     """Slack incoming webhooks (and the many services that accept the same ``{"text": ...}`` body)."""
@@ -202,7 +208,7 @@ class WebhookSender:
         _MASK.secrets.add(url.get_secret_value())
 
     def send(self, message: Outgoing) -> None:
-        payload = {"text": f"*{message.subject}*\n{message.body}"}
+        payload = {"text": f"*{_slack_text(message.subject)}*\n{_slack_text(message.body)}"}
 
         def post() -> None:
             response = httpx.post(self.url.get_secret_value(), json=payload, timeout=self.timeout)
