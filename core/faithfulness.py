@@ -19,7 +19,8 @@ What a text claims, and when a claim traces:
   record within the printed precision. A number printed without a sign may be a decline printed unsigned;
   a printed sign must match. Every common way of writing a percent (``30%``, ``30 percent``, ``30-percent``,
   ``30 pct``) or an amount (``$30``, ``$ 30``, ``30$``, ``30 USD``, ``30 dollars``) is the same claim, and
-  so is one spelled out in words ("thirty percent", "fifty dollars").
+  so is one spelled out in words ("thirty percent", "fifty dollars"); a count in words of eleven or more
+  ("Seventy-seven renewals") traces like a plain count.
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
   without a time) traces to the same day in the record.
 - an **address or link** (``billing@example.com``, ``https://...``, ``www....``) traces only when the record
@@ -112,6 +113,14 @@ _SPELLED = re.compile(
     r"(?P<unit> ?%|[ -]per[ -]?cent\b|[ -]percent\b| (?:US )?dollars?\b| euros?\b| pounds?\b)",
     re.IGNORECASE,
 )
+#: A count in words without a unit ("Seventy-seven renewals"); traced from eleven up, since a lone small number
+#: word ("one", "three") is as often an ordinary word and a value every record holds.
+_SPELLED_COUNT = re.compile(
+    rf"(?<![\w-])(?P<words>(?:{_NUMBER_WORD})(?:(?:[ -]|\s+and\s+)(?:{_NUMBER_WORD}))*)(?![\w-])",
+    re.IGNORECASE,
+)
+#: The smallest spelled count that is a claim.
+_SPELLED_COUNT_FROM = 11
 _TOKEN = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
 #: A title or an initial with its full stop: part of the name after it ("Dr. Blake", "J. Blake").
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Sir|St|[A-Z])\."
@@ -383,7 +392,8 @@ def _spelled_value(words: str) -> float:
 
 
 def _spelled(work: str, ref: Reference, claims: list[Claim]) -> str:
-    """A percent or an amount in words is traced like its digits, to the nearest whole number."""
+    """A percent, an amount or a count of eleven or more in words is traced like its digits, to the nearest whole
+    number."""
 
     def one(m: re.Match[str]) -> str:
         value = _spelled_value(m.group("words"))
@@ -396,7 +406,15 @@ def _spelled(work: str, ref: Reference, claims: list[Claim]) -> str:
             claims.append(Claim("money", m.group(0), m.start(), _traces(_Printed(value, 0.5 + 1e-9, False), ref.money)))
         return _MASK * (m.end() - m.start())
 
-    return _SPELLED.sub(one, work)
+    def count(m: re.Match[str]) -> str:
+        value = _spelled_value(m.group("words"))
+        if value < _SPELLED_COUNT_FROM:
+            return m.group(0)
+        traced = _traces(_Printed(value, 0.5 + 1e-9, False), (*ref.numbers, *ref.percent_points))
+        claims.append(Claim("number", m.group(0), m.start(), traced))
+        return _MASK * (m.end() - m.start())
+
+    return _SPELLED_COUNT.sub(count, _SPELLED.sub(one, work))
 
 
 def _dates(work: str, ref: Reference, claims: list[Claim]) -> str:

@@ -200,6 +200,25 @@ def test_a_spelled_out_percent_that_is_the_records_value_traces() -> None:
 @pytest.mark.parametrize(
     ("text", "wrong"),
     [
+        ("Seventy-seven renewals are due this quarter.", "Seventy-seven"),
+        ("Four thousand eight hundred seventeen accounts churned.", "Four thousand eight hundred seventeen"),
+        ("Twelve hundred seats sit idle.", "Twelve hundred"),
+    ],
+)
+def test_a_count_spelled_out_in_words_is_a_claim(text: str, wrong: str) -> None:
+    """A figure in words must trace like its digits, or a narrative could state any count the checker misses."""
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+def test_a_spelled_count_the_record_holds_traces_and_small_words_are_words() -> None:
+    assert untraced("Thirty minutes were booked.", MESSAGE) == []  # meeting_minutes 30
+    assert untraced("No one replied; the one who did was away.", MESSAGE) == []
+    assert untraced("Hundreds of accounts were reviewed.", MESSAGE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
         ("Reply to billing@globex-payments.example to claim it.", "billing@globex-payments.example"),
         ("Pay at https://pay.evil.example/renew to lock it in.", "https://pay.evil.example/renew"),
         ("See www.evil.example for details.", "www.evil.example"),
