@@ -90,6 +90,10 @@ _PERCENT_AFTER = re.compile(r"^(?: ?%|[ -]?per[ -]?cent\b|[ -]?percent\b| ?pct\b
 #: "20 seats", "10 free seats", "30 licenses": a count of seats traces only to a seat field.
 _SEATS_AFTER = re.compile(r"^(?: [a-z]+)? (?:seats?|licen[cs]es?)\b")
 _SCALE_AFTER = re.compile(r"^(?P<s>[kKM])(?![a-zA-Z])")
+#: An amount's scale also in the finance forms ("$5m", "$40mm", "$3.7bn", "$2B"); only after a currency, since a
+#: plain "30m" is as likely minutes.
+_MONEY_SCALE_AFTER = re.compile(r"^(?P<s>bn|mm|[kKMmB])(?![a-zA-Z])")
+_SCALES = {"k": 1e3, "K": 1e3, "M": 1e6, "m": 1e6, "mm": 1e6, "B": 1e9, "bn": 1e9}
 #: "42 days", "a 20-day extension", "30 free days": one word may stand between the count and its unit.
 _DAYS_AFTER = re.compile(r"^(?: [a-z]+)?[ -]days?\b")
 #: Record keys whose numbers are amounts of money, and those that count days: an amount or a day count a
@@ -483,9 +487,10 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         elif (cur := _CURRENCY_AFTER.match(rest)) is not None:
             kind = "money"
             end += cur.end()
-        if kind != "percent" and (scaled := _SCALE_AFTER.match(work[end:])) is not None:
-            scale = 1000.0 if scaled.group("s") in "kK" else 1_000_000.0
-            end += 1
+        scales = _MONEY_SCALE_AFTER if kind == "money" else _SCALE_AFTER
+        if kind != "percent" and (scaled := scales.match(work[end:])) is not None:
+            scale = _SCALES[scaled.group("s")]
+            end += len(scaled.group("s"))
         elif kind != "percent" and (work[end : end + 1].isalpha()):
             suffix = re.match(r"[A-Za-z]+", work[end:])
             if suffix and suffix.group(0) not in ("h", "st", "nd", "rd", "th", "x"):

@@ -210,6 +210,17 @@ def test_a_count_spelled_out_in_words_is_a_claim(text: str, wrong: str) -> None:
     assert untraced(text, MESSAGE) == [wrong]
 
 
+@pytest.mark.parametrize("text", ["ARR of $5m.", "ARR of $3.7bn.", "ARR of $2B.", "ARR of €40mm.", "ARR of USD 7m."])
+def test_an_amount_with_a_scale_suffix_is_a_claim(text: str) -> None:
+    """ "$5m" and "$3.7bn" are amounts, not words: a narrative must not state millions the record lacks."""
+    assert len(untraced(text, MESSAGE)) == 1, text
+
+
+def test_an_amount_with_a_scale_suffix_the_record_holds_traces() -> None:
+    record = {"arr": 1_071_903.15, "meeting_minutes": 30}
+    assert untraced("ARR of $1.07m, $1.1M, $0.001bn; a 30m call.", record) == []
+
+
 def test_a_spelled_count_the_record_holds_traces_and_small_words_are_words() -> None:
     assert untraced("Thirty minutes were booked.", MESSAGE) == []  # meeting_minutes 30
     assert untraced("No one replied; the one who did was away.", MESSAGE) == []
