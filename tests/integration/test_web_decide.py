@@ -54,12 +54,12 @@ def _whole_dollars(amount: str) -> str:
     return f"${whole:,}"
 
 
-def test_the_root_is_a_redirect_to_the_approvals_queue(web, engine):
+def test_the_root_is_a_cs_managers_landing_and_the_queue_lists_the_offer(web, engine):
     client, people = web
     offer = propose(engine, account_ids(engine)[0], {"discount_pct": 5}, by=people["ae"])
     web_login(client, "cs-manager")
     root = client.get("/", follow_redirects=False)
-    assert root.status_code in (302, 303, 307) and root.headers["location"] == "/approvals"
+    assert root.status_code in (302, 303, 307) and root.headers["location"] == "/dashboard"  # the role's landing
     queue = client.get("/approvals")
     assert queue.status_code == 200 and f'id="approval-{offer.approval_id}"' in queue.text
 
