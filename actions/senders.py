@@ -138,7 +138,7 @@ class SmtpSender:
         email = EmailMessage()
         email["From"] = self.from_address
         email["To"] = formataddr((message.recipient_name or "", message.recipient))
-        email["Subject"] = message.subject
+        email["Subject"] = _one_line(message.subject)
         email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
         email.set_content(message.body)
 
@@ -179,6 +179,12 @@ def _smtp_transient(exc: BaseException) -> bool:
 
 class _TransientHttp(Exception):
     """HTTP 429 or 5xx from the webhook."""
+
+
+def _one_line(text: str) -> str:
+    """A header on one line: a line break would be refused by the email library (it would start a header of
+    its own), stopping the send; a subject can carry one from an imported name or an edit on approval."""
+    return " ".join(text.split())
 
 
 def _slack_text(text: str) -> str:
