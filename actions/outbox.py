@@ -180,6 +180,9 @@ def edit_draft(conn: Connection, message_id: int, *, by: str, subject: str, body
         raise OutboxError("say who edits the message")
     if not subject.strip() or not body.strip():
         raise OutboxError(f"{'subject' if not subject.strip() else 'body'}: a message needs one")
+    if any(c in subject.strip() for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        # A line break in a subject is a header of its own in the email, and the SMTP sender refuses it.
+        raise OutboxError("subject: one line, without line breaks")
     message = _message(conn, message_id)
     if message["status"] not in UNSENT_DRAFTS:
         raise OutboxError(f"message {message_id} is {message['status']}; only a draft can be edited")

@@ -138,7 +138,7 @@ class SmtpSender:
         email = EmailMessage()
         email["From"] = self.from_address
         email["To"] = formataddr((message.recipient_name or "", message.recipient))
-        email["Subject"] = message.subject
+        email["Subject"] = _one_line(message.subject)
         email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
         email.set_content(message.body)
 
@@ -181,6 +181,18 @@ class _TransientHttp(Exception):
     """HTTP 429 or 5xx from the webhook."""
 
 
+def _one_line(text: str) -> str:
+    """A header on one line: a line break would be refused by the email library (it would start a header of
+    its own), stopping the send; a subject can carry one from an imported name or an edit on approval."""
+    return " ".join(text.split())
+
+
+def _slack_text(text: str) -> str:
+    """Text as Slack shows it, never as its controls: names come from customer data, and in a Slack message
+    ``<!channel>`` notifies a whole channel and ``<url|label>`` disguises a link. Slack's three escapes."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class WebhookSender:
     """Slack incoming webhooks (and the many services that accept the same ``{"text": ...}`` body)."""
@@ -202,7 +214,7 @@ class WebhookSender:
         _MASK.secrets.add(url.get_secret_value())
 
     def send(self, message: Outgoing) -> None:
-        payload = {"text": f"*{message.subject}*\n{message.body}"}
+        payload = {"text": f"*{_slack_text(message.subject)}*\n{_slack_text(message.body)}"}
 
         def post() -> None:
             response = httpx.post(self.url.get_secret_value(), json=payload, timeout=self.timeout)

@@ -32,7 +32,10 @@ def page(request: Request, name: str, *, status_code: int = 200, **values: Any) 
 
 
 def local(path: str) -> str:
-    """Only paths on this site are followed (no //host or /\\host redirects); anything else goes home."""
+    """Only paths on this site are followed (no //host or /\\host redirects); anything else goes home. A control
+    character goes home too: browsers drop tabs and line breaks from a URL, so ``/<TAB>/host`` is ``//host``."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return "/"
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 

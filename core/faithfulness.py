@@ -19,7 +19,8 @@ What a text claims, and when a claim traces:
   record within the printed precision. A number printed without a sign may be a decline printed unsigned;
   a printed sign must match. Every common way of writing a percent (``30%``, ``30 percent``, ``30-percent``,
   ``30 pct``) or an amount (``$30``, ``$ 30``, ``30$``, ``30 USD``, ``30 dollars``) is the same claim, and
-  so is one spelled out in words ("thirty percent", "fifty dollars").
+  so is one spelled out in words ("thirty percent", "fifty dollars"); a count in words of eleven or more
+  ("Seventy-seven renewals") traces like a plain count.
 - a **date** in the forms the system prints (``2027-03-14``, ``14 March 2027``, ``March 14, 2027``, with or
   without a time) traces to the same day in the record.
 - an **address or link** (``billing@example.com``, ``https://...``, ``www....``) traces only when the record
@@ -89,6 +90,10 @@ _PERCENT_AFTER = re.compile(r"^(?: ?%|[ -]?per[ -]?cent\b|[ -]?percent\b| ?pct\b
 #: "20 seats", "10 free seats", "30 licenses": a count of seats traces only to a seat field.
 _SEATS_AFTER = re.compile(r"^(?: [a-z]+)? (?:seats?|licen[cs]es?)\b")
 _SCALE_AFTER = re.compile(r"^(?P<s>[kKM])(?![a-zA-Z])")
+#: An amount's scale also in the finance forms ("$5m", "$40mm", "$3.7bn", "$2B"); only after a currency, since a
+#: plain "30m" is as likely minutes.
+_MONEY_SCALE_AFTER = re.compile(r"^(?P<s>bn|mm|[kKMmB])(?![a-zA-Z])")
+_SCALES = {"k": 1e3, "K": 1e3, "M": 1e6, "m": 1e6, "mm": 1e6, "B": 1e9, "bn": 1e9}
 #: "42 days", "a 20-day extension", "30 free days": one word may stand between the count and its unit.
 _DAYS_AFTER = re.compile(r"^(?: [a-z]+)?[ -]days?\b")
 #: Record keys whose numbers are amounts of money, and those that count days: an amount or a day count a
@@ -112,6 +117,14 @@ _SPELLED = re.compile(
     r"(?P<unit> ?%|[ -]per[ -]?cent\b|[ -]percent\b| (?:US )?dollars?\b| euros?\b| pounds?\b)",
     re.IGNORECASE,
 )
+#: A count in words without a unit ("Seventy-seven renewals"); traced from eleven up, since a lone small number
+#: word ("one", "three") is as often an ordinary word and a value every record holds.
+_SPELLED_COUNT = re.compile(
+    rf"(?<![\w-])(?P<words>(?:{_NUMBER_WORD})(?:(?:[ -]|\s+and\s+)(?:{_NUMBER_WORD}))*)(?![\w-])",
+    re.IGNORECASE,
+)
+#: The smallest spelled count that is a claim.
+_SPELLED_COUNT_FROM = 11
 _TOKEN = r"[A-ZÀ-ÖØ-Þ][\w'’-]*"
 #: A title or an initial with its full stop: part of the name after it ("Dr. Blake", "J. Blake").
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Mx|Prof|Sir|St|[A-Z])\."
@@ -383,7 +396,8 @@ def _spelled_value(words: str) -> float:
 
 
 def _spelled(work: str, ref: Reference, claims: list[Claim]) -> str:
-    """A percent or an amount in words is traced like its digits, to the nearest whole number."""
+    """A percent, an amount or a count of eleven or more in words is traced like its digits, to the nearest whole
+    number."""
 
     def one(m: re.Match[str]) -> str:
         value = _spelled_value(m.group("words"))
@@ -396,7 +410,15 @@ def _spelled(work: str, ref: Reference, claims: list[Claim]) -> str:
             claims.append(Claim("money", m.group(0), m.start(), _traces(_Printed(value, 0.5 + 1e-9, False), ref.money)))
         return _MASK * (m.end() - m.start())
 
-    return _SPELLED.sub(one, work)
+    def count(m: re.Match[str]) -> str:
+        value = _spelled_value(m.group("words"))
+        if value < _SPELLED_COUNT_FROM:
+            return m.group(0)
+        traced = _traces(_Printed(value, 0.5 + 1e-9, False), (*ref.numbers, *ref.percent_points))
+        claims.append(Claim("number", m.group(0), m.start(), traced))
+        return _MASK * (m.end() - m.start())
+
+    return _SPELLED_COUNT.sub(count, _SPELLED.sub(one, work))
 
 
 def _dates(work: str, ref: Reference, claims: list[Claim]) -> str:
@@ -465,9 +487,10 @@ def _numbers(work: str, ref: Reference, claims: list[Claim]) -> str:
         elif (cur := _CURRENCY_AFTER.match(rest)) is not None:
             kind = "money"
             end += cur.end()
-        if kind != "percent" and (scaled := _SCALE_AFTER.match(work[end:])) is not None:
-            scale = 1000.0 if scaled.group("s") in "kK" else 1_000_000.0
-            end += 1
+        scales = _MONEY_SCALE_AFTER if kind == "money" else _SCALE_AFTER
+        if kind != "percent" and (scaled := scales.match(work[end:])) is not None:
+            scale = _SCALES[scaled.group("s")]
+            end += len(scaled.group("s"))
         elif kind != "percent" and (work[end : end + 1].isalpha()):
             suffix = re.match(r"[A-Za-z]+", work[end:])
             if suffix and suffix.group(0) not in ("h", "st", "nd", "rd", "th", "x"):

@@ -1,12 +1,13 @@
 """The weekly briefing graph: gather_facts -> write_with_model | write_from_template -> check_narrative ->
-(write_with_model once more) -> render -> store -> deliver.
+(write_with_model once more) -> render -> store (with delivery).
 
 The facts are read deterministically (``playbooks.briefing_facts``). With a model configured the narrative is
 the model's, written from the facts record as JSON; ``check_narrative`` traces every number, name and date of
 it to the record. A failing narrative is written again once, the model told what failed; a second failure, or
 a model that cannot be reached, gives the template narrative. ``produced_by`` records which: ``model``,
 ``model_after_retry``, ``template`` (no model) or ``template_after_model_failed``, with the checker's findings.
-Storing replaces the week's briefing for the audience; delivery writes its internal messages once per week.
+Storing replaces the week's briefing for the audience and, in the same transaction, writes its internal messages
+once per week.
 """
 
 from __future__ import annotations
@@ -192,39 +193,36 @@ def render(state: BriefingState) -> dict[str, Any]:
 
 
 def store_node(state: BriefingState, runtime: Runtime[BriefingContext]) -> dict[str, Any]:
+    """The briefing and its internal messages in one transaction: a process killed between them would leave a
+    stored week without its messages, and the scheduler skips a stored week, so they would never be queued."""
+    ctx = runtime.context
     facts = _facts(state)
-    with runtime.context.engine.begin() as conn:
+    summary = without_citations(state["narrative"])
+    ids: list[int] = []
+    with ctx.engine.begin() as conn:
         briefing_id = store_briefing(
             conn,
             facts=facts,
             title=headline(facts),
-            summary=without_citations(state["narrative"]),
+            summary=summary,
             markdown=state["markdown"],
             html=state["html"],
             produced_by=state["produced_by"],
             findings=state.get("findings", []),
-            now=runtime.context.now,
-        )
-    return {"briefing_id": briefing_id}
-
-
-def deliver_briefing(state: BriefingState, runtime: Runtime[BriefingContext]) -> dict[str, Any]:
-    ctx = runtime.context
-    if not ctx.deliver:
-        return {"messages": []}
-    facts = _facts(state)
-    with ctx.engine.begin() as conn:
-        ids = deliver(
-            conn,
-            facts=facts,
-            briefing_id=state["briefing_id"],
-            title=headline(facts),
-            summary=without_citations(state["narrative"]),
-            markdown=state["markdown"],
-            link=f"{ctx.web_base_url.rstrip('/')}/briefings/{state['briefing_id']}",
             now=ctx.now,
         )
-    return {"messages": ids}
+        if ctx.deliver:
+            ids = deliver(
+                conn,
+                facts=facts,
+                briefing_id=briefing_id,
+                title=headline(facts),
+                summary=summary,
+                markdown=state["markdown"],
+                link=f"{ctx.web_base_url.rstrip('/')}/briefings/{briefing_id}",
+                now=ctx.now,
+            )
+    return {"briefing_id": briefing_id, "messages": ids}
 
 
 def builder() -> StateGraph:
@@ -237,12 +235,10 @@ def builder() -> StateGraph:
     graph.add_node("write_from_template", write_from_template)
     graph.add_node("render", render)
     graph.add_node("store", store_node)
-    graph.add_node("deliver", deliver_briefing)
     graph.add_edge(START, "gather_facts")
     graph.add_edge("write_from_template", "render")
     graph.add_edge("render", "store")
-    graph.add_edge("store", "deliver")
-    graph.add_edge("deliver", END)
+    graph.add_edge("store", END)
     return graph
 
 

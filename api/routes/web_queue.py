@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from api.bounds import not_form_text
+from api.bounds import MAX_ID, PlainText, not_form_text
 from api.deps import AppSettings, Clock, Db, FormUser, Policy, WebSession
 from api.models import PageParams
 from api.pages import local, page, paged
@@ -33,9 +33,10 @@ MAX_BULK = 200
 class QueueQuery(PageParams):
     """The queue's page and filters as the page's form sends them; an empty field filters nothing."""
 
-    kind: str | None = Field(None, max_length=64)
-    account: str | None = Field(None, max_length=128)
-    requester: str | None = Field(None, max_length=255)
+    #: Plain text, so a NUL byte is a 422 naming the filter rather than a database error on Postgres.
+    kind: PlainText | None = Field(None, max_length=64)
+    account: PlainText | None = Field(None, max_length=128)
+    requester: PlainText | None = Field(None, max_length=255)
     overdue: bool = False
     sort: QueueSort = "due"
 
@@ -64,7 +65,8 @@ class QueueQuery(PageParams):
 class BulkForm(BaseModel):
     """One decision and one reason for every ticked approval."""
 
-    ids: list[int] = Field(default_factory=list, max_length=MAX_BULK)
+    #: Bounded like every id in a path, so an id past the database's integer is a 422 on ``ids``, not a crash.
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=MAX_BULK)
     decision: Literal["approve", "reject"]
     reason: str = Field("", max_length=4000)
     back: str = "/approvals"

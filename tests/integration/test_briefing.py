@@ -221,3 +221,28 @@ def test_serve_writes_the_weeks_briefings_once(tmp_path_factory: pytest.TempPath
         again = conn.execute(select(BRIEFING.c.audience, BRIEFING.c.as_of, BRIEFING.c.id)).all()
     assert sorted(again) == sorted(rows)
     assert "briefing(s) written" not in second.output
+
+
+def test_a_briefing_is_stored_with_its_messages_or_not_at_all(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that dies between storing the briefing and queueing its messages must not leave a stored week
+    without them: the scheduler skips a stored week, so those messages would never be queued."""
+    made = briefing_book(tmp_path_factory, "briefing-crash")
+    briefer = Briefer.from_settings(made.engine, made.settings)
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise SystemExit("killed while queueing the briefing's messages")
+
+    monkeypatch.setattr("agents.briefing.graph.deliver", dies)
+    with pytest.raises(SystemExit):
+        briefer.produce(audience="leadership", as_of=AS_OF, now=NOW)
+    monkeypatch.undo()
+    with made.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(BRIEFING)).scalar_one() == 0
+    briefer.produce_missing(as_of=AS_OF, now=NOW)
+    with made.engine.connect() as conn:
+        weeks = conn.execute(select(BRIEFING.c.audience)).scalars().all()
+        keys = conn.execute(select(OUTBOX.c.dedupe_key).where(OUTBOX.c.dedupe_key.like("briefing:%"))).scalars().all()
+    assert "leadership" in weeks
+    assert any(k.startswith(f"briefing:leadership:{AS_OF.isoformat()}") for k in keys), keys

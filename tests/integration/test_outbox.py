@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from actions.outbox import OutboxError, approve, discard, send_approved, senders_from
@@ -264,3 +264,42 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_back_after_a_while(
     report = send_approved(engine, {"email": sender}, now=NOW)
     assert report.sent == 1 and [m["Subject"] for m in mailbox.received] == ["Subject 1"]
     assert _row(engine, fresh)["status"] == "sending", "another sender may still be delivering it"
+
+
+def test_a_webhook_message_carries_names_as_text_never_as_slack_controls(engine: Engine) -> None:
+    """Account and contact names come from customer data; in a Slack message ``<!channel>`` would notify the
+    whole channel and ``<http://x|y>`` would be a disguised link, so ``&``, ``<`` and ``>`` are escaped."""
+    message = _draft(engine, 1, audience="internal", status="approved")
+    with engine.begin() as conn:
+        conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message)
+            .values(subject="Acme <!channel>", body="Renewal of Tom & Jerry <http://evil.example|your invoice>")
+        )
+    hook = Webhook([])
+    try:
+        assert send_approved(engine, {"slack": WebhookSender(hook.url, retry=FAST)}, now=NOW).sent == 1
+    finally:
+        hook.close()
+    (body,) = hook.bodies
+    assert body["text"] == (
+        "*Acme &lt;!channel&gt;*\nRenewal of Tom &amp; Jerry &lt;http://evil.example|your invoice&gt;"
+    )
+
+
+def test_a_subject_with_a_line_break_goes_out_on_one_line(engine: Engine, smtp: tuple[Mailbox, int]) -> None:
+    """A subject can reach the sender with a line break (an account name from an import, an edit on approval);
+    the email library refuses it as a header, so it is sent on one line instead of stopping every send."""
+    mailbox, port = smtp
+    broken, other = _draft(engine, 1), _draft(engine, 2)
+    with engine.begin() as conn:
+        approve(conn, broken, by="dana@cs", now=NOW, subject="Renewal of Acme\r\nBcc: someone@elsewhere.example")
+        approve(conn, other, by="dana@cs", now=NOW)
+    sender = SmtpSender("127.0.0.1", port, "csm@vendor.example", security="none", retry=FAST)
+    report = send_approved(engine, {"email": sender}, now=NOW)
+    assert (report.sent, report.failed) == (2, 0)
+    assert sorted(m["Subject"] for m in mailbox.received) == [
+        "Renewal of Acme Bcc: someone@elsewhere.example",
+        "Subject 2",
+    ]
+    assert all(m["Bcc"] is None for m in mailbox.received)

@@ -259,3 +259,30 @@ def test_bulk_decide_decides_each_and_reports_a_failure_per_item(web, engine):
         "/approvals/bulk", data={"decision": "approve", "reason": "x", "ids": [str(first.approval_id)]}
     )
     assert no_csrf.status_code in (400, 403)
+
+
+def test_bulk_decide_refuses_an_id_out_of_range_naming_the_field(web, engine):
+    """An id past the database's integer is a 422 on ``ids``, never a crash; nothing is decided."""
+    client, people = web
+    first = propose(engine, account_ids(engine)[0], {"discount_pct": 3}, by=people["ae"])
+    csrf = web_login(client, "cs-manager")
+    for bad in (str(2**63), "0", "-1"):
+        refused = client.post(
+            "/approvals/bulk",
+            data={"csrf": csrf, "decision": "approve", "reason": "x", "ids": [str(first.approval_id), bad]},
+        )
+        assert refused.status_code == 422, (bad, refused.status_code)
+        assert "ids" in refused.text
+    with engine.connect() as conn:
+        assert conn.execute(select(APPROVAL.c.status).where(APPROVAL.c.id == first.approval_id)).scalar() == "pending"
+
+
+def test_queue_filters_that_are_no_text_are_refused_naming_the_filter(web, engine):
+    """A NUL byte in a filter is a 422 naming it on both backends (Postgres refuses NUL in text), never a 500."""
+    client, people = web
+    propose(engine, account_ids(engine)[0], {"discount_pct": 3}, by=people["ae"])
+    web_login(client, "cs-manager")
+    for name in ("kind", "account", "requester"):
+        refused = client.get("/approvals", params={name: "a\x00b"})
+        assert refused.status_code == 422, (name, refused.status_code)
+        assert name in refused.text

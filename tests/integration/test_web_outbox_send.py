@@ -109,3 +109,27 @@ def test_a_quiet_period_that_is_no_number_of_days_names_the_key(engine, database
     (folder / "plays.yaml").write_text(shipped.replace("quiet_period_days: 5", "quiet_period_days: -2"))
     shown = CliRunner().invoke(cli, ["--database-url", database_url, "config"])
     assert shown.exit_code == 1 and "settings.quiet_period_days" in shown.output, shown.output
+
+
+def test_a_subject_with_a_line_break_is_refused_naming_the_subject(engine, database_url, smtp):  # noqa: F811
+    """A line break in a subject would be a header of its own in the email: the edit is refused, and the
+    message keeps the subject it had, so the send that follows cannot fail on it."""
+    mailbox, port = smtp
+    book_with_people(engine)
+    settings = Settings(
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="cs@vendor.test",
+        smtp_security="none",
+    )
+    app = create_app(settings, engine=engine, policy=POLICY, clock=lambda: NOW)
+    with TestClient(app, base_url="https://testserver") as client:
+        (message,) = add_drafts(engine, account_ids(engine)[:1], 1)
+        csrf = web_login(client, "cs-manager")
+        for broken in ("Renewal\r\nBcc: someone@elsewhere.test", "Renewal\nnext line"):
+            refused = client.post(f"/outbox/{message}/edit", data={"csrf": csrf, "subject": broken, "body": "Hi"})
+            assert "subject: one line" in html.unescape(refused.text), _status(refused.text)
+        sent = client.post(f"/outbox/{message}/send", data={"csrf": csrf, "reason": "ready"})
+        assert _status(sent.text) == f"Message {message}: approved and sent", _status(sent.text)
+    assert [m["Subject"] for m in mailbox.received] == ["Checking in (1)"]

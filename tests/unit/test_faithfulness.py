@@ -200,6 +200,36 @@ def test_a_spelled_out_percent_that_is_the_records_value_traces() -> None:
 @pytest.mark.parametrize(
     ("text", "wrong"),
     [
+        ("Seventy-seven renewals are due this quarter.", "Seventy-seven"),
+        ("Four thousand eight hundred seventeen accounts churned.", "Four thousand eight hundred seventeen"),
+        ("Twelve hundred seats sit idle.", "Twelve hundred"),
+    ],
+)
+def test_a_count_spelled_out_in_words_is_a_claim(text: str, wrong: str) -> None:
+    """A figure in words must trace like its digits, or a narrative could state any count the checker misses."""
+    assert untraced(text, MESSAGE) == [wrong]
+
+
+@pytest.mark.parametrize("text", ["ARR of $5m.", "ARR of $3.7bn.", "ARR of $2B.", "ARR of €40mm.", "ARR of USD 7m."])
+def test_an_amount_with_a_scale_suffix_is_a_claim(text: str) -> None:
+    """ "$5m" and "$3.7bn" are amounts, not words: a narrative must not state millions the record lacks."""
+    assert len(untraced(text, MESSAGE)) == 1, text
+
+
+def test_an_amount_with_a_scale_suffix_the_record_holds_traces() -> None:
+    record = {"arr": 1_071_903.15, "meeting_minutes": 30}
+    assert untraced("ARR of $1.07m, $1.1M, $0.001bn; a 30m call.", record) == []
+
+
+def test_a_spelled_count_the_record_holds_traces_and_small_words_are_words() -> None:
+    assert untraced("Thirty minutes were booked.", MESSAGE) == []  # meeting_minutes 30
+    assert untraced("No one replied; the one who did was away.", MESSAGE) == []
+    assert untraced("Hundreds of accounts were reviewed.", MESSAGE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
         ("Reply to billing@globex-payments.example to claim it.", "billing@globex-payments.example"),
         ("Pay at https://pay.evil.example/renew to lock it in.", "https://pay.evil.example/renew"),
         ("See www.evil.example for details.", "www.evil.example"),
