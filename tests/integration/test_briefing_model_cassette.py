@@ -11,7 +11,7 @@ import pytest
 
 from agents.briefing.service import Briefer
 from tests.integration.briefing_support import AS_OF, BriefingBook, briefing_book
-from tests.integration.test_llm_cassettes import CASSETTES, LOCAL_SETTINGS, RECORD, cassette
+from tests.integration.test_llm_cassettes import LOCAL_SETTINGS, RECORD, cassette
 
 LOCAL_LLM = "http://127.0.0.1:8775/v1"
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -23,8 +23,6 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> BriefingBook:
 
 
 def test_the_local_models_narrative_is_checked_and_replaced_by_the_template(book: BriefingBook) -> None:
-    if not RECORD and not (CASSETTES / "briefing_smollm2_csm.yaml").exists():
-        pytest.skip("tests/cassettes/briefing_smollm2_csm.yaml is not recorded yet (see tests/cassettes/README.md)")
     settings = book.settings.model_copy(
         update={
             **LOCAL_SETTINGS,
